@@ -1,0 +1,23 @@
+// `npm run bench -- <name> [--flags]`: benchmarks that print JSON figures (the last line is one
+// JSON object). Never timed assertions: the figures go to the README.
+import { benchSeed } from './seed';
+
+const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
+  seed: benchSeed,
+};
+
+async function main(): Promise<void> {
+  const [name, ...args] = process.argv.slice(2);
+  const bench = name ? benches[name] : undefined;
+  if (!bench) {
+    process.stderr.write(
+      `usage: npm run bench -- <${Object.keys(benches).join('|')}> [flags]; got '${name ?? ''}'\n`,
+    );
+    process.exitCode = 2;
+    return;
+  }
+  const figures = await bench(args);
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+void main();

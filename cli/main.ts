@@ -1,0 +1,69 @@
+import { Command, CommanderError } from 'commander';
+import { registerSeed } from '#cli/commands/seed';
+import { registerUp } from '#cli/commands/up';
+import { ConfigError } from '#core/config/resolve';
+import { ThermoclineError } from '#core/errors';
+
+/** Builds the `thermocline` command line. Commands appear here when they work, never as stubs. */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('thermocline')
+    .description(
+      'Hot/cold data platform: PostgreSQL hot, Parquet lake cold, Athena (DuckDB locally) under hard scan limits.',
+    )
+    .option(
+      '--config <file>',
+      'config file (default: $THERMOCLINE_CONFIG, then ./thermocline.config.json)',
+    )
+    .option(
+      '--home <dir>',
+      'local state directory (default: $THERMOCLINE_HOME, then ./.thermocline)',
+    )
+    .showHelpAfterError()
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ npx thermocline up                          # what npm start runs
+  $ npx thermocline seed --days 120 --scale 1
+  $ npx thermocline seed --reset --json
+
+Exit codes: 0 ok, 1 failed, 2 bad input (flags, config), 3 database unreachable.`,
+    );
+  registerUp(program);
+  registerSeed(program);
+  for (const command of program.commands) command.exitOverride();
+  return program;
+}
+
+/**
+ * Runs the CLI and resolves to the process exit code. Errors print a message that says what to
+ * change (as JSON on stdout when `--json` was given); a stack trace only with THERMOCLINE_DEBUG=1.
+ */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const json = argv.includes('--json');
+  try {
+    await buildProgram().parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end here too, with exit code 0.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    const { code, exitCode } =
+      error instanceof ThermoclineError
+        ? error
+        : error instanceof ConfigError
+          ? { code: 'config', exitCode: 2 }
+          : { code: 'internal', exitCode: 1 };
+    const message = (error as Error).message ?? String(error);
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ error: { code, message } }, null, 2)}\n`);
+    } else {
+      process.stderr.write(`thermocline: ${message}\n`);
+    }
+    if (process.env.THERMOCLINE_DEBUG === '1') process.stderr.write(`${(error as Error).stack}\n`);
+    return exitCode;
+  }
+}

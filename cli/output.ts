@@ -1,0 +1,37 @@
+/** Output helpers: aligned text tables for people, JSON for programs. */
+
+/**
+ * Formats rows as an aligned text table (numbers right-aligned).
+ * @example
+ * formatTable(['table', 'rows'], [['agents', 24]]);
+ */
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly unknown[])[],
+): string {
+  const cells = rows.map((row) =>
+    row.map((cell) => (cell === null || cell === undefined ? '-' : String(cell))),
+  );
+  const numeric = headers.map(
+    (_, i) => rows.length > 0 && rows.every((row) => typeof row[i] === 'number'),
+  );
+  const widths = headers.map((h, i) =>
+    Math.max(h.length, ...cells.map((row) => row[i]?.length ?? 0)),
+  );
+  const line = (values: readonly string[]): string =>
+    values
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+/** Writes one JSON document to stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Writes lines to stdout. */
+export function print(...lines: string[]): void {
+  process.stdout.write(`${lines.join('\n')}\n`);
+}

@@ -1,0 +1,40 @@
+import { SingleBar } from 'cli-progress';
+
+/** A progress display for long work: a bar on a terminal, sparse lines otherwise, or nothing. */
+export interface Progress {
+  update(done: number, label: string): void;
+  stop(): void;
+}
+
+/**
+ * A progress bar on stderr when it is a terminal; when it is not (CI logs, pipes), one line per
+ * label change; nothing at all when `quiet` (e.g. `--json` runs keep stderr for errors only).
+ * @example
+ * const progress = createProgress({ total: 1000, unit: 'rows', quiet: false });
+ * progress.update(500, 'agent_tasks');
+ * progress.stop();
+ */
+export function createProgress(options: { total: number; unit: string; quiet: boolean }): Progress {
+  if (options.quiet) return { update: () => undefined, stop: () => undefined };
+  if (!process.stderr.isTTY) {
+    let last = '';
+    return {
+      update: (_done, label) => {
+        if (label !== last) process.stderr.write(`  … ${label}\n`);
+        last = label;
+      },
+      stop: () => undefined,
+    };
+  }
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: `  {bar} {percentage}% | {value}/{total} ${options.unit} | {label}`,
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+  bar.start(options.total, 0, { label: '' });
+  return {
+    update: (done, label) => bar.update(done, { label }),
+    stop: () => bar.stop(),
+  };
+}

@@ -1,0 +1,97 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { from as copyFromStream } from 'pg-copy-streams';
+import { quoteIdent } from '#core/sql/ident';
+import type { SqlDatabase, SqlSession, SqlTarget } from '#ports/sql';
+
+/** Options of {@link createPgDatabase}. */
+export interface PgDatabaseOptions {
+  /** Connection settings; omitted fields come from the standard `PG*` variables. */
+  readonly connection: pg.PoolConfig;
+  readonly target: SqlTarget;
+  /** Schema put first on every connection's search_path. @default 'public' */
+  readonly schema?: string;
+  /** Pool size. @default 4 */
+  readonly maxConnections?: number;
+  /** Runs after the pool is closed (the embedded database stops there). */
+  readonly onClose?: () => Promise<void>;
+}
+
+const DATE_OID = 1082;
+/** Dates stay `YYYY-MM-DD` strings: a JS Date would shift them by the local time zone. */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === DATE_OID
+      ? (value: string) => value
+      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+};
+
+/**
+ * The SQL port on `pg`: one code path for a PostgreSQL server and the embedded PGlite (served over
+ * the wire), COPY included.
+ * @example
+ * const db = createPgDatabase({ connection: { connectionString: process.env.DATABASE_URL }, target });
+ * await db.query('SELECT 1');
+ */
+export function createPgDatabase(options: PgDatabaseOptions): SqlDatabase {
+  const schema = options.schema ?? 'public';
+  const pool = new pg.Pool({
+    ...options.connection,
+    max: options.maxConnections ?? 4,
+    types,
+    // Sessions run in UTC. Core SQL always qualifies names with the schema; search_path serves
+    // hand-written SQL on a server. The embedded PGlite ignores startup options (it runs in UTC,
+    // and its one backend session is shared by all connections): there unqualified names
+    // resolve in `public`.
+    options: `-c search_path=${quoteIdent(schema)},public -c TimeZone=UTC`,
+  });
+  pool.on('error', () => undefined); // an idle client's error surfaces on its next use
+
+  const database: SqlDatabase = {
+    target: options.target,
+    schema,
+    query: async (sql, params) => sessionOf(pool).query(sql, params),
+    copyFrom: async (sql, chunks) => {
+      const client = await pool.connect();
+      try {
+        return await sessionOf(client).copyFrom(sql, chunks);
+      } finally {
+        client.release();
+      }
+    },
+    transaction: async (work) => {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const result = await work(sessionOf(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => (broken = true));
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: async () => {
+      await pool.end();
+      await options.onClose?.();
+    },
+  };
+  return database;
+}
+
+function sessionOf(client: pg.Pool | pg.PoolClient): SqlSession {
+  return {
+    query: async <Row extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) =>
+      (await client.query<Row>(sql, params ? [...params] : undefined)).rows,
+    copyFrom: async (sql, chunks) => {
+      if (!('release' in client)) throw new Error('copyFrom needs a dedicated connection');
+      const stream = client.query(copyFromStream(sql));
+      await pipeline(Readable.from(chunks, { objectMode: false }), stream);
+      return stream.rowCount;
+    },
+  };
+}

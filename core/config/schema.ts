@@ -1,0 +1,423 @@
+/**
+ * The schema of Thermocline's configuration: what a user may write in `thermocline.config.json`
+ * (snake_case keys, every object strict) and the fully resolved configuration every other part of
+ * the platform reads. The rules live here once; `resolveConfig` (`#core/config/resolve`) applies
+ * them and merges the user's file over the defaults (`#core/config/defaults`).
+ */
+import { z } from 'zod';
+
+/**
+ * Quotes a value for a configuration message: strings in single quotes, anything else as JSON.
+ * @example
+ * showValue('daily'); // "'daily'"
+ * showValue(1.5); // '1.5'
+ */
+export function showValue(value: unknown): string {
+  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+}
+
+/** A PostgreSQL identifier Thermocline accepts: lowercase, unquoted, at most 63 characters. */
+const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * An SQL identifier (table, column): `/^[a-z_][a-z0-9_]*$/`, at most 63 characters, so it means the
+ * same thing unquoted in PostgreSQL, Glue, Athena and DuckDB.
+ * @example
+ * IdentifierSchema.parse('agent_tasks'); // 'agent_tasks'
+ */
+export const IdentifierSchema = z.string().regex(SQL_IDENTIFIER, {
+  error: (issue) =>
+    `${showValue(issue.input)} is not a valid SQL identifier; use lowercase letters, digits and _, ` +
+    `starting with a letter or _, at most 63 characters`,
+});
+
+/** How a time-series table's days are laid out in the lake, in the order of the path segments. */
+export const PARTITION_LAYOUTS = ['ymd', 'event_type/dt'] as const;
+/** `ymd`: `table/year=YYYY/month=MM/day=DD/`; `event_type/dt`: `table/<column>=X/dt=YYYY-MM-DD/`. */
+export type PartitionLayout = (typeof PARTITION_LAYOUTS)[number];
+
+/** The partition column a table with layout `event_type/dt` uses when the file names none. */
+export const DEFAULT_PARTITION_COLUMN = 'event_type';
+
+/**
+ * One time-series table tiered to the lake by day. Omitted fields take their defaults; the output
+ * always has `partition_column` (`null` for layout `ymd`).
+ * @example
+ * TableSchema.parse({ name: 'orders', primary_key: ['id'], timestamp_column: 'created_at', partition_layout: 'ymd' });
+ * // { …, partition_column: null, export_lag_days: 1, hot_window_days: 30, hot_retention_days: 90 }
+ */
+export const TableSchema = z
+  .strictObject({
+    name: IdentifierSchema.describe('Table name in PostgreSQL and in the lake.'),
+    primary_key: z.array(IdentifierSchema).min(1).describe('Primary key columns (at least one).'),
+    timestamp_column: IdentifierSchema.describe('Column whose UTC day decides the partition.'),
+    partition_layout: z
+      .enum(PARTITION_LAYOUTS)
+      .describe("'ymd': year=/month=/day=; 'event_type/dt': <partition_column>=X/dt=YYYY-MM-DD."),
+    partition_column: IdentifierSchema.nullable()
+      .optional()
+      .describe("Leading partition column for layout 'event_type/dt' (default 'event_type')."),
+    export_lag_days: z
+      .int()
+      .min(1)
+      .default(1)
+      .describe('A day is exported once it has been closed this many days.'),
+    hot_window_days: z
+      .int()
+      .min(0)
+      .default(30)
+      .describe('Queries for data younger than this go to PostgreSQL only.'),
+    hot_retention_days: z
+      .int()
+      .default(90)
+      .describe('Hot rows older than this are deleted once their day is verified in the lake.'),
+  })
+  .superRefine((table, ctx) => {
+    if (table.partition_layout === 'ymd' && table.partition_column != null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partition_column'],
+        message:
+          `${showValue(table.partition_column)} is not used by layout 'ymd'; remove partition_column ` +
+          `(or set it to null), or use layout 'event_type/dt'`,
+      });
+    }
+    if (table.partition_layout === 'event_type/dt' && table.partition_column === null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['partition_column'],
+        message:
+          `layout 'event_type/dt' needs a partition column; name one, or omit the key to use ` +
+          `'${DEFAULT_PARTITION_COLUMN}'`,
+      });
+    }
+    const { export_lag_days: lag, hot_window_days: window, hot_retention_days: retention } = table;
+    if (!(lag <= window && window <= retention)) {
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          `export_lag_days (${lag}) ≤ hot_window_days (${window}) ≤ hot_retention_days ` +
+          `(${retention}) must hold: a day reaches the lake before queries leave the hot tier, ` +
+          `and leaves the hot tier before its rows are deleted`,
+      });
+    }
+  })
+  .transform((table) => ({
+    ...table,
+    partition_column:
+      table.partition_layout === 'event_type/dt'
+        ? (table.partition_column ?? DEFAULT_PARTITION_COLUMN)
+        : null,
+  }));
+/** A time-series table as the platform reads it (every default applied). */
+export type TableConfig = z.output<typeof TableSchema>;
+/** A time-series table as a user writes it (defaults may be omitted). */
+export type TableConfigInput = z.input<typeof TableSchema>;
+
+/** How reference rows are synced from PostgreSQL (seed: daily full, 15-minute incremental, per query). */
+export const SYNC_MODES = ['full', 'incremental', 'on_demand'] as const;
+/** One of {@link SYNC_MODES}. */
+export type SyncMode = (typeof SYNC_MODES)[number];
+
+const EntityTypeSchema = z.string().regex(/^[A-Z][A-Za-z0-9]*$/, {
+  error: (issue) =>
+    `${showValue(issue.input)} is not a valid entity type; use PascalCase letters and digits, e.g. 'Member'`,
+});
+
+/**
+ * One sync mapping (the seed's `[[aws.aurora.mappings]]`): a reference table's rows become entities
+ * of `entity_type`, keyed by `key_column`, with columns renamed to properties.
+ * @example
+ * MappingSchema.parse({ table: 'games', entity_type: 'Game', key_column: 'game_code',
+ *   properties: [{ column: 'rtp', property: 'rtp' }], sync_mode: 'full' });
+ * // { …, sync_key: 'updated_at' }
+ */
+export const MappingSchema = z.strictObject({
+  table: IdentifierSchema.describe('Reference table in PostgreSQL.'),
+  entity_type: EntityTypeSchema.describe('Entity type the rows become, PascalCase.'),
+  key_column: IdentifierSchema.describe('Column whose value identifies the entity.'),
+  properties: z
+    .array(
+      z.strictObject({
+        column: IdentifierSchema.describe('Source column.'),
+        property: IdentifierSchema.describe('Entity property it becomes.'),
+      }),
+    )
+    .min(1)
+    .superRefine((properties, ctx) => {
+      reportDuplicates(properties, (p) => p.property, 'property', ctx);
+    })
+    .describe('Column → property map (at least one; property names unique).'),
+  sync_mode: z.enum(SYNC_MODES).describe('full (daily), incremental (watermark), on_demand.'),
+  sync_key: IdentifierSchema.default('updated_at').describe(
+    'Watermark column for incremental sync.',
+  ),
+});
+/** A sync mapping as the platform reads it. */
+export type MappingConfig = z.output<typeof MappingSchema>;
+/** A sync mapping as a user writes it. */
+export type MappingConfigInput = z.input<typeof MappingSchema>;
+/** One column → property pair of a mapping. */
+export type PropertyMapping = MappingConfig['properties'][number];
+
+/** Adds an issue at `[index, field]` for every item whose key repeats an earlier item's. */
+function reportDuplicates<T>(
+  items: readonly T[],
+  key: (item: T) => string,
+  field: string,
+  ctx: z.RefinementCtx,
+  what = field,
+): void {
+  const first = new Map<string, number>();
+  items.forEach((item, index) => {
+    const value = key(item);
+    const earlier = first.get(value);
+    if (earlier === undefined) first.set(value, index);
+    else
+      ctx.addIssue({
+        code: 'custom',
+        path: [index, field],
+        message: `duplicate ${what} ${showValue(value)} (also at index ${earlier}); each must be unique`,
+      });
+  });
+}
+
+/** The table list: names unique. */
+const TablesSchema = z.array(TableSchema).superRefine((tables, ctx) => {
+  reportDuplicates(tables, (t) => t.name, 'name', ctx, 'table name');
+});
+/** The mapping list: one mapping per table. */
+const MappingsSchema = z.array(MappingSchema).superRefine((mappings, ctx) => {
+  reportDuplicates(mappings, (m) => m.table, 'table', ctx, 'mapping for table');
+});
+
+/** The deployment environments, in promotion order. */
+export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
+/** One of {@link ENVIRONMENT_NAMES}. */
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** The scheduled jobs of an environment (EventBridge rules on AWS, the local scheduler locally). */
+export const SCHEDULE_NAMES = ['etl', 'incremental_sync', 'full_sync', 'retention'] as const;
+/** One of {@link SCHEDULE_NAMES}. */
+export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
+
+/** The retention periods CloudWatch Logs accepts, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288,
+  3653,
+] as const;
+
+const RATE_EXPRESSION = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
+const CRON_EXPRESSION = /^cron\((.*)\)$/;
+
+/**
+ * Why `expression` is not an EventBridge schedule expression EventBridge would accept, or
+ * `undefined` when it is one: `cron(min hour day-of-month month day-of-week year)` (6 fields,
+ * exactly one of the two day fields `?`) or `rate(N unit)` (singular unit for 1, plural otherwise).
+ * @example
+ * scheduleExpressionProblem('rate(15 minutes)'); // undefined
+ * scheduleExpressionProblem('cron(0 2 * * *)'); // 'has 5 fields; …'
+ */
+export function scheduleExpressionProblem(expression: string): string | undefined {
+  const cron = CRON_EXPRESSION.exec(expression);
+  if (cron) {
+    const fields = (cron[1] ?? '').trim().split(/\s+/).filter(Boolean);
+    if (fields.length !== 6) {
+      return (
+        `has ${fields.length} fields; an EventBridge cron takes exactly 6 ` +
+        `(minutes hours day-of-month month day-of-week year), e.g. 'cron(0 2 * * ? *)'`
+      );
+    }
+    const [, , dayOfMonth, , dayOfWeek] = fields;
+    if ((dayOfMonth === '?') === (dayOfWeek === '?')) {
+      return (
+        `has day-of-month '${dayOfMonth}' and day-of-week '${dayOfWeek}'; exactly one of the ` +
+        `two must be '?', e.g. 'cron(0 2 * * ? *)'`
+      );
+    }
+    return undefined;
+  }
+  const rate = RATE_EXPRESSION.exec(expression);
+  if (rate) {
+    const value = Number(rate[1]);
+    const unit = rate[2] ?? '';
+    if (value < 1) return 'must have a rate of at least 1, e.g. rate(15 minutes)';
+    if ((value === 1) !== !unit.endsWith('s')) {
+      return `must use the ${value === 1 ? 'singular' : 'plural'} unit for ${value}, e.g. ${
+        value === 1 ? "'rate(1 hour)'" : "'rate(15 minutes)'"
+      }`;
+    }
+    return undefined;
+  }
+  return (
+    `is not an EventBridge schedule expression; write cron(minutes hours day-of-month month ` +
+    `day-of-week year) or rate(N minutes|hours|days), e.g. 'cron(0 2 * * ? *)' or 'rate(15 minutes)'`
+  );
+}
+
+const ScheduleExpressionSchema = z
+  .string()
+  .superRefine((expression, ctx) => {
+    const problem = scheduleExpressionProblem(expression);
+    if (problem) ctx.addIssue({ code: 'custom', message: `${showValue(expression)} ${problem}` });
+  })
+  .describe("EventBridge schedule: 'cron(0 2 * * ? *)' (6 fields, UTC) or 'rate(15 minutes)'.");
+
+const ScheduleObject = z.strictObject({
+  expression: ScheduleExpressionSchema,
+  enabled: z.boolean().describe('Whether the schedule runs.'),
+});
+
+const LifecycleObject = z.strictObject({
+  glacier_after_days: z.int().min(0).describe('Lake objects move to Glacier after this many days.'),
+  deep_archive_after_days: z.int().min(1).describe('… then to Glacier Deep Archive.'),
+  expire_after_days: z.int().min(1).nullable().describe('… then are deleted (null: never).'),
+});
+
+const AcuSchema = z.number().min(0).max(256).multipleOf(0.5);
+const AuroraObject = z.strictObject({
+  min_acu: AcuSchema.describe('Aurora Serverless v2 minimum ACUs (0 allows auto-pause).'),
+  max_acu: AcuSchema.min(1).describe('Aurora Serverless v2 maximum ACUs (1 to 256).'),
+});
+
+/** The fields of one environment without the cross-field rules, so patches can reuse them. */
+const environmentShape = {
+  scan_cutoff_gb: z
+    .number()
+    .positive()
+    .describe('Athena workgroup bytes-scanned cutoff per query, in GB.'),
+  schedules: z.strictObject(
+    Object.fromEntries(SCHEDULE_NAMES.map((name) => [name, ScheduleObject])) as Record<
+      ScheduleName,
+      typeof ScheduleObject
+    >,
+  ),
+  lifecycle: LifecycleObject.superRefine((lifecycle, ctx) => {
+    const steps = [
+      ['glacier_after_days', lifecycle.glacier_after_days],
+      ['deep_archive_after_days', lifecycle.deep_archive_after_days],
+      ['expire_after_days', lifecycle.expire_after_days],
+    ] as const;
+    for (let i = 1; i < steps.length; i++) {
+      const [previousKey, previous] = steps[i - 1]!;
+      const [key, days] = steps[i]!;
+      if (days !== null && previous !== null && days <= previous) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message:
+            `${key} (${days}) must be greater than ${previousKey} (${previous}): lake objects ` +
+            `move Standard → Glacier → Deep Archive → deleted, so the days must increase`,
+        });
+      }
+    }
+  }),
+  aurora: AuroraObject.superRefine((aurora, ctx) => {
+    if (aurora.min_acu > aurora.max_acu) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['min_acu'],
+        message: `min_acu (${aurora.min_acu}) must not exceed max_acu (${aurora.max_acu})`,
+      });
+    }
+  }),
+  alert_email: z
+    .email({ error: (issue) => `${showValue(issue.input)} is not an email address` })
+    .nullable()
+    .describe('Address subscribed to the SNS alerts topic (null: no subscription).'),
+  deletion_protection: z.boolean().describe('Protect the database and lake from deletion.'),
+  log_retention_days: z
+    .literal(LOG_RETENTION_DAYS)
+    .describe('CloudWatch Logs retention of every function, in days.'),
+};
+
+/**
+ * One environment's settings, resolved: schedules, lake lifecycle, Aurora capacity, alerts,
+ * protection and the Athena scan cutoff.
+ * @example
+ * EnvironmentSchema.parse(DEFAULT_ENVIRONMENTS.prod).aurora.max_acu; // 16
+ */
+export const EnvironmentSchema = z.strictObject(environmentShape);
+/** One environment's settings as the platform reads them. */
+export type EnvironmentConfig = z.output<typeof EnvironmentSchema>;
+/** One scheduled job: its EventBridge expression and whether it runs. */
+export type ScheduleConfig = z.output<typeof ScheduleObject>;
+/** The S3 lifecycle of the lake, in days since an object was written. */
+export type LifecycleConfig = EnvironmentConfig['lifecycle'];
+/** Aurora Serverless v2 capacity. */
+export type AuroraConfig = EnvironmentConfig['aurora'];
+
+/**
+ * What a user may write for one environment: any subset of {@link EnvironmentSchema}'s fields, at
+ * any depth, deep-merged over that environment's defaults. Cross-field rules (lifecycle order,
+ * `min_acu ≤ max_acu`) are checked on the merged result.
+ * @example
+ * EnvironmentPatchSchema.parse({ aurora: { max_acu: 32 } });
+ */
+export const EnvironmentPatchSchema = z.strictObject({
+  scan_cutoff_gb: environmentShape.scan_cutoff_gb.optional(),
+  schedules: z
+    .strictObject(
+      Object.fromEntries(
+        SCHEDULE_NAMES.map((name) => [name, ScheduleObject.partial().optional()]),
+      ) as Record<ScheduleName, z.ZodOptional<ReturnType<typeof ScheduleObject.partial>>>,
+    )
+    .optional(),
+  lifecycle: LifecycleObject.partial().optional(),
+  aurora: AuroraObject.partial().optional(),
+  alert_email: environmentShape.alert_email.optional(),
+  deletion_protection: environmentShape.deletion_protection.optional(),
+  log_retention_days: environmentShape.log_retention_days.optional(),
+});
+/** A partial environment as written in the config file. */
+export type EnvironmentPatch = z.output<typeof EnvironmentPatchSchema>;
+
+/**
+ * The resolved configuration every part of the platform reads: tables, sync mappings and the four
+ * environments, every default applied and every rule checked.
+ * @example
+ * const config: ThermoclineConfig = ThermoclineConfigSchema.parse(resolved);
+ */
+export const ThermoclineConfigSchema = z.strictObject({
+  use_sample_defaults: z.boolean(),
+  tables: TablesSchema,
+  mappings: MappingsSchema,
+  environments: z.strictObject(
+    Object.fromEntries(ENVIRONMENT_NAMES.map((name) => [name, EnvironmentSchema])) as Record<
+      EnvironmentName,
+      typeof EnvironmentSchema
+    >,
+  ),
+});
+/** The resolved configuration (see {@link ThermoclineConfigSchema}). */
+export type ThermoclineConfig = z.output<typeof ThermoclineConfigSchema>;
+
+/**
+ * The configuration file (`thermocline.config.json`) as users write it. Every key is optional;
+ * tables and mappings are complete entries (their own defaults apply), environments are patches.
+ * @example
+ * ConfigFileSchema.parse({ environments: { prod: { scan_cutoff_gb: 20 } } });
+ */
+export const ConfigFileSchema = z.strictObject({
+  $schema: z.string().optional().describe('JSON Schema of this file, for editor completion.'),
+  use_sample_defaults: z
+    .boolean()
+    .optional()
+    .describe(
+      "Start from the sample tables and mappings (default true); the file's entries replace same-named ones.",
+    ),
+  tables: TablesSchema.optional().describe('Time-series tables tiered to the lake by day.'),
+  mappings: MappingsSchema.optional().describe(
+    'Sync mappings of reference tables (one per table).',
+  ),
+  environments: z
+    .strictObject(
+      Object.fromEntries(
+        ENVIRONMENT_NAMES.map((name) => [name, EnvironmentPatchSchema.optional()]),
+      ) as Record<EnvironmentName, z.ZodOptional<typeof EnvironmentPatchSchema>>,
+    )
+    .optional()
+    .describe('Per-environment settings, deep-merged over the defaults.'),
+});
+/** The configuration file as users write it (see {@link ConfigFileSchema}). */
+export type ThermoclineConfigFile = z.input<typeof ConfigFileSchema>;
