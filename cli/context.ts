@@ -1,7 +1,10 @@
 import { resolve } from 'node:path';
 import type { ThermoclineConfig } from '#core/config/schema';
 import { loadConfig } from '#adapters/local/config-file';
+import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
+import { openLocalLake } from '#adapters/local/local-lake';
 import { openDatabase } from '#adapters/open-database';
+import type { ExportDeps } from '#etl/export';
 import { systemClock, type Clock } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
 
@@ -19,6 +22,11 @@ export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
   openDatabase(): Promise<SqlDatabase>;
+  /**
+   * The export engine's ports on the local runtime: the file-system lake, the catalog file and
+   * DuckDB. Close the encoder when done.
+   */
+  exportDeps(db: SqlDatabase): Promise<ExportDeps>;
 }
 
 /**
@@ -42,5 +50,24 @@ export function createContext(
     env,
     clock: systemClock,
     openDatabase: () => openDatabase({ env, home, schema: env.THERMOCLINE_SCHEMA || 'public' }),
+    exportDeps: async (db) => ({
+      db,
+      ...openLocalLake(home),
+      encoder: await createDuckDbEncoder(),
+      clock: systemClock,
+      afterFileUpload: faultHook(env.THERMOCLINE_FAULT),
+    }),
+  };
+}
+
+/**
+ * Fault injection for the crash tests: THERMOCLINE_FAULT=kill-after-upload kills the process
+ * (SIGKILL: no cleanup runs) right after the first data file of an export is uploaded, before
+ * the commit.
+ */
+function faultHook(fault: string | undefined): ((key: string) => void) | undefined {
+  if (fault !== 'kill-after-upload') return undefined;
+  return () => {
+    process.kill(process.pid, 'SIGKILL');
   };
 }

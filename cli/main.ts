@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerEtl } from '#cli/commands/etl';
 import { registerSeed } from '#cli/commands/seed';
 import { registerUp } from '#cli/commands/up';
 import { ConfigError } from '#core/config/resolve';
@@ -33,7 +34,12 @@ Exit codes: 0 ok, 1 failed, 2 bad input (flags, config), 3 database unreachable.
     );
   registerUp(program);
   registerSeed(program);
-  for (const command of program.commands) command.exitOverride();
+  registerEtl(program);
+  const override = (command: Command): void => {
+    command.exitOverride();
+    command.commands.forEach(override);
+  };
+  program.commands.forEach(override);
   return program;
 }
 

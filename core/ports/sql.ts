@@ -23,6 +23,14 @@ export interface SqlSession {
    * await session.copyFrom('COPY agents FROM STDIN', ['id\tname\n']);
    */
   copyFrom(sql: string, chunks: Iterable<string> | AsyncIterable<string>): Promise<number>;
+
+  /**
+   * Runs `COPY … TO STDOUT` and returns its output as a stream (backpressure reaches the server:
+   * memory does not grow with the result). Consume it before the next statement on the session.
+   * @example
+   * const csv = session.copyTo('COPY (SELECT * FROM events) TO STDOUT (FORMAT csv)');
+   */
+  copyTo(sql: string): NodeJS.ReadableStream;
 }
 
 /** Which kind of PostgreSQL the platform is talking to, for messages and output. */

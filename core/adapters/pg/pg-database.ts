@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { from as copyFromStream } from 'pg-copy-streams';
+import { from as copyFromStream, to as copyToStream } from 'pg-copy-streams';
 import { quoteIdent } from '#core/sql/ident';
 import type { SqlDatabase, SqlSession, SqlTarget } from '#ports/sql';
 
@@ -60,16 +60,23 @@ export function createPgDatabase(options: PgDatabaseOptions): SqlDatabase {
         client.release();
       }
     },
+    copyTo: () => {
+      throw new Error('copyTo needs a session: run it inside db.transaction(…)');
+    },
     transaction: async (work) => {
       const client = await pool.connect();
+      const session = sessionOf(client);
       let broken = false;
       try {
         await client.query('BEGIN');
-        const result = await work(sessionOf(client));
+        const result = await work(session);
         await client.query('COMMIT');
         return result;
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => (broken = true));
+        // A COPY TO still streaming cannot be rolled back on this connection: drop the
+        // connection instead (the server aborts the transaction when it goes).
+        if (session.copying()) broken = true;
+        else await client.query('ROLLBACK').catch(() => (broken = true));
         throw error;
       } finally {
         client.release(broken);
@@ -83,7 +90,8 @@ export function createPgDatabase(options: PgDatabaseOptions): SqlDatabase {
   return database;
 }
 
-function sessionOf(client: pg.Pool | pg.PoolClient): SqlSession {
+function sessionOf(client: pg.Pool | pg.PoolClient): SqlSession & { copying(): boolean } {
+  let copying = false;
   return {
     query: async <Row extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) =>
       (await client.query<Row>(sql, params ? [...params] : undefined)).rows,
@@ -93,5 +101,16 @@ function sessionOf(client: pg.Pool | pg.PoolClient): SqlSession {
       await pipeline(Readable.from(chunks, { objectMode: false }), stream);
       return stream.rowCount;
     },
+    copyTo: (sql) => {
+      if (!('release' in client)) throw new Error('copyTo needs a dedicated connection');
+      copying = true;
+      const stream = client.query(copyToStream(sql));
+      const done = (): void => {
+        copying = false;
+      };
+      stream.once('end', done);
+      return stream;
+    },
+    copying: () => copying,
   };
 }

@@ -1,0 +1,203 @@
+import { execFile } from 'node:child_process';
+import { closeSync, constants, openSync } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createWriteStream } from 'node:fs';
+import { promisify } from 'node:util';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { quoteIdent } from '#core/sql/ident';
+import type {
+  EncodeColumn,
+  EncodedBatch,
+  EncodedFile,
+  EncodeOptions,
+  ParquetEncoder,
+  RowChecksum,
+} from '#ports/parquet-encoder';
+
+/** Options of {@link createDuckDbEncoder}. */
+export interface DuckDbEncoderOptions {
+  /** DuckDB's memory limit. @default '512MB' */
+  readonly memoryLimit?: string;
+  /** Worker threads. @default 2 */
+  readonly threads?: number;
+  /** Longest CSV line (one row) accepted. @default 64 MiB */
+  readonly maxLineBytes?: number;
+}
+
+const run = promisify(execFile);
+
+/** SQL string literal. */
+export function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/**
+ * The Parquet encoder on DuckDB. The CSV reaches DuckDB through a named pipe (FIFO), so
+ * PostgreSQL's COPY, the transfer and DuckDB's parse/encode run at the same time on different
+ * cores and nothing is staged on disk but the Parquet output.
+ * @example
+ * const encoder = await createDuckDbEncoder();
+ * const files = await encoder.encodeCsv(csvStream, [{ name: 'id', load: (v) => `CAST(${v} AS BIGINT)` }], {
+ *   outputDir: '/tmp/out', targetFileBytes: 128 * 2 ** 20, rowGroupRows: 122_880,
+ * });
+ * await encoder.close();
+ */
+export async function createDuckDbEncoder(
+  options: DuckDbEncoderOptions = {},
+): Promise<ParquetEncoder> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: options.memoryLimit ?? '512MB',
+    threads: String(options.threads ?? 2),
+    preserve_insertion_order: 'false',
+  });
+  const connection = await instance.connect();
+  const maxLine = options.maxLineBytes ?? 64 * 2 ** 20;
+  return {
+    encodeCsv: (source, columns, encodeOptions) =>
+      encodeCsv(connection, source, columns, encodeOptions, maxLine),
+    checksum: (files, rowCanonical, groupBy) => checksum(connection, files, rowCanonical, groupBy),
+    close: async () => {
+      connection.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+async function encodeCsv(
+  connection: DuckDBConnection,
+  source: NodeJS.ReadableStream,
+  columns: readonly EncodeColumn[],
+  options: EncodeOptions,
+  maxLine: number,
+): Promise<EncodedBatch> {
+  const work = await mkdtemp(join(tmpdir(), 'thermocline-encode-'));
+  const fifo = join(work, 'rows.csv');
+  const outputDir = join(work, 'out');
+  const dispose = (): Promise<void> => rm(work, { recursive: true, force: true });
+  try {
+    await run('mkfifo', [fifo]);
+    const csvColumns = columns.map((c, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(', ');
+    const select = columns
+      .map((c, i) => `${c.load(quoteIdent(`c${i}`))} AS ${quoteIdent(c.name)}`)
+      .join(', ');
+    const copy = [
+      `COPY (SELECT ${select} FROM read_csv(${sqlString(fifo)}, columns = {${csvColumns}},`,
+      `  header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',`,
+      `  nullstr = '', allow_quoted_nulls = false, parallel = false,`,
+      `  max_line_size = ${maxLine}, buffer_size = ${maxLine * 2}))`,
+      `TO ${sqlString(outputDir)} (FORMAT parquet, COMPRESSION snappy,`,
+      `  ROW_GROUP_SIZE ${options.rowGroupRows}, FILENAME_PATTERN 'part-{i}'`,
+      // DuckDB cannot split files by size within PARTITION_BY: there, one file per partition.
+      options.partitionBy
+        ? `, PARTITION_BY (${quoteIdent(options.partitionBy)})`
+        : `, FILE_SIZE_BYTES ${options.targetFileBytes}`,
+      `)`,
+    ].join('\n');
+
+    const encoding = connection.run(copy);
+    const feeding = pipeline(source, createWriteStream(fifo));
+    // If DuckDB fails before it opens the pipe, the writer would wait for a reader forever:
+    // open the reading end ourselves so the writer fails instead of hanging.
+    const failed = encoding.catch((error: unknown) => {
+      unblockWriter(fifo);
+      (source as NodeJS.ReadableStream & { destroy?: (e?: Error) => void }).destroy?.(
+        error as Error,
+      );
+      throw error;
+    });
+    await Promise.all([failed, feeding]);
+    await rm(fifo, { force: true });
+    const files = await listOutput(connection, outputDir, options.partitionBy);
+    return { files: files.filter((f) => f.rows > 0), dispose };
+  } catch (error) {
+    await dispose();
+    throw error;
+  }
+}
+
+function unblockWriter(fifo: string): void {
+  try {
+    closeSync(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK));
+  } catch {
+    // already gone
+  }
+}
+
+async function listOutput(
+  connection: DuckDBConnection,
+  outputDir: string,
+  partitionBy: string | undefined,
+): Promise<EncodedFile[]> {
+  const paths = await parquetFiles(outputDir);
+  if (paths.length === 0) return [];
+  const list = `[${paths.map(sqlString).join(', ')}]`;
+  const rows = (
+    await connection.runAndReadAll(
+      `SELECT file_name, sum(num_rows)::BIGINT AS rows FROM parquet_file_metadata(${list}) GROUP BY 1`,
+    )
+  ).getRowObjects() as { file_name: string; rows: bigint }[];
+  const rowsOf = new Map(rows.map((r) => [r.file_name, Number(r.rows)]));
+  const values = partitionBy ? await partitionValues(connection, list, partitionBy) : undefined;
+  const files: EncodedFile[] = [];
+  for (const path of paths) {
+    files.push({
+      path,
+      bytes: (await stat(path)).size,
+      rows: rowsOf.get(path) ?? 0,
+      ...(values ? { partitionValue: values.get(path) ?? null } : {}),
+    });
+  }
+  return files;
+}
+
+/** The decoded Hive partition value of each file, as DuckDB itself reads its directories. */
+async function partitionValues(
+  connection: DuckDBConnection,
+  list: string,
+  column: string,
+): Promise<Map<string, string | null>> {
+  const rows = (
+    await connection.runAndReadAll(
+      `SELECT DISTINCT filename, ${quoteIdent(column)}::VARCHAR AS value FROM read_parquet(${list}, hive_partitioning = true, hive_types_autocast = false, filename = true)`,
+    )
+  ).getRowObjects() as { filename: string; value: string | null }[];
+  return new Map(rows.map((r) => [r.filename, r.value]));
+}
+
+async function parquetFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(
+    (error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    },
+  );
+  return entries
+    .filter((e) => e.isFile() && e.name.endsWith('.parquet'))
+    .map((e) => join(e.parentPath, e.name))
+    .sort((a, b) => relative(dir, a).localeCompare(relative(dir, b)));
+}
+
+async function checksum(
+  connection: DuckDBConnection,
+  files: readonly string[],
+  rowCanonical: string,
+  groupBy: string | undefined,
+): Promise<Map<string | null, RowChecksum>> {
+  const result = new Map<string | null, RowChecksum>();
+  if (files.length === 0) return result;
+  const list = `[${files.map(sqlString).join(', ')}]`;
+  const key = groupBy ? `${quoteIdent(groupBy)}::VARCHAR` : 'NULL::VARCHAR';
+  const rows = (
+    await connection.runAndReadAll(
+      `SELECT ${key} AS k, count(*)::BIGINT AS n,
+              coalesce(sum(CAST(('0x' || substr(md5(${rowCanonical}), 1, 15)) AS BIGINT)::HUGEINT), 0)::VARCHAR AS s
+         FROM read_parquet(${list}, hive_partitioning = ${groupBy ? 'true, hive_types_autocast = false' : 'false'})
+        GROUP BY 1`,
+    )
+  ).getRowObjects() as { k: string | null; n: bigint; s: string }[];
+  for (const row of rows) result.set(row.k, { rows: Number(row.n), sum: row.s });
+  return result;
+}

@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import {
+  copyFile,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { ObjectInfo, ObjectStore } from '#ports/object-store';
+
+/**
+ * The object store on a local directory: the local runtime's data lake. Objects appear
+ * atomically: each is written to a hidden temporary name in its folder, then renamed.
+ * @example
+ * const lake = new FsObjectStore('.thermocline/lake');
+ * await lake.putText('agent_tasks/_manifests/2025-02-15.json', '{}');
+ */
+export class FsObjectStore implements ObjectStore {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  async putFile(key: string, path: string): Promise<ObjectInfo> {
+    const target = this.pathOf(key);
+    const temporary = await this.temporaryFor(target);
+    try {
+      await copyFile(path, temporary);
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    return { key, bytes: (await stat(target)).size };
+  }
+
+  async putText(key: string, text: string): Promise<ObjectInfo> {
+    const target = this.pathOf(key);
+    const temporary = await this.temporaryFor(target);
+    try {
+      await writeFile(temporary, text);
+      await rename(temporary, target);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw error;
+    }
+    return { key, bytes: Buffer.byteLength(text) };
+  }
+
+  async getText(key: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.pathOf(key), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    const handle = await open(this.pathOf(key), 'r');
+    try {
+      const buffer = Buffer.alloc(length);
+      const { bytesRead } = await handle.read(buffer, 0, length, offset);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | undefined> {
+    try {
+      const info = await stat(this.pathOf(key));
+      return info.isFile() ? { key, bytes: info.size } : undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<ObjectInfo[]> {
+    // Walk the deepest existing folder of the prefix, then filter by the full prefix.
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
+    const start = this.pathOf(folder || '.');
+    const entries = await readdir(start, { recursive: true, withFileTypes: true }).catch(
+      (error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return [];
+        throw error;
+      },
+    );
+    const objects: ObjectInfo[] = [];
+    for (const entry of entries) {
+      if (!entry.isFile() || entry.name.startsWith('.tmp-')) continue;
+      const path = join(entry.parentPath, entry.name);
+      const key = relative(this.root, path).split(sep).join('/');
+      if (key.startsWith(prefix)) objects.push({ key, bytes: (await stat(path)).size });
+    }
+    return objects.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const objects = await this.list(prefix);
+    for (const object of objects) await rm(this.pathOf(object.key), { force: true });
+    await this.pruneEmptyFolders(prefix);
+    return objects.length;
+  }
+
+  locate(key: string): string {
+    return this.pathOf(key);
+  }
+
+  private pathOf(key: string): string {
+    if (key.startsWith('/') || key.split('/').some((part) => part === '..')) {
+      throw new Error(`invalid lake key '${key}': keys are relative and have no '..' segments`);
+    }
+    return join(this.root, ...key.split('/'));
+  }
+
+  private async temporaryFor(target: string): Promise<string> {
+    await mkdir(dirname(target), { recursive: true });
+    return join(dirname(target), `.tmp-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** Removes the now-empty folders of a deleted prefix, up to the lake root. */
+  private async pruneEmptyFolders(prefix: string): Promise<void> {
+    let folder = dirname(this.pathOf(prefix.endsWith('/') ? `${prefix}x` : prefix));
+    while (folder.startsWith(this.root) && folder !== this.root) {
+      const rest = await readdir(folder).catch(() => undefined);
+      if (!rest || rest.length > 0) return;
+      await rm(folder, { recursive: true, force: true });
+      folder = dirname(folder);
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * The Parquet encoder port: turns the CSV that PostgreSQL's COPY streams into snappy Parquet
+ * files with exact types, and computes checksums over Parquet files. The adapter is DuckDB (the
+ * same engine that stands in for Athena locally); memory stays bounded by its row groups.
+ */
+
+/** One output column: its name and the encoder-side expression that types the CSV text. */
+export interface EncodeColumn {
+  readonly name: string;
+  /** Builds the typing expression from the quoted CSV column (a VARCHAR). */
+  readonly load: (csvColumn: string) => string;
+}
+
+/** Options of {@link ParquetEncoder.encodeCsv}. */
+export interface EncodeOptions {
+  /** Column written as a Hive partition directory (`col=value/`) instead of into the files. */
+  readonly partitionBy?: string;
+  /** A file is closed and a new one started past this many bytes. */
+  readonly targetFileBytes: number;
+  /** Rows per row group. */
+  readonly rowGroupRows: number;
+}
+
+/** One written file. */
+export interface EncodedFile {
+  readonly path: string;
+  readonly bytes: number;
+  readonly rows: number;
+  /** The partition value of its directory (undefined without partitionBy; null for NULL). */
+  readonly partitionValue?: string | null;
+}
+
+/** Files written to the encoder's scratch space; `dispose` deletes them. */
+export interface EncodedBatch {
+  readonly files: readonly EncodedFile[];
+  dispose(): Promise<void>;
+}
+
+/** Rows and the order-independent checksum of a set of rows. */
+export interface RowChecksum {
+  readonly rows: number;
+  /** Decimal sum of the 60-bit row hashes. */
+  readonly sum: string;
+}
+
+/** The encoder. */
+export interface ParquetEncoder {
+  /**
+   * Reads CSV (PostgreSQL `FORMAT csv`: empty unquoted = NULL, `""` = empty string) from
+   * `source` while it streams, and writes Parquet files.
+   */
+  encodeCsv(
+    source: NodeJS.ReadableStream,
+    columns: readonly EncodeColumn[],
+    options: EncodeOptions,
+  ): Promise<EncodedBatch>;
+  /**
+   * Checksum of the rows in `files`: `rowCanonical` is the encoder-side SQL expression of a row's
+   * canonical text. With `groupBy` (a Hive partition column) one checksum per value.
+   */
+  checksum(
+    files: readonly string[],
+    rowCanonical: string,
+    groupBy?: string,
+  ): Promise<Map<string | null, RowChecksum>>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,429 @@
+/**
+ * The export engine: one table-day from PostgreSQL to Parquet in the lake, validated against the
+ * source and published atomically. All I/O goes through ports (SQL source, encoder, object store,
+ * catalog, clock); the Lambda handler and the CLI bind them to AWS or local adapters.
+ *
+ * Steps, and what a failure at each leaves behind:
+ * 1. describe the columns (an unsupported type fails here, before anything is written);
+ * 2. in one REPEATABLE READ, READ ONLY transaction: stream `COPY … TO STDOUT (FORMAT csv)` into
+ *    the encoder (Parquet in scratch space), then checksum the same rows in PostgreSQL — the
+ *    same snapshot, so a concurrent writer cannot make them disagree;
+ * 3. checksum the Parquet files with the encoder and compare rows and sums per partition;
+ * 4. upload the files into a new version folder `v=<run>/` of each partition, with a
+ *    `_manifest.json` — invisible to readers, who follow the catalog;
+ * 5. commit: point the catalog's partitions at the new versions (and drop partitions the day no
+ *    longer has), then write the day manifest `table/_manifests/<day>.json`;
+ * 6. clean: delete versions other than the new one and the one it replaced (kept for queries
+ *    already running), including folders of runs that died before their commit.
+ * A crash before step 5 leaves the previous version current and complete; the next run of the
+ * day cleans the dead run's folder. A re-run writes the same rows again as a new version.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { pipeline, Transform } from 'node:stream';
+import type { TableConfig } from '#core/config/schema';
+import type { Catalog, CatalogPartition, CatalogTable } from '#ports/catalog';
+import type { Clock } from '#ports/clock';
+import type { ObjectStore } from '#ports/object-store';
+import type { EncodedFile, ParquetEncoder, RowChecksum } from '#ports/parquet-encoder';
+import type { SqlDatabase } from '#ports/sql';
+import {
+  dayManifestKey,
+  partFileName,
+  partitionKeys,
+  partitionPrefix,
+  partitionValues,
+  dayOfPartition,
+  versionPrefix,
+} from '#etl/layout';
+import { copyCsv, duckRowCanonical, sourceChecksumSql, sourceSelect } from '#etl/sql';
+import {
+  DESCRIBE_COLUMNS_SQL,
+  planColumn,
+  sourceColumn,
+  type ColumnPlan,
+  type DescribedColumnRow,
+} from '#etl/types';
+
+/** What the engine works with. */
+export interface ExportDeps {
+  readonly db: SqlDatabase;
+  readonly encoder: ParquetEncoder;
+  readonly store: ObjectStore;
+  readonly catalog: Catalog;
+  readonly clock: Clock;
+  /** Test hook: called after each data file is uploaded, before the commit. */
+  readonly afterFileUpload?: (key: string) => void;
+}
+
+/** Tuning of the written files. */
+export interface ExportOptions {
+  /** Close a file past this size. @default 128 MiB */
+  readonly targetFileBytes?: number;
+  /** Rows per row group. @default 1,000,000 (about 64–128 MiB for typical rows) */
+  readonly rowGroupRows?: number;
+  /** Called with the CSV bytes streamed so far. */
+  readonly onBytes?: (bytes: number) => void;
+}
+
+/** What one table-day export did. */
+export interface TableDayResult {
+  readonly table: string;
+  readonly day: string;
+  readonly runId: string;
+  readonly rows: number;
+  readonly files: number;
+  readonly bytes: number;
+  readonly partitions: number;
+  readonly checksum: string;
+  readonly seconds: number;
+}
+
+/** The export failed validation: the files do not hold what the source holds. */
+export class ValidationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ValidationError';
+  }
+}
+
+/** The day manifest (`table/_manifests/<day>.json`). */
+export interface DayManifest {
+  readonly format: 1;
+  readonly table: string;
+  readonly day: string;
+  readonly layout: TableConfig['partition_layout'];
+  readonly run_id: string;
+  readonly rows: number;
+  /** `${rows}:${sum}` — rows and the sum of 60-bit md5 row hashes of the canonical row text. */
+  readonly checksum: string;
+  readonly bytes: number;
+  readonly files: number;
+  readonly schema_hash: string;
+  readonly source_query: string;
+  readonly published_at: string;
+  readonly partitions: readonly {
+    readonly values: readonly string[];
+    readonly location: string;
+    readonly rows: number;
+    readonly bytes: number;
+    readonly checksum: string;
+  }[];
+}
+
+const DEFAULT_FILE_BYTES = 128 * 2 ** 20;
+const DEFAULT_ROW_GROUP_ROWS = 1_000_000;
+
+/**
+ * Describes a table's columns and plans their export (throws on an unsupported type).
+ * @example
+ * const plans = await planTable(db, tableConfig(config, 'agent_tasks'));
+ */
+export async function planTable(db: SqlDatabase, table: TableConfig): Promise<ColumnPlan[]> {
+  const rows = await db.query<DescribedColumnRow>(DESCRIBE_COLUMNS_SQL, [db.schema, table.name]);
+  if (rows.length === 0) {
+    throw new Error(
+      `table '${db.schema}.${table.name}' does not exist in ${db.target.description}; create it, or remove it from the config`,
+    );
+  }
+  const plans = rows.map((row) => planColumn(table.name, sourceColumn(row)));
+  for (const column of [
+    table.timestamp_column,
+    ...table.primary_key,
+    ...partitionColumnOf(table),
+  ]) {
+    if (!plans.some((p) => p.name === column)) {
+      throw new Error(
+        `table '${table.name}' has no column '${column}' named in its config; its columns: ${plans.map((p) => p.name).join(', ')}`,
+      );
+    }
+  }
+  return plans;
+}
+
+function partitionColumnOf(table: TableConfig): string[] {
+  return table.partition_layout === 'event_type/dt' && table.partition_column
+    ? [table.partition_column]
+    : [];
+}
+
+/** The catalog entry of a table: its columns without the partition column, keys, schema hash. */
+export function catalogTableOf(table: TableConfig, plans: readonly ColumnPlan[]): CatalogTable {
+  const inFiles = plans.filter((p) => !partitionColumnOf(table).includes(p.name));
+  const columns = inFiles.map((p) => ({
+    name: p.name,
+    type: p.athenaType,
+    sourceType: p.sourceType,
+  }));
+  return {
+    name: table.name,
+    columns,
+    partitionKeys: partitionKeys(table),
+    location: `${table.name}/`,
+    schemaHash: createHash('sha256').update(JSON.stringify(columns)).digest('hex').slice(0, 16),
+  };
+}
+
+/**
+ * Exports one table-day and publishes it atomically (see the module comment for the steps).
+ * @example
+ * const result = await exportTableDay(deps, tableConfig(config, 'agent_tasks'), '2025-02-15');
+ * result.rows; // rows now in the lake for that day
+ */
+export async function exportTableDay(
+  deps: ExportDeps,
+  table: TableConfig,
+  day: string,
+  options: ExportOptions = {},
+): Promise<TableDayResult> {
+  const started = performance.now();
+  const plans = await planTable(deps.db, table);
+  const catalogTable = catalogTableOf(table, plans);
+  const groupBy = partitionColumnOf(table)[0];
+  const select = sourceSelect(deps.db.schema, table, plans, day);
+  const runId = newRunId(deps.clock);
+
+  // 2. Extract + encode, and the source checksum, in one snapshot.
+  const { batch, source } = await deps.db.transaction(async (session) => {
+    await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    await session.query("SET LOCAL IntervalStyle = 'iso_8601'");
+    let bytes = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, done) {
+        bytes += chunk.length;
+        options.onBytes?.(bytes);
+        done(null, chunk);
+      },
+    });
+    // pipeline(): a failure downstream also destroys the COPY stream.
+    const counted = pipeline(session.copyTo(copyCsv(select)), counter, () => undefined);
+    const encoded = await deps.encoder.encodeCsv(counted, plans, {
+      partitionBy: groupBy,
+      targetFileBytes: options.targetFileBytes ?? DEFAULT_FILE_BYTES,
+      rowGroupRows: options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
+    });
+    try {
+      const rows = await session.query<{ k: string | null; n: string; s: string }>(
+        sourceChecksumSql(deps.db.schema, table, plans, day, groupBy),
+      );
+      return {
+        batch: encoded,
+        source: new Map(rows.map((r) => [r.k, { rows: Number(r.n), sum: r.s }])),
+      };
+    } catch (error) {
+      await encoded.dispose();
+      throw error;
+    }
+  });
+
+  try {
+    // 3. Validate the files against the source, per partition.
+    const lake = await deps.encoder.checksum(
+      batch.files.map((f) => f.path),
+      duckRowCanonical(plans),
+      groupBy,
+    );
+    validate(table.name, day, source, lake);
+
+    // 4. Upload into new version folders.
+    const byPartition = groupFiles(table, batch.files);
+    const publishedAt = deps.clock.now().toISOString();
+    const partitions: CatalogPartition[] = [];
+    const manifestPartitions: DayManifest['partitions'][number][] = [];
+    for (const [key, files] of byPartition) {
+      const values = partitionValues(table, day, key);
+      const location = versionPrefix(partitionPrefix(table, values), runId);
+      const uploaded: { key: string; bytes: number; rows: number }[] = [];
+      for (const [index, file] of files.entries()) {
+        const objectKey = `${location}${partFileName(index)}`;
+        const stored = await deps.store.putFile(objectKey, file.path);
+        uploaded.push({ key: objectKey, bytes: stored.bytes, rows: file.rows });
+        deps.afterFileUpload?.(objectKey);
+      }
+      const sum = lake.get(key ?? null) ?? { rows: 0, sum: '0' };
+      const rows = uploaded.reduce((n, f) => n + f.rows, 0);
+      const bytes = uploaded.reduce((n, f) => n + f.bytes, 0);
+      await deps.store.putText(
+        `${location}_manifest.json`,
+        JSON.stringify(
+          {
+            format: 1,
+            table: table.name,
+            day,
+            partition: Object.fromEntries(partitionKeys(table).map((k, i) => [k, values[i]])),
+            run_id: runId,
+            rows,
+            checksum: `${sum.rows}:${sum.sum}`,
+            files: uploaded,
+            bytes,
+            schema_hash: catalogTable.schemaHash,
+            columns: plans.map((p) => ({
+              name: p.name,
+              source_type: p.sourceType,
+              athena_type: p.athenaType,
+              parquet_type: p.parquetType,
+            })),
+            source_query: select,
+            published_at: publishedAt,
+          },
+          null,
+          2,
+        ),
+        'application/json',
+      );
+      partitions.push({
+        values,
+        location,
+        rows,
+        bytes,
+        files: uploaded.length,
+        runId,
+        publishedAt,
+      });
+      manifestPartitions.push({
+        values,
+        location,
+        rows,
+        bytes,
+        checksum: `${sum.rows}:${sum.sum}`,
+      });
+    }
+
+    // 5. Commit: the catalog switches readers to the new versions.
+    await deps.catalog.ensureTable(catalogTable);
+    const before = (await deps.catalog.listPartitions(table.name)).filter(
+      (p) => dayOfPartition(table, p.values) === day,
+    );
+    if (partitions.length > 0) await deps.catalog.putPartitions(table.name, partitions);
+    const vanished = before.filter(
+      (old) => !partitions.some((p) => p.values.join('/') === old.values.join('/')),
+    );
+    if (vanished.length > 0) {
+      await deps.catalog.deletePartitions(
+        table.name,
+        vanished.map((p) => p.values),
+      );
+    }
+    const total = sumChecksums([...lake.values()]);
+    const rows = partitions.reduce((n, p) => n + p.rows, 0);
+    const bytes = partitions.reduce((n, p) => n + p.bytes, 0);
+    const files = partitions.reduce((n, p) => n + p.files, 0);
+    const manifest: DayManifest = {
+      format: 1,
+      table: table.name,
+      day,
+      layout: table.partition_layout,
+      run_id: runId,
+      rows,
+      checksum: total,
+      bytes,
+      files,
+      schema_hash: catalogTable.schemaHash,
+      source_query: select,
+      published_at: publishedAt,
+      partitions: manifestPartitions,
+    };
+    await deps.store.putText(
+      dayManifestKey(table.name, day),
+      JSON.stringify(manifest, null, 2),
+      'application/json',
+    );
+
+    // 6. Clean older versions (keep the one just replaced for queries in flight).
+    for (const partition of partitions) {
+      const previous = before.find((p) => p.values.join('/') === partition.values.join('/'));
+      await cleanVersions(deps.store, partitionPrefix(table, partition.values), [
+        partition.location,
+        ...(previous ? [previous.location] : []),
+      ]);
+    }
+    for (const gone of vanished) {
+      await deps.store.deletePrefix(partitionPrefix(table, gone.values));
+    }
+
+    return {
+      table: table.name,
+      day,
+      runId,
+      rows,
+      files,
+      bytes,
+      partitions: partitions.length,
+      checksum: total,
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await batch.dispose();
+  }
+}
+
+/**
+ * Deletes every version folder of a partition but `keep` — including folders of runs that died
+ * before their commit (stale staging).
+ */
+export async function cleanVersions(
+  store: ObjectStore,
+  partition: string,
+  keep: readonly string[],
+): Promise<number> {
+  const versions = new Set<string>();
+  for (const object of await store.list(partition)) {
+    const rest = object.key.slice(partition.length);
+    const folder = rest.split('/')[0];
+    if (folder?.startsWith('v=')) versions.add(`${partition}${folder}/`);
+  }
+  let deleted = 0;
+  for (const version of versions) {
+    if (!keep.includes(version)) deleted += await store.deletePrefix(version);
+  }
+  return deleted;
+}
+
+function validate(
+  table: string,
+  day: string,
+  source: Map<string | null, RowChecksum>,
+  lake: Map<string | null, RowChecksum>,
+): void {
+  const keys = new Set([...source.keys(), ...lake.keys()]);
+  for (const key of keys) {
+    const want = source.get(key) ?? { rows: 0, sum: '0' };
+    const got = lake.get(key) ?? { rows: 0, sum: '0' };
+    if (want.rows !== got.rows || want.sum !== got.sum) {
+      const where = key === null ? '' : ` partition '${key}'`;
+      throw new ValidationError(
+        `export of ${table} ${day}${where} does not match the source: PostgreSQL has ${want.rows} rows ` +
+          `(checksum ${want.sum}), the Parquet files have ${got.rows} rows (checksum ${got.sum}). ` +
+          `Nothing was published; the previous version stays current. Re-run the day; if it persists, ` +
+          `report it with the table's column types.`,
+      );
+    }
+  }
+}
+
+/** Files by partition value (one group, keyed undefined, for layout ymd). */
+function groupFiles(
+  table: TableConfig,
+  files: readonly EncodedFile[],
+): Map<string | null | undefined, EncodedFile[]> {
+  const groups = new Map<string | null | undefined, EncodedFile[]>();
+  for (const file of files) {
+    const key = table.partition_layout === 'ymd' ? undefined : (file.partitionValue ?? null);
+    groups.set(key, [...(groups.get(key) ?? []), file]);
+  }
+  return groups;
+}
+
+function sumChecksums(parts: readonly RowChecksum[]): string {
+  const rows = parts.reduce((n, p) => n + p.rows, 0);
+  const sum = parts.reduce((n, p) => n + BigInt(p.sum), 0n);
+  return `${rows}:${sum}`;
+}
+
+function newRunId(clock: Clock): string {
+  const stamp = clock
+    .now()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,76 @@
+/** SQL the export runs on PostgreSQL, and the matching checksum expressions for the encoder. */
+import type { TableConfig } from '#core/config/schema';
+import { qualify, quoteIdent } from '#core/sql/ident';
+import type { ColumnPlan } from '#etl/types';
+
+/** The UTC bounds of a day: [start, end). */
+export function dayBounds(day: string): { start: string; end: string } {
+  const start = new Date(`${day}T00:00:00Z`);
+  const end = new Date(start.getTime() + 86_400_000);
+  return { start: `${day} 00:00:00+00`, end: `${end.toISOString().slice(0, 10)} 00:00:00+00` };
+}
+
+function dayFilter(table: TableConfig, day: string): string {
+  const { start, end } = dayBounds(day);
+  const ts = quoteIdent(table.timestamp_column);
+  return `${ts} >= TIMESTAMPTZ '${start}' AND ${ts} < TIMESTAMPTZ '${end}'`;
+}
+
+/**
+ * The SELECT of one table-day, as COPY streams it (also recorded in the manifest).
+ * @example
+ * sourceSelect('public', agentTasks, plans, '2025-02-15');
+ * // SELECT "id", … FROM "public"."agent_tasks" WHERE "created_at" >= TIMESTAMPTZ '2025-02-15 00:00:00+00' AND …
+ */
+export function sourceSelect(
+  schema: string,
+  table: TableConfig,
+  plans: readonly ColumnPlan[],
+  day: string,
+): string {
+  const columns = plans
+    .map((p) =>
+      p.pgExtract === quoteIdent(p.name) ? p.pgExtract : `${p.pgExtract} AS ${quoteIdent(p.name)}`,
+    )
+    .join(', ');
+  return `SELECT ${columns} FROM ${qualify(schema, table.name)} WHERE ${dayFilter(table, day)}`;
+}
+
+/** COPY of a SELECT as PostgreSQL CSV. */
+export function copyCsv(select: string): string {
+  return `COPY (${select}) TO STDOUT (FORMAT csv)`;
+}
+
+const SEPARATOR = 'chr(31)';
+
+/** A row's canonical text from per-column canonical expressions (NULL as `\N`). */
+function rowCanonical(expressions: readonly string[]): string {
+  return expressions.map((e) => `coalesce(${e}, '\\N')`).join(` || ${SEPARATOR} || `);
+}
+
+/** PostgreSQL expression of a row's canonical text. */
+export function pgRowCanonical(plans: readonly ColumnPlan[]): string {
+  return rowCanonical(plans.map((p) => p.pgCanonical));
+}
+
+/** Encoder (DuckDB) expression of a row's canonical text. */
+export function duckRowCanonical(plans: readonly ColumnPlan[]): string {
+  return rowCanonical(plans.map((p) => p.duckdbCanonical));
+}
+
+/**
+ * Rows and the sum of 60-bit row hashes (md5 of the canonical text) of a table-day, optionally
+ * per value of a column. The sum does not depend on row order.
+ */
+export function sourceChecksumSql(
+  schema: string,
+  table: TableConfig,
+  plans: readonly ColumnPlan[],
+  day: string,
+  groupBy?: string,
+): string {
+  const key = groupBy ? `${quoteIdent(groupBy)}::text` : 'NULL::text';
+  return `SELECT ${key} AS k, count(*)::bigint AS n,
+       coalesce(sum(('x' || substr(md5(${pgRowCanonical(plans)}), 1, 15))::bit(60)::bigint::numeric), 0)::text AS s
+  FROM ${qualify(schema, table.name)} WHERE ${dayFilter(table, day)} GROUP BY 1`;
+}
