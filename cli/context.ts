@@ -22,6 +22,8 @@ export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
   openDatabase(): Promise<SqlDatabase>;
+  /** The local lake: files under `home/lake`, the catalog in `home/catalog.json`. */
+  readonly lake: ReturnType<typeof openLocalLake>;
   /**
    * The export engine's ports on the local runtime: the file-system lake, the catalog file and
    * DuckDB. Close the encoder when done.
@@ -44,7 +46,9 @@ export function createContext(
     env,
   });
   const home = resolve(options.home ?? env.THERMOCLINE_HOME ?? '.thermocline');
+  const lake = openLocalLake(home);
   return {
+    lake,
     config,
     home,
     env,
@@ -52,7 +56,7 @@ export function createContext(
     openDatabase: () => openDatabase({ env, home, schema: env.THERMOCLINE_SCHEMA || 'public' }),
     exportDeps: async (db) => ({
       db,
-      ...openLocalLake(home),
+      ...lake,
       encoder: await createDuckDbEncoder(),
       clock: systemClock,
       afterFileUpload: faultHook(env.THERMOCLINE_FAULT),

@@ -51,7 +51,8 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     await buildProgram().parseAsync([...argv]);
-    return 0;
+    // A command that finished but had failures (e.g. some table-days) set process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version end here too, with exit code 0.

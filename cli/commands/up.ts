@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createContext, type GlobalOptions } from '#cli/context';
+import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
 import { formatTable, print, printJson } from '#cli/output';
 import {
   describeLoad,
@@ -8,7 +8,9 @@ import {
   withSampleFlags,
   type SampleFlags,
 } from '#cli/commands/seed';
+import { exportWithProgress } from '#cli/commands/etl';
 import { summarizeTables, type TableSummary } from '#core/hot/summary';
+import { daysBetween, lastClosedDay, unpublished, type RunSummary } from '#etl/run';
 import { existingSampleTables } from '#core/sample/load';
 import type { SqlDatabase } from '#ports/sql';
 
@@ -52,6 +54,7 @@ Examples:
             : undefined;
         if (seeded && !json) print('', ...describeLoad(seeded, options));
         const tables = await summarizeTables(db, context.config);
+        const exported = await exportClosedDays(context, db, tables, json);
         const serving = db.target.embeddedRole === 'owner' && !flags.once;
         const next = nextSteps(db, serving);
         if (json) {
@@ -61,6 +64,7 @@ Examples:
             config: context.config.source,
             seeded: seeded ? { sample: options, ...seeded } : null,
             tables,
+            exported,
             serving,
             next,
           });
@@ -78,6 +82,43 @@ Examples:
         await db.close();
       }
     });
+}
+
+/**
+ * Exports every closed day of the tiered tables that the lake does not have yet (so the first
+ * `npm start` fills the lake and later ones only add the new days).
+ */
+async function exportClosedDays(
+  context: CliContext,
+  db: SqlDatabase,
+  tables: readonly TableSummary[],
+  json: boolean,
+): Promise<RunSummary | null> {
+  const now = context.clock.now();
+  const candidates = context.config.tables.flatMap((table) => {
+    const summary = tables.find((t) => t.table === table.name);
+    if (!summary?.firstDay || !summary.lastDay) return [];
+    const last = lastClosedDay(table, now);
+    const to = summary.lastDay < last ? summary.lastDay : last;
+    return daysBetween(summary.firstDay, to).map((day) => ({ table, day }));
+  });
+  const work = await unpublished(context.lake, candidates);
+  if (work.length === 0) return null;
+  if (!json)
+    print('', `Exporting ${work.length} closed table-days to the lake (${context.home}/lake):`);
+  const summary = await exportWithProgress(context, db, work, json);
+  if (!json) {
+    print(
+      `Published ${summary.published.length} table-days (${summary.rows} rows, ${(summary.bytes / 2 ** 20).toFixed(1)} MB) in ${summary.seconds.toFixed(1)} s.`,
+    );
+    for (const failure of summary.failed) {
+      process.stderr.write(
+        `thermocline: ${failure.table} ${failure.day} failed: ${failure.error}\n`,
+      );
+    }
+  }
+  if (summary.failed.length > 0) process.exitCode = 1;
+  return summary;
 }
 
 function describeTables(tables: readonly TableSummary[]): string {

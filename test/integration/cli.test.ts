@@ -1,37 +1,12 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { openDatabase } from '#adapters/open-database';
 import { quoteIdent } from '#core/sql/ident';
+import { thermocline } from '#test/support/cli';
 import { findServer } from '#test/support/database';
 
-const CLI = resolve(__dirname, '../../bin/thermocline-cli.cjs');
 const SMALL = ['--days', '3', '--scale', '0.02', '--end', '2025-02-15'];
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI as a user would, with only the variables given (no DATABASE_URL, no PG*). */
-function thermocline(
-  args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv },
-): Promise<Run> {
-  return new Promise((done) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => done({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 describe('thermocline CLI', () => {
   let work: string;

@@ -85,7 +85,7 @@ async function encodeCsv(
       .join(', ');
     const copy = [
       `COPY (SELECT ${select} FROM read_csv(${sqlString(fifo)}, columns = {${csvColumns}},`,
-      `  header = false, auto_detect = false, delim = ',', quote = '"', escape = '"',`,
+      `  header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', new_line = '\\n',`,
       `  nullstr = '', allow_quoted_nulls = false, parallel = false,`,
       `  max_line_size = ${maxLine}, buffer_size = ${maxLine * 2}))`,
       `TO ${sqlString(outputDir)} (FORMAT parquet, COMPRESSION snappy,`,
@@ -101,14 +101,21 @@ async function encodeCsv(
     const feeding = pipeline(source, createWriteStream(fifo));
     // If DuckDB fails before it opens the pipe, the writer would wait for a reader forever:
     // open the reading end ourselves so the writer fails instead of hanging.
-    const failed = encoding.catch((error: unknown) => {
+    const failed = encoding.catch((cause: unknown) => {
       unblockWriter(fifo);
-      (source as NodeJS.ReadableStream & { destroy?: (e?: Error) => void }).destroy?.(
-        error as Error,
-      );
+      // DuckDB's CSV errors carry a long dump of reader options: keep the first line.
+      const first = String((cause as Error).message ?? cause).split('\n')[0];
+      const error = new Error(`DuckDB could not encode the rows PostgreSQL sent: ${first}`, {
+        cause,
+      });
+      (source as NodeJS.ReadableStream & { destroy?: (e?: Error) => void }).destroy?.(error);
       throw error;
     });
-    await Promise.all([failed, feeding]);
+    // Wait for both: DuckDB's error explains more than the broken pipe it causes, and a source
+    // that fails midway ends the pipe early, which DuckDB would take for the end of the data.
+    const [encoded, fed] = await Promise.allSettled([failed, feeding]);
+    if (encoded.status === 'rejected') throw encoded.reason;
+    if (fed.status === 'rejected') throw fed.reason;
     await rm(fifo, { force: true });
     const files = await listOutput(connection, outputDir, options.partitionBy);
     return { files: files.filter((f) => f.rows > 0), dispose };

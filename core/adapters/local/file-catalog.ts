@@ -8,7 +8,14 @@ interface CatalogFile {
   tables: Record<string, CatalogTable & { partitions: Record<string, CatalogPartition> }>;
 }
 
-const LOCK_WAIT_MS = 20_000;
+/** Options of a {@link FileCatalog}. */
+export interface FileCatalogOptions {
+  /**
+   * How long a change waits for another writer's lock file before it fails, naming the lock.
+   * @default 20_000 - twenty seconds, far longer than any change holds the lock
+   */
+  readonly lockWaitMs?: number;
+}
 
 /**
  * The catalog in a local JSON file (the local runtime's Glue): tables, schemas, partitions with
@@ -21,10 +28,12 @@ const LOCK_WAIT_MS = 20_000;
 export class FileCatalog implements Catalog {
   readonly path: string;
   readonly description: string;
+  private readonly lockWaitMs: number;
 
-  constructor(path: string) {
+  constructor(path: string, options: FileCatalogOptions = {}) {
     this.path = resolve(path);
     this.description = this.path;
+    this.lockWaitMs = options.lockWaitMs ?? 20_000;
   }
 
   async ensureTable(table: CatalogTable): Promise<void> {
@@ -93,7 +102,7 @@ export class FileCatalog implements Catalog {
         break;
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        if (Date.now() - started > LOCK_WAIT_MS) {
+        if (Date.now() - started > this.lockWaitMs) {
           throw new Error(
             `catalog ${this.path} is locked by ${lock}; if no Thermocline process is running, delete it`,
           );
@@ -113,14 +122,23 @@ export class FileCatalog implements Catalog {
   }
 }
 
+/**
+ * A partition's values as the key of its entry in the file: the values joined by `/`, with `%` and
+ * `/` inside a value escaped so that ['a/b', 'c'] and ['a', 'b/c'] get different keys (values
+ * without either character keep the plain joined key older files have).
+ */
 function keyOf(values: readonly string[]): string {
-  return values.join('/');
+  return values.map((v) => v.replaceAll('%', '%25').replaceAll('/', '%2F')).join('/');
 }
 
+/** Orders partitions by their values, first value first (as the Glue catalog does). */
 function byValues(a: CatalogPartition, b: CatalogPartition): number {
-  const x = keyOf(a.values);
-  const y = keyOf(b.values);
-  return x < y ? -1 : x > y ? 1 : 0;
+  for (let i = 0; i < Math.min(a.values.length, b.values.length); i += 1) {
+    const x = a.values[i] ?? '';
+    const y = b.values[i] ?? '';
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return a.values.length - b.values.length;
 }
 
 function withoutPartitions(entry: CatalogTable & { partitions?: unknown }): CatalogTable {

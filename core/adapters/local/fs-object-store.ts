@@ -7,6 +7,7 @@ import {
   readFile,
   rename,
   rm,
+  rmdir,
   stat,
   writeFile,
 } from 'node:fs/promises';
@@ -57,7 +58,7 @@ export class FsObjectStore implements ObjectStore {
     try {
       return await readFile(this.pathOf(key), 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isMissing(error)) return undefined;
       throw error;
     }
   }
@@ -78,7 +79,7 @@ export class FsObjectStore implements ObjectStore {
       const info = await stat(this.pathOf(key));
       return info.isFile() ? { key, bytes: info.size } : undefined;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if (isMissing(error)) return undefined;
       throw error;
     }
   }
@@ -88,8 +89,8 @@ export class FsObjectStore implements ObjectStore {
     const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
     const start = this.pathOf(folder || '.');
     const entries = await readdir(start, { recursive: true, withFileTypes: true }).catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return [];
+      (error: unknown) => {
+        if (isMissing(error)) return [];
         throw error;
       },
     );
@@ -106,7 +107,8 @@ export class FsObjectStore implements ObjectStore {
   async deletePrefix(prefix: string): Promise<number> {
     const objects = await this.list(prefix);
     for (const object of objects) await rm(this.pathOf(object.key), { force: true });
-    await this.pruneEmptyFolders(prefix);
+    const folders = new Set(objects.map((object) => dirname(this.pathOf(object.key))));
+    for (const folder of folders) await this.pruneEmptyFolders(folder);
     return objects.length;
   }
 
@@ -126,14 +128,27 @@ export class FsObjectStore implements ObjectStore {
     return join(dirname(target), `.tmp-${randomBytes(6).toString('hex')}`);
   }
 
-  /** Removes the now-empty folders of a deleted prefix, up to the lake root. */
-  private async pruneEmptyFolders(prefix: string): Promise<void> {
-    let folder = dirname(this.pathOf(prefix.endsWith('/') ? `${prefix}x` : prefix));
-    while (folder.startsWith(this.root) && folder !== this.root) {
-      const rest = await readdir(folder).catch(() => undefined);
-      if (!rest || rest.length > 0) return;
-      await rm(folder, { recursive: true, force: true });
+  /**
+   * Removes `folder` and then its parents while they are empty, stopping below the lake root.
+   * `rmdir` refuses a folder that is not empty (also one a concurrent put has just written to),
+   * which ends the climb; a folder an earlier climb already removed ends it too.
+   */
+  private async pruneEmptyFolders(folder: string): Promise<void> {
+    while (folder.startsWith(`${this.root}${sep}`)) {
+      try {
+        await rmdir(folder);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOENT') return;
+        throw error;
+      }
       folder = dirname(folder);
     }
   }
+}
+
+/** Whether a file-system error means "no such object": the path, or a folder on it, is missing. */
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }

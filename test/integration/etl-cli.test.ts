@@ -1,0 +1,140 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { openLocalLake } from '#adapters/local/local-lake';
+import type { RunSummary } from '#etl/run';
+import { thermocline } from '#test/support/cli';
+
+const SAMPLE = ['--days', '3', '--scale', '0.02', '--end', '2025-02-15'];
+
+/** Rows readers see for a table-day: the catalog's current files, read by DuckDB. */
+async function publishedRows(home: string, table: string, values: string[]): Promise<number> {
+  const { store, catalog } = openLocalLake(home);
+  const partition = await catalog.getPartition(table, values);
+  if (!partition) return 0;
+  const files = (await store.list(partition.location))
+    .filter((o) => o.key.endsWith('.parquet'))
+    .map((o) => `'${store.locate(o.key)}'`);
+  const duck = await (await DuckDBInstance.create(':memory:')).connect();
+  try {
+    const reader = await duck.runAndReadAll(
+      `SELECT count(*)::INTEGER AS n FROM read_parquet([${files.join(', ')}], hive_partitioning = false)`,
+    );
+    return Number(reader.getRowObjects()[0]?.n);
+  } finally {
+    duck.closeSync();
+  }
+}
+
+// One embedded database and lake for the whole file: `up` seeds three days and exports them.
+describe('thermocline etl run / backfill', () => {
+  let work: string;
+  let home: string;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'thermocline-etl-cli-'));
+    home = join(work, '.thermocline');
+    const up = await thermocline(['up', '--once', '--json', ...SAMPLE], { cwd: work });
+    expect(up.code).toBe(0);
+    const out = JSON.parse(up.stdout) as { exported: RunSummary };
+    // npm start exports every closed day: 3 days x 6 tables.
+    expect(out.exported.published).toHaveLength(18);
+    expect(out.exported.failed).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('exports one day of one table and prints the summary as JSON', async () => {
+    const run = await thermocline(
+      ['etl', 'run', '--date', '2025-02-14', '--table', 'events', '--json'],
+      {
+        cwd: work,
+      },
+    );
+
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as RunSummary;
+    expect(summary.published.map((r) => [r.table, r.day])).toEqual([['events', '2025-02-14']]);
+    expect(summary.published[0]?.partitions).toBeGreaterThan(1);
+  });
+
+  it('backfills a range for every table', async () => {
+    const run = await thermocline(
+      ['backfill', '--from', '2025-02-13', '--to', '2025-02-14', '--json'],
+      {
+        cwd: work,
+      },
+    );
+
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as RunSummary;
+    expect(summary.published).toHaveLength(12);
+    expect(summary.failed).toEqual([]);
+  });
+
+  it('refuses a day that is not closed yet, naming the last one it can export', async () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const run = await thermocline(['etl', 'run', '--date', today, '--table', 'workflows'], {
+      cwd: work,
+    });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `${today} is not closed yet for table 'workflows' \\(export_lag_days 1\\); the last day it can export is \\d{4}-\\d{2}-\\d{2}`,
+      ),
+    );
+  });
+
+  it('names the known tables when --table is not one of them', async () => {
+    const run = await thermocline(['etl', 'run', '--table', 'agent_taks'], { cwd: work });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/'agent_taks'.*agent_tasks/);
+  });
+
+  it('leaves the previous version readable and nothing partial visible when killed mid-write', async () => {
+    const values = ['2025', '02', '15'];
+    const { catalog, store } = openLocalLake(home);
+    const before = await catalog.getPartition('agent_tasks', values);
+    const rowsBefore = await publishedRows(home, 'agent_tasks', values);
+
+    const killed = await thermocline(
+      ['etl', 'run', '--date', '2025-02-15', '--table', 'agent_tasks'],
+      {
+        cwd: work,
+        env: { THERMOCLINE_FAULT: 'kill-after-upload' },
+      },
+    );
+
+    expect(killed.signal).toBe('SIGKILL');
+    expect(await catalog.getPartition('agent_tasks', values)).toEqual(before);
+    expect(await publishedRows(home, 'agent_tasks', values)).toBe(rowsBefore);
+    const folders = new Set(
+      (await store.list('agent_tasks/year=2025/month=02/day=15/')).map((o) => o.key.split('/')[4]),
+    );
+    expect(folders.size).toBe(2); // the current version and the dead run's, which no reader sees
+
+    const rerun = await thermocline(
+      ['etl', 'run', '--date', '2025-02-15', '--table', 'agent_tasks', '--json'],
+      {
+        cwd: work,
+      },
+    );
+    expect(rerun.code).toBe(0);
+    const after = await catalog.getPartition('agent_tasks', values);
+    expect(after?.runId).not.toBe(before?.runId);
+    expect(await publishedRows(home, 'agent_tasks', values)).toBe(rowsBefore);
+    const remaining = new Set(
+      (await store.list('agent_tasks/year=2025/month=02/day=15/')).map((o) => o.key.split('/')[4]),
+    );
+    expect([...remaining].sort()).toEqual([`v=${before?.runId}`, `v=${after?.runId}`].sort());
+    const manifest = JSON.parse(
+      await readFile(join(home, 'lake/agent_tasks/_manifests/2025-02-15.json'), 'utf8'),
+    ) as { run_id: string };
+    expect(manifest.run_id).toBe(after?.runId);
+  });
+});

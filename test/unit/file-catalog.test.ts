@@ -1,0 +1,417 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileCatalog } from '#adapters/local/file-catalog';
+import type { CatalogPartition, CatalogTable } from '#ports/catalog';
+
+let dir: string;
+let path: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'thermocline-file-catalog-test-'));
+  path = join(dir, 'state', 'catalog.json');
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function table(name: string, schemaHash = 'h1'): CatalogTable {
+  return {
+    name,
+    columns: [
+      { name: 'id', type: 'string', sourceType: 'uuid' },
+      { name: 'created_at', type: 'timestamp', sourceType: 'timestamp with time zone' },
+    ],
+    partitionKeys: ['year', 'month', 'day'],
+    location: `${name}/`,
+    schemaHash,
+  };
+}
+
+function partition(values: readonly string[], runId = 'r1', rows = 10): CatalogPartition {
+  return {
+    values,
+    location: `agent_tasks/${values.join('/')}/v=${runId}/`,
+    rows,
+    bytes: rows * 100,
+    files: 1,
+    runId,
+    publishedAt: '2025-02-16T02:00:00.000Z',
+  };
+}
+
+describe('FileCatalog tables', () => {
+  test('getTable returns an ensured table without its partitions', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Act
+    const found = await catalog.getTable('agent_tasks');
+
+    // Assess
+    expect(found).toEqual(table('agent_tasks'));
+  });
+
+  test('getTable of an unknown table is undefined', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+
+    // Act
+    const found = await catalog.getTable('agent_taks');
+
+    // Assess
+    expect(found).toBeUndefined();
+  });
+
+  test('a catalog whose file does not exist yet has no tables', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+
+    // Act
+    const tables = await catalog.listTables();
+
+    // Assess
+    expect(tables).toEqual([]);
+  });
+
+  test('listTables returns every table without partitions', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.ensureTable(table('events'));
+    await catalog.putPartitions('events', [partition(['2025', '02', '15'])]);
+
+    // Act
+    const tables = await catalog.listTables();
+
+    // Assess
+    expect(tables).toEqual([table('agent_tasks'), table('events')]);
+  });
+
+  test('ensureTable with a new schema replaces the schema', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks', 'h1'));
+
+    // Act
+    await catalog.ensureTable(table('agent_tasks', 'h2'));
+
+    // Assess
+    expect((await catalog.getTable('agent_tasks'))?.schemaHash).toBe('h2');
+  });
+
+  test('ensureTable of an existing table keeps its partitions', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks', 'h1'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Act
+    await catalog.ensureTable(table('agent_tasks', 'h2'));
+
+    // Assess
+    expect(await catalog.listPartitions('agent_tasks')).toEqual([partition(['2025', '02', '15'])]);
+  });
+
+  test('a change is visible to another catalog on the same file', async () => {
+    // Prepare
+    await new FileCatalog(path).ensureTable(table('agent_tasks'));
+
+    // Act
+    const found = await new FileCatalog(path).getTable('agent_tasks');
+
+    // Assess
+    expect(found?.name).toBe('agent_tasks');
+  });
+
+  test('a change leaves only the catalog file behind: no temporary file, no lock', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+
+    // Act
+    await catalog.ensureTable(table('agent_tasks'));
+
+    // Assess
+    expect(await readdir(join(dir, 'state'))).toEqual(['catalog.json']);
+  });
+
+  test('the file is format 1 JSON', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+
+    // Act
+    await catalog.ensureTable(table('agent_tasks'));
+
+    // Assess
+    const file = JSON.parse(await readFile(path, 'utf8')) as { format: number };
+    expect(file.format).toBe(1);
+  });
+
+  test('a file of another format is refused, naming the file', async () => {
+    // Prepare
+    await new FileCatalog(path).ensureTable(table('agent_tasks'));
+    await writeFile(path, JSON.stringify({ format: 2, tables: {} }));
+    const catalog = new FileCatalog(path);
+
+    // Act
+    const listing = catalog.listTables();
+
+    // Assess
+    await expect(listing).rejects.toThrow(`unknown catalog format in ${path}`);
+  });
+});
+
+describe('FileCatalog partitions', () => {
+  test('putPartitions adds partitions that getPartition finds by values', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [
+      partition(['2025', '02', '15']),
+      partition(['2025', '02', '16']),
+    ]);
+
+    // Assess
+    expect(await catalog.getPartition('agent_tasks', ['2025', '02', '16'])).toEqual(
+      partition(['2025', '02', '16']),
+    );
+  });
+
+  test('putPartitions replaces the partition with the same values', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'], 'r1', 10)]);
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'], 'r2', 12)]);
+
+    // Assess
+    expect(await catalog.listPartitions('agent_tasks')).toEqual([
+      partition(['2025', '02', '15'], 'r2', 12),
+    ]);
+  });
+
+  test('putPartitions keeps the partitions it does not name', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '16'])]);
+
+    // Assess
+    expect((await catalog.listPartitions('agent_tasks')).map((p) => p.values)).toEqual([
+      ['2025', '02', '15'],
+      ['2025', '02', '16'],
+    ]);
+  });
+
+  test('partitions whose values differ only in where a / falls are kept apart', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('events'));
+
+    // Act
+    await catalog.putPartitions('events', [partition(['a/b', 'c']), partition(['a', 'b/c'])]);
+
+    // Assess
+    expect((await catalog.listPartitions('events')).map((p) => p.values)).toEqual([
+      ['a', 'b/c'],
+      ['a/b', 'c'],
+    ]);
+  });
+
+  test('putPartitions on a table that is not in the catalog fails, naming the table', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+
+    // Act
+    const put = catalog.putPartitions('agent_taks', [partition(['2025', '02', '15'])]);
+
+    // Assess
+    await expect(put).rejects.toThrow(/has no table 'agent_taks': ensure it first/);
+  });
+
+  test('deletePartitions removes the named partitions and keeps the others', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.putPartitions('agent_tasks', [
+      partition(['2025', '02', '14']),
+      partition(['2025', '02', '15']),
+      partition(['2025', '02', '16']),
+    ]);
+
+    // Act
+    await catalog.deletePartitions('agent_tasks', [
+      ['2025', '02', '14'],
+      ['2025', '02', '16'],
+    ]);
+
+    // Assess
+    expect((await catalog.listPartitions('agent_tasks')).map((p) => p.values)).toEqual([
+      ['2025', '02', '15'],
+    ]);
+  });
+
+  test('deletePartitions of values that are not there changes nothing', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Act
+    await catalog.deletePartitions('agent_tasks', [['2025', '02', '16']]);
+
+    // Assess
+    expect(await catalog.listPartitions('agent_tasks')).toEqual([partition(['2025', '02', '15'])]);
+  });
+
+  test('getPartition of values that are not there is undefined', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Act
+    const found = await catalog.getPartition('agent_tasks', ['2025', '02', '16']);
+
+    // Assess
+    expect(found).toBeUndefined();
+  });
+
+  test('listPartitions sorts by the values in key order', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('events'));
+    await catalog.putPartitions('events', [
+      partition(['Login-Failed', '2025-02-15']),
+      partition(['Login', '2025-02-16']),
+      partition(['Bet', '2025-02-16']),
+      partition(['Login', '2025-02-15']),
+    ]);
+
+    // Act
+    const partitions = await catalog.listPartitions('events');
+
+    // Assess
+    expect(partitions.map((p) => p.values)).toEqual([
+      ['Bet', '2025-02-16'],
+      ['Login', '2025-02-15'],
+      ['Login', '2025-02-16'],
+      ['Login-Failed', '2025-02-15'],
+    ]);
+  });
+
+  test('listPartitions of a table that is not in the catalog is empty', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+
+    // Act
+    const partitions = await catalog.listPartitions('events');
+
+    // Assess
+    expect(partitions).toEqual([]);
+  });
+});
+
+describe('FileCatalog lock', () => {
+  test('concurrent updates from one catalog all land', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    const days = Array.from({ length: 25 }, (_, i) => String(i + 1).padStart(2, '0'));
+
+    // Act
+    await Promise.all(
+      days.map((day) => catalog.putPartitions('agent_tasks', [partition(['2025', '01', day])])),
+    );
+
+    // Assess
+    expect((await catalog.listPartitions('agent_tasks')).map((p) => p.values[2])).toEqual(days);
+  });
+
+  test('concurrent updates from several catalogs on the same file all land', async () => {
+    // Prepare
+    const names = Array.from({ length: 12 }, (_, i) => `table_${String(i).padStart(2, '0')}`);
+
+    // Act
+    await Promise.all(names.map((name) => new FileCatalog(path).ensureTable(table(name))));
+
+    // Assess
+    expect((await new FileCatalog(path).listTables()).map((t) => t.name).sort()).toEqual(names);
+  });
+
+  test('a stale lock file makes an update fail after the wait, naming the lock', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path, { lockWaitMs: 100 });
+    await catalog.ensureTable(table('agent_tasks'));
+    await writeFile(`${path}.lock`, '99999');
+
+    // Act
+    const put = catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Assess
+    await expect(put).rejects.toThrow(
+      `catalog ${path} is locked by ${path}.lock; if no Thermocline process is running, delete it`,
+    );
+  });
+
+  test('an update that gave up on a stale lock changes nothing', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path, { lockWaitMs: 50 });
+    await catalog.ensureTable(table('agent_tasks'));
+    await writeFile(`${path}.lock`, '99999');
+
+    // Act
+    await catalog
+      .putPartitions('agent_tasks', [partition(['2025', '02', '15'])])
+      .catch(() => undefined);
+
+    // Assess
+    expect(await catalog.listPartitions('agent_tasks')).toEqual([]);
+  });
+
+  test('an update waits for a lock that is released within the wait', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path, { lockWaitMs: 10_000 });
+    await catalog.ensureTable(table('agent_tasks'));
+    await writeFile(`${path}.lock`, '99999');
+    const release = new Promise<void>((done) =>
+      setTimeout(() => void rm(`${path}.lock`).then(done), 100),
+    );
+
+    // Act
+    const put = catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+    await release;
+    await put;
+
+    // Assess
+    expect(await catalog.listPartitions('agent_tasks')).toEqual([partition(['2025', '02', '15'])]);
+  });
+
+  test('a failed update releases the lock', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path, { lockWaitMs: 50 });
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog
+      .putPartitions('agent_taks', [partition(['2025', '02', '15'])])
+      .catch(() => undefined);
+
+    // Act
+    const put = catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Assess
+    await expect(put).resolves.toBeUndefined();
+  });
+});

@@ -1,0 +1,442 @@
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FsObjectStore } from '#adapters/local/fs-object-store';
+
+let dir: string;
+let lake: FsObjectStore;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'thermocline-fs-store-test-'));
+  lake = new FsObjectStore(join(dir, 'lake'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Every entry of a lake folder, hidden ones included. */
+async function entriesOf(folder: string): Promise<string[]> {
+  return (await readdir(join(lake.root, ...folder.split('/')))).sort();
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+describe('FsObjectStore puts', () => {
+  test('putText stores the text and reports its size in bytes', async () => {
+    // Prepare
+    const text = 'héllo';
+
+    // Act
+    const info = await lake.putText('t/_manifests/2025-02-15.json', text);
+
+    // Assess
+    expect(info).toEqual({ key: 't/_manifests/2025-02-15.json', bytes: 6 });
+    expect(await lake.getText('t/_manifests/2025-02-15.json')).toBe(text);
+  });
+
+  test('putText leaves no hidden temporary file behind', async () => {
+    // Prepare
+    const key = 't/year=2025/month=02/day=15/marker.txt';
+
+    // Act
+    await lake.putText(key, 'x');
+
+    // Assess
+    expect(await entriesOf('t/year=2025/month=02/day=15')).toEqual(['marker.txt']);
+  });
+
+  test('putText replaces an existing object', async () => {
+    // Prepare
+    await lake.putText('a/b.txt', 'old and longer');
+
+    // Act
+    await lake.putText('a/b.txt', 'new');
+
+    // Assess
+    expect(await lake.getText('a/b.txt')).toBe('new');
+  });
+
+  test('putFile copies a local file and reports its size', async () => {
+    // Prepare
+    const source = join(dir, 'part.parquet');
+    await writeFile(source, Buffer.alloc(1234, 1));
+
+    // Act
+    const info = await lake.putFile('t/v=r1/part-00000.parquet', source);
+
+    // Assess
+    expect(info).toEqual({ key: 't/v=r1/part-00000.parquet', bytes: 1234 });
+    expect(await entriesOf('t/v=r1')).toEqual(['part-00000.parquet']);
+  });
+
+  test('a failed putFile leaves neither the object nor a temporary file', async () => {
+    // Prepare
+    const missing = join(dir, 'no-such-file.parquet');
+
+    // Act
+    const put = lake.putFile('t/v=r1/part-00000.parquet', missing);
+
+    // Assess
+    await expect(put).rejects.toThrow(/ENOENT/);
+    expect(await entriesOf('t/v=r1')).toEqual([]);
+  });
+});
+
+describe('FsObjectStore reads', () => {
+  test('getText of a missing key is undefined', async () => {
+    // Prepare
+    await lake.putText('a/present.txt', 'x');
+
+    // Act
+    const text = await lake.getText('a/absent.txt');
+
+    // Assess
+    expect(text).toBeUndefined();
+  });
+
+  test('getText of a key below an object is undefined', async () => {
+    // Prepare
+    await lake.putText('a/file', 'x');
+
+    // Act
+    const text = await lake.getText('a/file/below');
+
+    // Assess
+    expect(text).toBeUndefined();
+  });
+
+  test('getRange returns the bytes from the offset', async () => {
+    // Prepare
+    await lake.putText('a/digits.txt', '0123456789');
+
+    // Act
+    const bytes = await lake.getRange('a/digits.txt', 3, 4);
+
+    // Assess
+    expect(Buffer.from(bytes).toString('utf8')).toBe('3456');
+  });
+
+  test('getRange past the end returns only the bytes there are', async () => {
+    // Prepare
+    await lake.putText('a/digits.txt', '0123456789');
+
+    // Act
+    const bytes = await lake.getRange('a/digits.txt', 8, 100);
+
+    // Assess
+    expect(Buffer.from(bytes).toString('utf8')).toBe('89');
+  });
+
+  test('head reports the size of an object', async () => {
+    // Prepare
+    await lake.putText('a/b.txt', 'abcde');
+
+    // Act
+    const info = await lake.head('a/b.txt');
+
+    // Assess
+    expect(info).toEqual({ key: 'a/b.txt', bytes: 5 });
+  });
+
+  test('head of a missing key is undefined', async () => {
+    // Prepare
+    await lake.putText('a/b.txt', 'abcde');
+
+    // Act
+    const info = await lake.head('a/c.txt');
+
+    // Assess
+    expect(info).toBeUndefined();
+  });
+
+  test('head of a folder is undefined', async () => {
+    // Prepare
+    await lake.putText('a/b/c.txt', 'abcde');
+
+    // Act
+    const info = await lake.head('a/b');
+
+    // Assess
+    expect(info).toBeUndefined();
+  });
+
+  test('head of a key below an object is undefined', async () => {
+    // Prepare
+    await lake.putText('a/file', 'x');
+
+    // Act
+    const info = await lake.head('a/file/below');
+
+    // Assess
+    expect(info).toBeUndefined();
+  });
+});
+
+describe('FsObjectStore list', () => {
+  test('lists every object under a folder prefix in key order, with sizes', async () => {
+    // Prepare
+    await lake.putText('t/b/2.txt', '22');
+    await lake.putText('t/a/1.txt', '1');
+    await lake.putText('t/a/deep/3.txt', '333');
+    await lake.putText('u/4.txt', '4444');
+
+    // Act
+    const objects = await lake.list('t/');
+
+    // Assess
+    expect(objects).toEqual([
+      { key: 't/a/1.txt', bytes: 1 },
+      { key: 't/a/deep/3.txt', bytes: 3 },
+      { key: 't/b/2.txt', bytes: 2 },
+    ]);
+  });
+
+  test('a prefix that ends inside a segment matches keys that continue it', async () => {
+    // Prepare
+    await lake.putText('a/bc/x', 'x');
+    await lake.putText('a/b/y', 'y');
+    await lake.putText('a/cb/z', 'z');
+
+    // Act
+    const keys = (await lake.list('a/b')).map((o) => o.key);
+
+    // Assess
+    expect(keys).toEqual(['a/b/y', 'a/bc/x']);
+  });
+
+  test('a prefix without a slash matches top-level names that start with it', async () => {
+    // Prepare
+    await lake.putText('events/x', 'x');
+    await lake.putText('events_archive/y', 'y');
+    await lake.putText('agents/z', 'z');
+
+    // Act
+    const keys = (await lake.list('event')).map((o) => o.key);
+
+    // Assess
+    expect(keys).toEqual(['events/x', 'events_archive/y']);
+  });
+
+  test('the empty prefix lists the whole lake', async () => {
+    // Prepare
+    await lake.putText('b/x', 'x');
+    await lake.putText('a/y', 'y');
+
+    // Act
+    const keys = (await lake.list('')).map((o) => o.key);
+
+    // Assess
+    expect(keys).toEqual(['a/y', 'b/x']);
+  });
+
+  test('hidden temporary files of unfinished puts are not listed', async () => {
+    // Prepare
+    await lake.putText('t/v=r1/part-00000.parquet', 'done');
+    await writeFile(join(lake.root, 't', 'v=r1', '.tmp-0123456789ab'), 'half');
+
+    // Act
+    const keys = (await lake.list('t/')).map((o) => o.key);
+
+    // Assess
+    expect(keys).toEqual(['t/v=r1/part-00000.parquet']);
+  });
+
+  test('a prefix whose folder does not exist lists nothing', async () => {
+    // Prepare
+    await lake.putText('a/x', 'x');
+
+    // Act
+    const objects = await lake.list('missing/folder/');
+
+    // Assess
+    expect(objects).toEqual([]);
+  });
+
+  test('a prefix that runs through an object lists nothing', async () => {
+    // Prepare
+    await lake.putText('a/file', 'x');
+
+    // Act
+    const objects = await lake.list('a/file/below/');
+
+    // Assess
+    expect(objects).toEqual([]);
+  });
+
+  test('list of a lake whose root does not exist yet is empty', async () => {
+    // Prepare
+    const fresh = new FsObjectStore(join(dir, 'not-created'));
+
+    // Act
+    const objects = await fresh.list('');
+
+    // Assess
+    expect(objects).toEqual([]);
+  });
+});
+
+describe('FsObjectStore deletePrefix', () => {
+  test('deletes every object under the prefix and counts them', async () => {
+    // Prepare
+    await lake.putText('t/day=15/v=r1/part-00000.parquet', 'a');
+    await lake.putText('t/day=15/v=r1/part-00001.parquet', 'b');
+    await lake.putText('t/day=16/v=r1/part-00000.parquet', 'c');
+
+    // Act
+    const deleted = await lake.deletePrefix('t/day=15/');
+
+    // Assess
+    expect(deleted).toBe(2);
+    expect((await lake.list('')).map((o) => o.key)).toEqual(['t/day=16/v=r1/part-00000.parquet']);
+  });
+
+  test('deleting a prefix with no objects counts zero', async () => {
+    // Prepare
+    await lake.putText('t/x', 'x');
+
+    // Act
+    const deleted = await lake.deletePrefix('u/');
+
+    // Assess
+    expect(deleted).toBe(0);
+  });
+
+  test('removes the folders the delete emptied, up to the first one still in use', async () => {
+    // Prepare
+    await lake.putText('t/day=15/v=r1/part-00000.parquet', 'a');
+    await lake.putText('t/day=16/v=r1/part-00000.parquet', 'c');
+
+    // Act
+    await lake.deletePrefix('t/day=15/v=r1/');
+
+    // Assess
+    expect(await entriesOf('t')).toEqual(['day=16']);
+  });
+
+  test('removes emptied folders nested below the prefix', async () => {
+    // Prepare
+    await lake.putText('t/day=15/v=r1/part-00000.parquet', 'a');
+    await lake.putText('u/x', 'x');
+
+    // Act
+    await lake.deletePrefix('t/');
+
+    // Assess
+    expect(await exists(join(lake.root, 't'))).toBe(false);
+  });
+
+  test('removes emptied folders of a prefix that ends inside a segment', async () => {
+    // Prepare
+    await lake.putText('a/bc/x', 'x');
+    await lake.putText('a/keep', 'k');
+
+    // Act
+    await lake.deletePrefix('a/b');
+
+    // Assess
+    expect(await entriesOf('a')).toEqual(['keep']);
+  });
+
+  test('keeps the lake root when the lake becomes empty', async () => {
+    // Prepare
+    await lake.putText('t/day=15/x', 'x');
+
+    // Act
+    await lake.deletePrefix('t/');
+
+    // Assess
+    expect(await entriesOf('')).toEqual([]);
+  });
+
+  test('keeps a folder that still holds objects outside the prefix', async () => {
+    // Prepare
+    await lake.putText('a/bc/x', 'x');
+    await lake.putText('a/bd/y', 'y');
+
+    // Act
+    const deleted = await lake.deletePrefix('a/bc/x');
+
+    // Assess
+    expect(deleted).toBe(1);
+    expect(await entriesOf('a')).toEqual(['bd']);
+  });
+});
+
+describe('FsObjectStore keys', () => {
+  test.each(['/etc/passwd', '../outside.txt', 'a/../../outside.txt', 'a/..'])(
+    'rejects the key %p, naming it',
+    async (key) => {
+      // Prepare
+      const escaped = key.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+      // Act
+      const put = lake.putText(key, 'x');
+
+      // Assess
+      await expect(put).rejects.toThrow(new RegExp(`invalid lake key '${escaped}'`));
+    },
+  );
+
+  test('an invalid key writes nothing outside the lake', async () => {
+    // Prepare
+    await mkdir(lake.root, { recursive: true });
+
+    // Act
+    await lake.putText('../outside.txt', 'x').catch(() => undefined);
+
+    // Assess
+    expect(await exists(join(dir, 'outside.txt'))).toBe(false);
+  });
+
+  test('list rejects a prefix that climbs out of the lake', async () => {
+    // Prepare
+    const prefix = '../';
+
+    // Act
+    const listing = lake.list(prefix);
+
+    // Assess
+    await expect(listing).rejects.toThrow(/invalid lake key/);
+  });
+
+  test('locate gives the absolute path of a key inside the lake root', () => {
+    // Prepare
+    const key = 't/year=2025/month=02/day=15/v=r1/part-00000.parquet';
+
+    // Act
+    const path = lake.locate(key);
+
+    // Assess
+    expect(path).toBe(
+      join(dir, 'lake', 't', 'year=2025', 'month=02', 'day=15', 'v=r1', 'part-00000.parquet'),
+    );
+  });
+
+  test('locate rejects a key with a .. segment', () => {
+    // Prepare
+    const key = 'a/../b';
+
+    // Act
+    const locate = (): string => lake.locate(key);
+
+    // Assess
+    expect(locate).toThrow(/invalid lake key 'a\/\.\.\/b'/);
+  });
+
+  test('the root is resolved to an absolute path', () => {
+    // Prepare
+    const relativeRoot = 'some/relative/lake';
+
+    // Act
+    const store = new FsObjectStore(relativeRoot);
+
+    // Assess
+    expect(store.root).toBe(join(process.cwd(), 'some', 'relative', 'lake'));
+  });
+});
