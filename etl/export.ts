@@ -59,7 +59,7 @@ export interface ExportDeps {
 export interface ExportOptions {
   /** Close a file past this size. @default 128 MiB */
   readonly targetFileBytes?: number;
-  /** Rows per row group. @default 1,000,000 (about 64–128 MiB for typical rows) */
+  /** Rows per row group (DuckDB holds one per thread in memory). @default 122,880 */
   readonly rowGroupRows?: number;
   /** Called with the CSV bytes streamed so far. */
   readonly onBytes?: (bytes: number) => void;
@@ -76,6 +76,13 @@ export interface TableDayResult {
   readonly partitions: number;
   readonly checksum: string;
   readonly seconds: number;
+  /** Seconds per step: extract + encode, source checksum, file checksum, upload + commit. */
+  readonly steps: {
+    readonly encode: number;
+    readonly sourceChecksum: number;
+    readonly fileChecksum: number;
+    readonly publish: number;
+  };
 }
 
 /** The export failed validation: the files do not hold what the source holds. */
@@ -111,7 +118,26 @@ export interface DayManifest {
 }
 
 const DEFAULT_FILE_BYTES = 128 * 2 ** 20;
-const DEFAULT_ROW_GROUP_ROWS = 1_000_000;
+
+/**
+ * Output settings the extraction and the checksum depend on, fixed for the transaction whatever
+ * the server or role defaults are: shortest-exact floats, ISO dates, hex bytea, ISO 8601
+ * intervals (the load expressions and canonical texts of the type contract assume them).
+ */
+const EXPORT_SETTINGS = [
+  'SET LOCAL extra_float_digits = 3',
+  "SET LOCAL DateStyle = 'ISO, YMD'",
+  "SET LOCAL bytea_output = 'hex'",
+  "SET LOCAL IntervalStyle = 'iso_8601'",
+];
+
+/** A row of the source checksum query. */
+interface SourceRow extends Record<string, unknown> {
+  k: string | null;
+  n: string;
+  s: string;
+}
+const DEFAULT_ROW_GROUP_ROWS = 122_880;
 
 /**
  * Describes a table's columns and plans their export (throws on an unsupported type).
@@ -182,10 +208,33 @@ export async function exportTableDay(
   const select = sourceSelect(deps.db.schema, table, plans, day);
   const runId = newRunId(deps.clock);
 
-  // 2. Extract + encode, and the source checksum, in one snapshot.
+  const steps = { encode: 0, sourceChecksum: 0, fileChecksum: 0, publish: 0 };
+  let mark = performance.now();
+  const lap = (): number => {
+    const now = performance.now();
+    const seconds = (now - mark) / 1000;
+    mark = now;
+    return seconds;
+  };
+
+  // 2. Extract + encode, and the source checksum, in one snapshot. On a server the checksum runs
+  // at the same time on a second connection that imports the snapshot; the embedded PGlite has
+  // one backend, so there it follows the COPY in the same transaction.
+  const checksumSql = sourceChecksumSql(deps.db.schema, table, plans, day, groupBy);
   const { batch, source } = await deps.db.transaction(async (session) => {
     await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    await session.query("SET LOCAL IntervalStyle = 'iso_8601'");
+    for (const setting of EXPORT_SETTINGS) await session.query(setting);
+    let concurrent: Promise<SourceRow[]> | undefined;
+    if (deps.db.target.kind === 'server') {
+      const [exported] = await session.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+      concurrent = deps.db.transaction(async (other) => {
+        await other.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+        await other.query(`SET TRANSACTION SNAPSHOT '${exported?.id ?? ''}'`);
+        for (const setting of EXPORT_SETTINGS) await other.query(setting);
+        return other.query<SourceRow>(checksumSql);
+      });
+      concurrent.catch(() => undefined); // awaited below; never an unhandled rejection
+    }
     let bytes = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -201,10 +250,10 @@ export async function exportTableDay(
       targetFileBytes: options.targetFileBytes ?? DEFAULT_FILE_BYTES,
       rowGroupRows: options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
     });
+    steps.encode = lap();
     try {
-      const rows = await session.query<{ k: string | null; n: string; s: string }>(
-        sourceChecksumSql(deps.db.schema, table, plans, day, groupBy),
-      );
+      const rows = await (concurrent ?? session.query<SourceRow>(checksumSql));
+      steps.sourceChecksum = lap();
       return {
         batch: encoded,
         source: new Map(rows.map((r) => [r.k, { rows: Number(r.n), sum: r.s }])),
@@ -222,6 +271,7 @@ export async function exportTableDay(
       duckRowCanonical(plans),
       groupBy,
     );
+    steps.fileChecksum = lap();
     validate(table.name, day, source, lake);
 
     // 4. Upload into new version folders.
@@ -350,6 +400,7 @@ export async function exportTableDay(
       partitions: partitions.length,
       checksum: total,
       seconds: (performance.now() - started) / 1000,
+      steps: { ...steps, publish: lap() },
     };
   } finally {
     await batch.dispose();

@@ -7,7 +7,10 @@
  * - `pgCanonical` / `duckdbCanonical`: the same text for the same value in both engines, so an
  *   order-independent checksum computed by PostgreSQL over the source rows can be compared with
  *   one computed by DuckDB over the Parquet files.
- * A type outside the contract fails the export, naming table, column and type.
+ * A type outside the contract fails the export, naming table, column and type. So does a value
+ * that has no form in the lake's type (NaN in numeric(p,s), ±infinity dates and timestamps,
+ * timestamps past DuckDB's year 294247, multi-dimensional arrays): DuckDB raises an error naming
+ * table, column, type and value while it encodes, before anything is written to the lake.
  */
 import { quoteIdent } from '#core/sql/ident';
 
@@ -60,24 +63,54 @@ interface Scalar {
   readonly athena: string;
   readonly duckdb: string;
   readonly parquet: string;
-  /** DuckDB: VARCHAR from the CSV → typed value. */
-  readonly load: (v: string) => string;
+  /**
+   * DuckDB: the (non-NULL) text PostgreSQL sent → the typed value, or NULL when the type cannot
+   * hold it (then the export fails naming the value). Absent: the text is the value.
+   */
+  readonly load?: (v: string) => string;
   /** PostgreSQL: value → canonical text (NULL stays NULL). */
   readonly pgCanon: (x: string) => string;
   /** DuckDB: value → canonical text (NULL stays NULL). */
   readonly duckCanon: (x: string) => string;
-  /** PostgreSQL: value → the CSV text DuckDB's `load` expects. */
+  /** PostgreSQL: value → the CSV text DuckDB's `load` expects (default: its text output). */
   readonly extract?: (x: string) => string;
-  /** Whether arrays of this type are supported (elements travel as JSON). */
+  /**
+   * Whether arrays of this type are supported. An array travels as a JSON list of its elements'
+   * text output, never as JSON numbers (DuckDB reads those as doubles: decimals would be rounded)
+   * nor as JSON dates (ISO 8601 with `T`, and BC dates DuckDB would misread).
+   */
   readonly inArrays: boolean;
+  /**
+   * Whether `to_json` already writes the value as a JSON string of its text output (so an array
+   * needs no `::text[]` cast first). Not for char(n): `to_json` keeps its padding.
+   */
+  readonly jsonString?: boolean;
 }
 
 const asText = (x: string): string => `${x}::text`;
 const duckText = (x: string): string => `CAST(${x} AS VARCHAR)`;
+/** TRY_CAST: NULL for text the type cannot hold, which the caller turns into an error. */
 const cast =
   (type: string) =>
   (v: string): string =>
-    `CAST(${v} AS ${type})`;
+    `TRY_CAST(${v} AS ${type})`;
+
+/**
+ * PostgreSQL writes a BC date as `0044-03-15 BC` and a BC timestamp as `… 12:00:00+00 BC`; DuckDB
+ * wants `0044-03-15 (BC) 12:00:00+00` (it would drop a trailing ` BC` from a date silently, and
+ * read it as a time zone in a timestamp). Both count years the same way (no year 0).
+ */
+const fromPgEra = (v: string): string =>
+  `CASE WHEN ends_with(${v}, ' BC') THEN regexp_replace(${v}, '^([0-9]+-[0-9]+-[0-9]+)(.*) BC$', '\\1 (BC)\\2') ELSE ${v} END`;
+
+/**
+ * Dates and timestamps: BC handled; ±infinity refused — DuckDB would store its own infinity,
+ * which Athena reads as an ordinary date in the year 5881580 (or 294247 for timestamps).
+ */
+const temporal =
+  (type: string) =>
+  (v: string): string =>
+    `CASE WHEN ${v} IN ('infinity', '-infinity') THEN NULL ELSE TRY_CAST(${fromPgEra(v)} AS ${type}) END`;
 
 /** 15 significant digits in C's `%e` format: PostgreSQL's to_char and DuckDB's printf agree. */
 const pgFloatCanon = (x: string): string =>
@@ -92,10 +125,10 @@ const STRING: Scalar = {
   athena: 'string',
   duckdb: 'VARCHAR',
   parquet: 'BYTE_ARRAY / STRING',
-  load: (v) => v,
   pgCanon: asText,
   duckCanon: (x) => x,
   inArrays: true,
+  jsonString: true,
 };
 
 const TIMESTAMP_PARQUET = 'INT64 / TIMESTAMP(MICROS';
@@ -160,7 +193,7 @@ const SCALARS: Readonly<Record<string, Scalar>> = {
   varchar: STRING,
   // char(n) is stored without its padding: PostgreSQL itself treats trailing blanks as
   // insignificant (bpchar::text drops them), and so the checksum sees the same text.
-  bpchar: { ...STRING, extract: asText },
+  bpchar: { ...STRING, extract: asText, jsonString: false },
   name: STRING,
   citext: STRING,
   uuid: {
@@ -171,12 +204,13 @@ const SCALARS: Readonly<Record<string, Scalar>> = {
     pgCanon: asText,
     duckCanon: duckText,
     inArrays: true,
+    jsonString: true,
   },
   date: {
     athena: 'date',
     duckdb: 'DATE',
     parquet: 'INT32 / DATE',
-    load: cast('DATE'),
+    load: temporal('DATE'),
     pgCanon: (x) => `(${x} - DATE '1970-01-01')::text`,
     duckCanon: (x) => `CAST(${x} - DATE '1970-01-01' AS VARCHAR)`,
     inArrays: true,
@@ -185,7 +219,7 @@ const SCALARS: Readonly<Record<string, Scalar>> = {
     athena: 'timestamp',
     duckdb: 'TIMESTAMP',
     parquet: `${TIMESTAMP_PARQUET}, isAdjustedToUTC=false)`,
-    load: cast('TIMESTAMP'),
+    load: temporal('TIMESTAMP'),
     pgCanon: (x) => `(extract(epoch FROM ${x}) * 1000000)::bigint::text`,
     duckCanon: (x) => `CAST(epoch_us(${x}) AS VARCHAR)`,
     inArrays: true,
@@ -194,7 +228,7 @@ const SCALARS: Readonly<Record<string, Scalar>> = {
     athena: 'timestamp',
     duckdb: 'TIMESTAMPTZ',
     parquet: `${TIMESTAMP_PARQUET}, isAdjustedToUTC=true)`,
-    load: cast('TIMESTAMPTZ'),
+    load: temporal('TIMESTAMPTZ'),
     pgCanon: (x) => `(extract(epoch FROM ${x}) * 1000000)::bigint::text`,
     duckCanon: (x) => `CAST(epoch_us(${x}) AS VARCHAR)`,
     inArrays: true,
@@ -241,7 +275,7 @@ function numericScalar(formatted: string): Scalar & { sourceNote?: string } {
   }
   // Unconstrained numeric (any scale, up to 131072 digits) or precision > 38: no decimal type
   // of Parquet/Athena holds it exactly, so it stays the exact text PostgreSQL prints.
-  return { ...STRING, parquet: 'BYTE_ARRAY / STRING (exact decimal text)' };
+  return { ...STRING, parquet: 'BYTE_ARRAY / STRING (exact decimal text)', jsonString: false };
 }
 
 function scalarFor(typname: string, typtype: string, formatted: string): Scalar | undefined {
@@ -265,14 +299,27 @@ export function planColumn(table: string, column: SourceColumn): ColumnPlan {
       throw new UnsupportedTypeError(table, column.name, column.formatted);
     }
     const elementCanon = (e: string): string => `coalesce(${scalar.pgCanon(e)}, '\\N')`;
+    const elements = (v: string): string => `from_json(${v}, '["VARCHAR"]')`;
+    // PostgreSQL does not record an array column's dimensions: a 2-D value is only seen here.
+    const multiDimensional = sqlString(
+      `cannot export ${table}.${column.name}: a value of PostgreSQL type '${column.formatted}' is a ` +
+        `multi-dimensional array; Thermocline's type contract has one-dimensional arrays only ` +
+        `(${SUPPORTED_SUMMARY}). Export a view that unnests or casts it (e.g. to text), or leave ` +
+        `the table out of the config.`,
+    );
     return {
       name: column.name,
       sourceType: column.formatted,
       athenaType: `array<${scalar.athena}>`,
       duckdbType: `${scalar.duckdb}[]`,
       parquetType: `LIST<${scalar.parquet}>`,
-      pgExtract: `to_json(${x})::text`,
-      load: (v) => `from_json(${v}, '["${scalar.duckdb}"]')`,
+      pgExtract: `to_json(${scalar.jsonString ? x : `${x}::text[]`})::text`,
+      load: (v) =>
+        `CASE WHEN starts_with(${v}, '[[') THEN error(${multiDimensional}) ELSE ` +
+        (scalar.load
+          ? `list_transform(${elements(v)}, e -> ${checkedLoad(table, column, scalar, 'e')})`
+          : elements(v)) +
+        ' END',
       pgCanonical:
         `CASE WHEN ${x} IS NULL THEN NULL ELSE '[' || coalesce((SELECT string_agg(${elementCanon('u.e')}, ',' ORDER BY u.i) ` +
         `FROM unnest(${x}) WITH ORDINALITY AS u(e, i)), '') || ']' END`,
@@ -288,10 +335,28 @@ export function planColumn(table: string, column: SourceColumn): ColumnPlan {
     duckdbType: scalar.duckdb,
     parquetType: scalar.parquet,
     pgExtract: scalar.extract ? scalar.extract(x) : x,
-    load: scalar.load,
+    load: scalar.load ? (v) => checkedLoad(table, column, scalar, v) : (v) => v,
     pgCanonical: scalar.pgCanon(x),
     duckdbCanonical: scalar.duckCanon(x),
   };
+}
+
+/** A DuckDB string literal. */
+function sqlString(value: string): string {
+  return `'${value.replaceAll("'", "''")}'`;
+}
+
+/**
+ * The scalar's load of `v`, failing the encode with a message that names table, column, type and
+ * value when the value has no form in the lake's type (the load gives NULL for a non-NULL text).
+ */
+function checkedLoad(table: string, column: SourceColumn, scalar: Scalar, v: string): string {
+  const load = scalar.load ? scalar.load(v) : v;
+  const before = `cannot export ${table}.${column.name} (PostgreSQL type ${column.formatted}): the value '`;
+  const after =
+    `' has no ${scalar.duckdb} form in Parquet (NaN, ±infinity and values outside DuckDB's range ` +
+    `cannot travel). Export a view that maps such values (e.g. to NULL), or correct the rows.`;
+  return `CASE WHEN ${v} IS NULL THEN NULL ELSE coalesce(${load}, error(${sqlString(before)} || ${v} || ${sqlString(after)})) END`;
 }
 
 /** The catalog query that describes a table's columns in order, domains resolved. */

@@ -19,11 +19,11 @@ import type {
 
 /** Options of {@link createDuckDbEncoder}. */
 export interface DuckDbEncoderOptions {
-  /** DuckDB's memory limit. @default '512MB' */
+  /** DuckDB's memory limit (its buffers; the process adds Node's own). @default '300MB' */
   readonly memoryLimit?: string;
   /** Worker threads. @default 2 */
   readonly threads?: number;
-  /** Longest CSV line (one row) accepted. @default 64 MiB */
+  /** Longest CSV line (one row) accepted. @default 16 MiB */
   readonly maxLineBytes?: number;
 }
 
@@ -49,12 +49,12 @@ export async function createDuckDbEncoder(
   options: DuckDbEncoderOptions = {},
 ): Promise<ParquetEncoder> {
   const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: options.memoryLimit ?? '512MB',
+    memory_limit: options.memoryLimit ?? '300MB',
     threads: String(options.threads ?? 2),
     preserve_insertion_order: 'false',
   });
   const connection = await instance.connect();
-  const maxLine = options.maxLineBytes ?? 64 * 2 ** 20;
+  const maxLine = options.maxLineBytes ?? 16 * 2 ** 20;
   return {
     encodeCsv: (source, columns, encodeOptions) =>
       encodeCsv(connection, source, columns, encodeOptions, maxLine),
@@ -86,7 +86,7 @@ async function encodeCsv(
     const copy = [
       `COPY (SELECT ${select} FROM read_csv(${sqlString(fifo)}, columns = {${csvColumns}},`,
       `  header = false, auto_detect = false, delim = ',', quote = '"', escape = '"', new_line = '\\n',`,
-      `  nullstr = '', allow_quoted_nulls = false, parallel = false,`,
+      `  nullstr = '', allow_quoted_nulls = false,`,
       `  max_line_size = ${maxLine}, buffer_size = ${maxLine * 2}))`,
       `TO ${sqlString(outputDir)} (FORMAT parquet, COMPRESSION snappy,`,
       `  ROW_GROUP_SIZE ${options.rowGroupRows}, FILENAME_PATTERN 'part-{i}'`,

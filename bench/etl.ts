@@ -1,0 +1,263 @@
+/**
+ * `npm run bench -- etl [--rows 2000000]`: one table-day of an agent_tasks-like table (uuid, text,
+ * int, jsonb ~150 B, numeric(12,6), four timestamptz) exported three ways, measured in the same
+ * run on the same rows, each in its own process so peak RSS is its own:
+ * (a) floor: `COPY (SELECT …) TO STDOUT` into a null sink through node;
+ * (b) reference: DuckDB reading PostgreSQL's CSV COPY through a pipe (types sniffed, as a
+ *     hand-rolled script would) and writing snappy Parquet;
+ * (c) Thermocline's export: exportTableDay — typed Parquet, validated by checksum, published.
+ * Then (c) again on a tenth of the rows, for memory growth. The last line is one JSON object.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { Writable } from 'node:stream';
+import { parseArgs, promisify } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
+import { openLocalLake } from '#adapters/local/local-lake';
+import { openDatabase } from '#adapters/open-database';
+import type { TableConfig } from '#core/config/schema';
+import { qualify, quoteIdent } from '#core/sql/ident';
+import { exportTableDay } from '#etl/export';
+import { systemClock } from '#ports/clock';
+import type { SqlDatabase } from '#ports/sql';
+import { findServer } from '#test/support/database';
+
+const DAY = '2025-02-15';
+const SCHEMA = 'thermocline_bench';
+
+const TABLE: TableConfig = {
+  name: 'bench_tasks',
+  primary_key: ['id'],
+  timestamp_column: 'created_at',
+  partition_layout: 'ymd',
+  partition_column: null,
+  export_lag_days: 1,
+  hot_window_days: 30,
+  hot_retention_days: 90,
+};
+
+interface Phase {
+  seconds: number;
+  peak_rss_mb: number;
+  parquet_bytes?: number;
+  rows?: number;
+  steps?: Record<string, number>;
+}
+
+async function benchEnv(): Promise<NodeJS.ProcessEnv> {
+  const server = await findServer();
+  return server?.env ?? {};
+}
+
+async function open(env: NodeJS.ProcessEnv): Promise<SqlDatabase> {
+  return openDatabase({ env, home: join(tmpdir(), 'thermocline-bench-home'), schema: SCHEMA });
+}
+
+/** Creates the table with `rows` rows on DAY (plus a few on the days around it). */
+async function build(db: SqlDatabase, table: string, rows: number): Promise<number> {
+  const name = qualify(SCHEMA, table);
+  await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SCHEMA)}`);
+  await db.query(`DROP TABLE IF EXISTS ${name}`);
+  await db.query(`CREATE TABLE ${name} (
+    id uuid PRIMARY KEY, task_type text NOT NULL, attempt int4 NOT NULL, input jsonb,
+    cost_usd numeric(12,6), created_at timestamptz NOT NULL, started_at timestamptz,
+    completed_at timestamptz, updated_at timestamptz NOT NULL)`);
+  await db.query(`INSERT INTO ${name}
+    SELECT md5(g::text || 'bench')::uuid,
+           (ARRAY['plan','code','review','test','research'])[1 + g % 5],
+           1 + g % 4,
+           jsonb_build_object('prompt', 'summarize document ' || g, 'model', 'model-' || (g % 7),
+                              'temperature', (g % 10) / 10.0, 'tags', jsonb_build_array('a', 'b', g % 13),
+                              'source', 'https://example.com/doc/' || g),
+           (g % 100000) / 1000.0 + 0.000123,
+           TIMESTAMPTZ '${DAY} 00:00:00+00' + (g::float8 / ${rows} * 86399.999) * interval '1 second',
+           TIMESTAMPTZ '${DAY} 00:00:00+00' + (g::float8 / ${rows} * 86399.999 + 1.5) * interval '1 second',
+           CASE WHEN g % 10 = 0 THEN NULL ELSE TIMESTAMPTZ '${DAY} 00:00:00+00' + (g::float8 / ${rows} * 86399.999 + 9.25) * interval '1 second' END,
+           TIMESTAMPTZ '${DAY} 00:00:00+00' + (g::float8 / ${rows} * 86399.999 + 10) * interval '1 second'
+      FROM generate_series(1, ${rows}) g`);
+  await db.query(`ANALYZE ${name}`);
+  const [size] = await db.query<{ bytes: string }>(
+    `SELECT pg_total_relation_size('${name}') AS bytes`,
+  );
+  return Number(size?.bytes ?? 0);
+}
+
+function select(table: string): string {
+  return `SELECT * FROM ${qualify(SCHEMA, table)} WHERE created_at >= TIMESTAMPTZ '${DAY} 00:00:00+00' AND created_at < TIMESTAMPTZ '${DAY} 00:00:00+00' + interval '1 day'`;
+}
+
+function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
+}
+
+async function dirBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (entry.isFile() && entry.name.endsWith('.parquet'))
+      total += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+/** One measured phase, run inside a child process. */
+async function phase(name: string, table: string): Promise<Phase> {
+  const env = await benchEnv();
+  const db = await open(env);
+  const work = await mkdtemp(join(tmpdir(), `thermocline-bench-${name}-`));
+  try {
+    const started = performance.now();
+    if (name === 'floor') {
+      let bytes = 0;
+      await db.transaction(async (session) => {
+        await pipeline(
+          session.copyTo(`COPY (${select(table)}) TO STDOUT (FORMAT csv)`),
+          new Writable({
+            write(chunk: Buffer, _e, done) {
+              bytes += chunk.length;
+              done();
+            },
+          }),
+        );
+      });
+      return {
+        seconds: (performance.now() - started) / 1000,
+        peak_rss_mb: peakRssMb(),
+        rows: bytes,
+      };
+    }
+    if (name === 'duckdb') {
+      const fifo = join(work, 'rows.csv');
+      await promisify(execFile)('mkfifo', [fifo]);
+      const duck = await (await DuckDBInstance.create(':memory:', { threads: '2' })).connect();
+      const out = join(work, 'ref.parquet');
+      const encoding = duck.run(
+        `COPY (SELECT * FROM read_csv('${fifo}', header = true)) TO '${out}' (FORMAT parquet, COMPRESSION snappy)`,
+      );
+      await db.transaction(async (session) => {
+        await pipeline(
+          session.copyTo(`COPY (${select(table)}) TO STDOUT (FORMAT csv, HEADER)`),
+          createWriteStream(fifo),
+        );
+      });
+      await encoding;
+      duck.closeSync();
+      return {
+        seconds: (performance.now() - started) / 1000,
+        peak_rss_mb: peakRssMb(),
+        parquet_bytes: (await stat(out)).size,
+      };
+    }
+    const encoder = await createDuckDbEncoder();
+    const lake = openLocalLake(work);
+    const result = await exportTableDay(
+      { db, encoder, clock: systemClock, ...lake },
+      { ...TABLE, name: table },
+      DAY,
+    );
+    await encoder.close();
+    return {
+      seconds: (performance.now() - started) / 1000,
+      peak_rss_mb: peakRssMb(),
+      parquet_bytes: await dirBytes(join(work, 'lake')),
+      rows: result.rows,
+      steps: result.steps,
+    };
+  } finally {
+    await db.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+function runPhase(name: string, table: string): Promise<Phase> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [join(__dirname, '../bin/bench.cjs'), 'etl-phase', name, table],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('close', (code) => {
+      const last = out.trim().split('\n').pop() ?? '';
+      if (code !== 0) reject(new Error(`bench phase ${name} failed with code ${code}: ${last}`));
+      else resolve(JSON.parse(last) as Phase);
+    });
+  });
+}
+
+/** The child-process entry: `bench etl-phase <floor|duckdb|thermocline> <table>`. */
+export async function benchEtlPhase(args: string[]): Promise<Record<string, unknown>> {
+  const [name, table] = args;
+  return { ...(await phase(name ?? '', table ?? '')) };
+}
+
+/** The benchmark (see the module comment). */
+export async function benchEtl(args: string[]): Promise<Record<string, unknown>> {
+  const { values } = parseArgs({ args, options: { rows: { type: 'string', default: '2000000' } } });
+  const rows = Number(values.rows);
+  const small = Math.max(1, Math.round(rows / 10));
+  const env = await benchEnv();
+  const db = await open(env);
+  let tableBytes: number;
+  try {
+    process.stderr.write(
+      `bench etl: ${db.target.description}; building ${rows} + ${small} rows…\n`,
+    );
+    tableBytes = await build(db, 'bench_tasks', rows);
+    await build(db, 'bench_tasks_small', small);
+  } finally {
+    await db.close();
+  }
+  const floor = await runPhase('floor', 'bench_tasks');
+  process.stderr.write(`  floor ${floor.seconds.toFixed(1)} s\n`);
+  const duckdb = await runPhase('duckdb', 'bench_tasks');
+  process.stderr.write(`  duckdb ${duckdb.seconds.toFixed(1)} s\n`);
+  const thermocline = await runPhase('thermocline', 'bench_tasks');
+  process.stderr.write(`  thermocline ${thermocline.seconds.toFixed(1)} s\n`);
+  const thermoclineSmall = await runPhase('thermocline', 'bench_tasks_small');
+  const cleanup = await open(env);
+  await cleanup.query(`DROP SCHEMA IF EXISTS ${quoteIdent(SCHEMA)} CASCADE`);
+  await cleanup.close();
+  const round = (x: number): number => Number(x.toFixed(2));
+  return {
+    bench: 'etl',
+    database: db.target.kind,
+    rows,
+    csv_bytes: floor.rows,
+    floor_s: round(floor.seconds),
+    duckdb_s: round(duckdb.seconds),
+    thermocline_s: round(thermocline.seconds),
+    rows_per_s: {
+      floor: Math.round(rows / floor.seconds),
+      duckdb: Math.round(rows / duckdb.seconds),
+      thermocline: Math.round(rows / thermocline.seconds),
+    },
+    thermocline_steps_s: thermocline.steps,
+    peak_rss_mb: thermocline.peak_rss_mb,
+    peak_rss_mb_small: thermoclineSmall.peak_rss_mb,
+    peak_rss_mb_floor: floor.peak_rss_mb,
+    peak_rss_mb_duckdb: duckdb.peak_rss_mb,
+    parquet_bytes: thermocline.parquet_bytes,
+    duckdb_parquet_bytes: duckdb.parquet_bytes,
+    table_bytes: tableBytes,
+    ratio_to_floor: round(thermocline.seconds / floor.seconds),
+    ratio_to_duckdb: round(thermocline.seconds / duckdb.seconds),
+    rss_growth: round(thermocline.peak_rss_mb / thermoclineSmall.peak_rss_mb),
+    parquet_ratio_to_duckdb: round((thermocline.parquet_bytes ?? 0) / (duckdb.parquet_bytes ?? 1)),
+    targets: {
+      time_le_2x_floor: thermocline.seconds <= 2 * floor.seconds,
+      time_le_duckdb: thermocline.seconds <= duckdb.seconds,
+      peak_rss_le_512mb: thermocline.peak_rss_mb <= 512,
+      rss_growth_le_1_3: thermocline.peak_rss_mb <= 1.3 * thermoclineSmall.peak_rss_mb,
+      parquet_le_1_05x_duckdb:
+        (thermocline.parquet_bytes ?? 0) <= 1.05 * (duckdb.parquet_bytes ?? 0),
+    },
+  };
+}
