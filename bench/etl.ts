@@ -59,7 +59,7 @@ async function open(env: NodeJS.ProcessEnv): Promise<SqlDatabase> {
 }
 
 /** Creates the table with `rows` rows on DAY (plus a few on the days around it). */
-async function build(db: SqlDatabase, table: string, rows: number): Promise<number> {
+export async function build(db: SqlDatabase, table: string, rows: number): Promise<number> {
   const name = qualify(SCHEMA, table);
   await db.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SCHEMA)}`);
   await db.query(`DROP TABLE IF EXISTS ${name}`);
@@ -239,7 +239,9 @@ export async function benchEtl(args: string[]): Promise<Record<string, unknown>>
       duckdb: Math.round(rows / duckdb.seconds),
       thermocline: Math.round(rows / thermocline.seconds),
     },
-    thermocline_steps_s: thermocline.steps,
+    thermocline_steps_s: Object.fromEntries(
+      Object.entries(thermocline.steps ?? {}).map(([k, v]) => [k, round(v)]),
+    ),
     peak_rss_mb: thermocline.peak_rss_mb,
     peak_rss_mb_small: thermoclineSmall.peak_rss_mb,
     peak_rss_mb_floor: floor.peak_rss_mb,
@@ -248,6 +250,8 @@ export async function benchEtl(args: string[]): Promise<Record<string, unknown>>
     duckdb_parquet_bytes: duckdb.parquet_bytes,
     table_bytes: tableBytes,
     ratio_to_floor: round(thermocline.seconds / floor.seconds),
+    encode_ratio_to_floor: round((thermocline.steps?.encode ?? 0) / floor.seconds),
+    encode_ratio_to_duckdb: round((thermocline.steps?.encode ?? 0) / duckdb.seconds),
     ratio_to_duckdb: round(thermocline.seconds / duckdb.seconds),
     rss_growth: round(thermocline.peak_rss_mb / thermoclineSmall.peak_rss_mb),
     parquet_ratio_to_duckdb: round((thermocline.parquet_bytes ?? 0) / (duckdb.parquet_bytes ?? 1)),

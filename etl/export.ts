@@ -6,9 +6,10 @@
  * Steps, and what a failure at each leaves behind:
  * 1. describe the columns (an unsupported type fails here, before anything is written);
  * 2. in one REPEATABLE READ, READ ONLY transaction: stream `COPY … TO STDOUT (FORMAT csv)` into
- *    the encoder (Parquet in scratch space), then checksum the same rows in PostgreSQL — the
- *    same snapshot, so a concurrent writer cannot make them disagree;
- * 3. checksum the Parquet files with the encoder and compare rows and sums per partition;
+ *    the encoder (Parquet in scratch space);
+ * 3. still in that snapshot — so a concurrent writer cannot make them disagree — checksum the
+ *    rows in PostgreSQL while the encoder checksums the Parquet files, and compare rows and sums
+ *    per partition;
  * 4. upload the files into a new version folder `v=<run>/` of each partition, with a
  *    `_manifest.json` — invisible to readers, who follow the catalog;
  * 5. commit: point the catalog's partitions at the new versions (and drop partitions the day no
@@ -76,13 +77,8 @@ export interface TableDayResult {
   readonly partitions: number;
   readonly checksum: string;
   readonly seconds: number;
-  /** Seconds per step: extract + encode, source checksum, file checksum, upload + commit. */
-  readonly steps: {
-    readonly encode: number;
-    readonly sourceChecksum: number;
-    readonly fileChecksum: number;
-    readonly publish: number;
-  };
+  /** Seconds per step: extract + encode, both checksums (concurrently), upload + commit. */
+  readonly steps: { readonly encode: number; readonly checksums: number; readonly publish: number };
 }
 
 /** The export failed validation: the files do not hold what the source holds. */
@@ -208,7 +204,7 @@ export async function exportTableDay(
   const select = sourceSelect(deps.db.schema, table, plans, day);
   const runId = newRunId(deps.clock);
 
-  const steps = { encode: 0, sourceChecksum: 0, fileChecksum: 0, publish: 0 };
+  const steps = { encode: 0, checksums: 0, publish: 0 };
   let mark = performance.now();
   const lap = (): number => {
     const now = performance.now();
@@ -217,24 +213,11 @@ export async function exportTableDay(
     return seconds;
   };
 
-  // 2. Extract + encode, and the source checksum, in one snapshot. On a server the checksum runs
-  // at the same time on a second connection that imports the snapshot; the embedded PGlite has
-  // one backend, so there it follows the COPY in the same transaction.
-  const checksumSql = sourceChecksumSql(deps.db.schema, table, plans, day, groupBy);
-  const { batch, source } = await deps.db.transaction(async (session) => {
+  // 2–3. Extract + encode in one snapshot; then, still in it, the source checksum (PostgreSQL's
+  // CPU) and the files' checksum (DuckDB's) at the same time.
+  const { batch, source, lake } = await deps.db.transaction(async (session) => {
     await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     for (const setting of EXPORT_SETTINGS) await session.query(setting);
-    let concurrent: Promise<SourceRow[]> | undefined;
-    if (deps.db.target.kind === 'server') {
-      const [exported] = await session.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
-      concurrent = deps.db.transaction(async (other) => {
-        await other.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-        await other.query(`SET TRANSACTION SNAPSHOT '${exported?.id ?? ''}'`);
-        for (const setting of EXPORT_SETTINGS) await other.query(setting);
-        return other.query<SourceRow>(checksumSql);
-      });
-      concurrent.catch(() => undefined); // awaited below; never an unhandled rejection
-    }
     let bytes = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -252,11 +235,19 @@ export async function exportTableDay(
     });
     steps.encode = lap();
     try {
-      const rows = await (concurrent ?? session.query<SourceRow>(checksumSql));
-      steps.sourceChecksum = lap();
+      const [sourceRows, fileSums] = await Promise.all([
+        session.query<SourceRow>(sourceChecksumSql(deps.db.schema, table, plans, day, groupBy)),
+        deps.encoder.checksum(
+          encoded.files.map((f) => f.path),
+          duckRowCanonical(plans),
+          groupBy,
+        ),
+      ]);
+      steps.checksums = lap();
       return {
         batch: encoded,
-        source: new Map(rows.map((r) => [r.k, { rows: Number(r.n), sum: r.s }])),
+        source: new Map(sourceRows.map((r) => [r.k, { rows: Number(r.n), sum: r.s }])),
+        lake: fileSums,
       };
     } catch (error) {
       await encoded.dispose();
@@ -265,13 +256,6 @@ export async function exportTableDay(
   });
 
   try {
-    // 3. Validate the files against the source, per partition.
-    const lake = await deps.encoder.checksum(
-      batch.files.map((f) => f.path),
-      duckRowCanonical(plans),
-      groupBy,
-    );
-    steps.fileChecksum = lap();
     validate(table.name, day, source, lake);
 
     // 4. Upload into new version folders.

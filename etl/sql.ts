@@ -71,6 +71,6 @@ export function sourceChecksumSql(
 ): string {
   const key = groupBy ? `${quoteIdent(groupBy)}::text` : 'NULL::text';
   return `SELECT ${key} AS k, count(*)::bigint AS n,
-       coalesce(sum(('x' || substr(md5(${pgRowCanonical(plans)}), 1, 15))::bit(60)::bigint::numeric), 0)::text AS s
+       coalesce(sum(('x' || substr(md5(${pgRowCanonical(plans)}), 1, 15))::bit(60)::bigint), 0)::text AS s
   FROM ${qualify(schema, table.name)} WHERE ${dayFilter(table, day)} GROUP BY 1`;
 }

@@ -19,7 +19,7 @@ import type {
 
 /** Options of {@link createDuckDbEncoder}. */
 export interface DuckDbEncoderOptions {
-  /** DuckDB's memory limit (its buffers; the process adds Node's own). @default '300MB' */
+  /** DuckDB's memory limit (its buffers; the process adds Node's own). @default '256MB' */
   readonly memoryLimit?: string;
   /** Worker threads. @default 2 */
   readonly threads?: number;
@@ -49,7 +49,7 @@ export async function createDuckDbEncoder(
   options: DuckDbEncoderOptions = {},
 ): Promise<ParquetEncoder> {
   const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: options.memoryLimit ?? '300MB',
+    memory_limit: options.memoryLimit ?? '256MB',
     threads: String(options.threads ?? 2),
     preserve_insertion_order: 'false',
   });
