@@ -2,7 +2,8 @@
  * `npm run bench -- etl [--rows 2000000]`: one table-day of an agent_tasks-like table (uuid, text,
  * int, jsonb ~150 B, numeric(12,6), four timestamptz) exported three ways, measured in the same
  * run on the same rows, each in its own process so peak RSS is its own:
- * (a) floor: `COPY (SELECT …) TO STDOUT` into a null sink through node;
+ * (a) floor: `COPY (SELECT …) TO STDOUT` into a null sink through node (and, for the choice of
+ *     extraction method, the same rows through a server-side cursor decoded by pg);
  * (b) reference: DuckDB reading PostgreSQL's CSV COPY through a pipe (types sniffed, as a
  *     hand-rolled script would) and writing snappy Parquet;
  * (c) Thermocline's export: exportTableDay — typed Parquet, validated by checksum, published.
@@ -130,6 +131,19 @@ async function phase(name: string, table: string): Promise<Phase> {
         rows: bytes,
       };
     }
+    if (name === 'cursor') {
+      // The other extraction method the issue names: a server-side cursor, rows decoded by pg.
+      let rows = 0;
+      await db.transaction(async (session) => {
+        await session.query(`DECLARE rows_cursor NO SCROLL CURSOR FOR ${select(table)}`);
+        for (;;) {
+          const batch = await session.query('FETCH 20000 FROM rows_cursor');
+          if (batch.length === 0) break;
+          rows += batch.length;
+        }
+      });
+      return { seconds: (performance.now() - started) / 1000, peak_rss_mb: peakRssMb(), rows };
+    }
     if (name === 'duckdb') {
       const fifo = join(work, 'rows.csv');
       await promisify(execFile)('mkfifo', [fifo]);
@@ -217,6 +231,8 @@ export async function benchEtl(args: string[]): Promise<Record<string, unknown>>
   }
   const floor = await runPhase('floor', 'bench_tasks');
   process.stderr.write(`  floor ${floor.seconds.toFixed(1)} s\n`);
+  const cursor = await runPhase('cursor', 'bench_tasks');
+  process.stderr.write(`  cursor ${cursor.seconds.toFixed(1)} s\n`);
   const duckdb = await runPhase('duckdb', 'bench_tasks');
   process.stderr.write(`  duckdb ${duckdb.seconds.toFixed(1)} s\n`);
   const thermocline = await runPhase('thermocline', 'bench_tasks');
@@ -232,6 +248,7 @@ export async function benchEtl(args: string[]): Promise<Record<string, unknown>>
     rows,
     csv_bytes: floor.rows,
     floor_s: round(floor.seconds),
+    cursor_s: round(cursor.seconds),
     duckdb_s: round(duckdb.seconds),
     thermocline_s: round(thermocline.seconds),
     rows_per_s: {
