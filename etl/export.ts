@@ -257,86 +257,26 @@ export async function exportTableDay(
 
   try {
     validate(table.name, day, source, lake);
+    const run: Run = {
+      deps,
+      table,
+      day,
+      runId,
+      publishedAt: deps.clock.now().toISOString(),
+      catalogTable,
+      plans,
+      select,
+    };
 
     // 4. Upload into new version folders.
-    const byPartition = groupFiles(table, batch.files);
-    const publishedAt = deps.clock.now().toISOString();
-    const partitions: CatalogPartition[] = [];
-    const manifestPartitions: DayManifest['partitions'][number][] = [];
-    for (const [key, files] of byPartition) {
-      const values = partitionValues(table, day, key);
-      const location = versionPrefix(partitionPrefix(table, values), runId);
-      const uploaded: { key: string; bytes: number; rows: number }[] = [];
-      for (const [index, file] of files.entries()) {
-        const objectKey = `${location}${partFileName(index)}`;
-        const stored = await deps.store.putFile(objectKey, file.path);
-        uploaded.push({ key: objectKey, bytes: stored.bytes, rows: file.rows });
-        deps.afterFileUpload?.(objectKey);
-      }
-      const sum = lake.get(key ?? null) ?? { rows: 0, sum: '0' };
-      const rows = uploaded.reduce((n, f) => n + f.rows, 0);
-      const bytes = uploaded.reduce((n, f) => n + f.bytes, 0);
-      await deps.store.putText(
-        `${location}_manifest.json`,
-        JSON.stringify(
-          {
-            format: 1,
-            table: table.name,
-            day,
-            partition: Object.fromEntries(partitionKeys(table).map((k, i) => [k, values[i]])),
-            run_id: runId,
-            rows,
-            checksum: `${sum.rows}:${sum.sum}`,
-            files: uploaded,
-            bytes,
-            schema_hash: catalogTable.schemaHash,
-            columns: plans.map((p) => ({
-              name: p.name,
-              source_type: p.sourceType,
-              athena_type: p.athenaType,
-              parquet_type: p.parquetType,
-            })),
-            source_query: select,
-            published_at: publishedAt,
-          },
-          null,
-          2,
-        ),
-        'application/json',
-      );
-      partitions.push({
-        values,
-        location,
-        rows,
-        bytes,
-        files: uploaded.length,
-        runId,
-        publishedAt,
-      });
-      manifestPartitions.push({
-        values,
-        location,
-        rows,
-        bytes,
-        checksum: `${sum.rows}:${sum.sum}`,
-      });
+    const uploads: Upload[] = [];
+    for (const [key, files] of groupFiles(table, batch.files)) {
+      uploads.push(await uploadPartition(run, key, files, lake.get(key ?? null)));
     }
+    const partitions = uploads.map((u) => u.partition);
 
     // 5. Commit: the catalog switches readers to the new versions.
-    await deps.catalog.ensureTable(catalogTable);
-    const before = (await deps.catalog.listPartitions(table.name)).filter(
-      (p) => dayOfPartition(table, p.values) === day,
-    );
-    if (partitions.length > 0) await deps.catalog.putPartitions(table.name, partitions);
-    const vanished = before.filter(
-      (old) => !partitions.some((p) => p.values.join('/') === old.values.join('/')),
-    );
-    if (vanished.length > 0) {
-      await deps.catalog.deletePartitions(
-        table.name,
-        vanished.map((p) => p.values),
-      );
-    }
+    const { before, vanished } = await switchPartitions(run, partitions);
     const total = sumChecksums([...lake.values()]);
     const rows = partitions.reduce((n, p) => n + p.rows, 0);
     const bytes = partitions.reduce((n, p) => n + p.bytes, 0);
@@ -353,8 +293,8 @@ export async function exportTableDay(
       files,
       schema_hash: catalogTable.schemaHash,
       source_query: select,
-      published_at: publishedAt,
-      partitions: manifestPartitions,
+      published_at: run.publishedAt,
+      partitions: uploads.map((u) => u.manifest),
     };
     await deps.store.putText(
       dayManifestKey(table.name, day),
@@ -364,7 +304,7 @@ export async function exportTableDay(
 
     // 6. Clean older versions (keep the one just replaced for queries in flight).
     for (const partition of partitions) {
-      const previous = before.find((p) => p.values.join('/') === partition.values.join('/'));
+      const previous = before.find((p) => sameValues(p.values, partition.values));
       await cleanVersions(deps.store, partitionPrefix(table, partition.values), [
         partition.location,
         ...(previous ? [previous.location] : []),
@@ -389,6 +329,113 @@ export async function exportTableDay(
   } finally {
     await batch.dispose();
   }
+}
+
+/** What one publish works with. */
+interface Run {
+  readonly deps: ExportDeps;
+  readonly table: TableConfig;
+  readonly day: string;
+  readonly runId: string;
+  readonly publishedAt: string;
+  readonly catalogTable: CatalogTable;
+  readonly plans: readonly ColumnPlan[];
+  readonly select: string;
+}
+
+/** One partition uploaded: its catalog entry-to-be and its line in the day manifest. */
+interface Upload {
+  readonly partition: CatalogPartition;
+  readonly manifest: DayManifest['partitions'][number];
+}
+
+/** Step 4 for one partition: its files and `_manifest.json` into a new version folder. */
+async function uploadPartition(
+  run: Run,
+  key: string | null | undefined,
+  files: readonly EncodedFile[],
+  checksum: RowChecksum | undefined,
+): Promise<Upload> {
+  const { deps, table, day, runId } = run;
+  const values = partitionValues(table, day, key);
+  const location = versionPrefix(partitionPrefix(table, values), runId);
+  const uploaded: { key: string; bytes: number; rows: number }[] = [];
+  for (const [index, file] of files.entries()) {
+    const objectKey = `${location}${partFileName(index)}`;
+    const stored = await deps.store.putFile(objectKey, file.path);
+    uploaded.push({ key: objectKey, bytes: stored.bytes, rows: file.rows });
+    deps.afterFileUpload?.(objectKey);
+  }
+  const sum = `${checksum?.rows ?? 0}:${checksum?.sum ?? '0'}`;
+  const rows = uploaded.reduce((n, f) => n + f.rows, 0);
+  const bytes = uploaded.reduce((n, f) => n + f.bytes, 0);
+  const manifest = {
+    format: 1,
+    table: table.name,
+    day,
+    partition: Object.fromEntries(partitionKeys(table).map((k, i) => [k, values[i]])),
+    run_id: runId,
+    rows,
+    checksum: sum,
+    files: uploaded,
+    bytes,
+    schema_hash: run.catalogTable.schemaHash,
+    columns: run.plans.map((p) => ({
+      name: p.name,
+      source_type: p.sourceType,
+      athena_type: p.athenaType,
+      parquet_type: p.parquetType,
+    })),
+    source_query: run.select,
+    published_at: run.publishedAt,
+  };
+  await deps.store.putText(
+    `${location}_manifest.json`,
+    JSON.stringify(manifest, null, 2),
+    'application/json',
+  );
+  return {
+    partition: {
+      values,
+      location,
+      rows,
+      bytes,
+      files: uploaded.length,
+      runId,
+      publishedAt: run.publishedAt,
+    },
+    manifest: { values, location, rows, bytes, checksum: sum },
+  };
+}
+
+/**
+ * Step 5's commit point: points the day's partitions at their new versions and drops the ones the
+ * day no longer has. Returns the day's partitions as they were before, and the dropped ones.
+ */
+async function switchPartitions(
+  run: Run,
+  partitions: readonly CatalogPartition[],
+): Promise<{ before: CatalogPartition[]; vanished: CatalogPartition[] }> {
+  const { catalog } = run.deps;
+  await catalog.ensureTable(run.catalogTable);
+  const before = (await catalog.listPartitions(run.table.name)).filter(
+    (p) => dayOfPartition(run.table, p.values) === run.day,
+  );
+  if (partitions.length > 0) await catalog.putPartitions(run.table.name, partitions);
+  const vanished = before.filter(
+    (old) => !partitions.some((p) => sameValues(p.values, old.values)),
+  );
+  if (vanished.length > 0) {
+    await catalog.deletePartitions(
+      run.table.name,
+      vanished.map((p) => p.values),
+    );
+  }
+  return { before, vanished };
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
 /**

@@ -56,36 +56,40 @@ export async function exportWithProgress(
   }
 }
 
-/** Prints a run summary as text or JSON and sets the exit code. */
-export function reportRun(summary: RunSummary, json: boolean): void {
-  if (json) {
-    printJson(summary);
-  } else {
-    if (summary.published.length > 0) {
-      print(
-        formatTable(
-          ['table', 'day', 'rows', 'files', 'MB', 'seconds'],
-          summary.published.map((r) => [
-            r.table,
-            r.day,
-            r.rows,
-            r.files,
-            Number((r.bytes / 2 ** 20).toFixed(2)),
-            Number(r.seconds.toFixed(2)),
-          ]),
-        ),
-      );
-    }
-    print(
-      `Published ${summary.published.length} table-days (${summary.rows} rows, ${(summary.bytes / 2 ** 20).toFixed(1)} MB) in ${summary.seconds.toFixed(1)} s.`,
-    );
-    for (const failure of summary.failed) {
-      process.stderr.write(
-        `thermocline: ${failure.table} ${failure.day} failed: ${failure.error}\n`,
-      );
-    }
-  }
+/**
+ * Prints a run summary (a row per table-day with `perTableDay`, then totals and failures) as
+ * text, or as JSON; a run with failures sets exit code 1 (the other table-days still published).
+ */
+export function reportRun(
+  summary: RunSummary,
+  options: { json: boolean; perTableDay: boolean },
+): void {
   if (summary.failed.length > 0) process.exitCode = 1;
+  if (options.json) {
+    printJson(summary);
+    return;
+  }
+  if (options.perTableDay && summary.published.length > 0) {
+    print(
+      formatTable(
+        ['table', 'day', 'rows', 'files', 'MB', 'seconds'],
+        summary.published.map((r) => [
+          r.table,
+          r.day,
+          r.rows,
+          r.files,
+          Number((r.bytes / 2 ** 20).toFixed(2)),
+          Number(r.seconds.toFixed(2)),
+        ]),
+      ),
+    );
+  }
+  print(
+    `Published ${summary.published.length} table-days (${summary.rows} rows, ${(summary.bytes / 2 ** 20).toFixed(1)} MB) in ${summary.seconds.toFixed(1)} s.`,
+  );
+  for (const failure of summary.failed) {
+    process.stderr.write(`thermocline: ${failure.table} ${failure.day} failed: ${failure.error}\n`);
+  }
 }
 
 /** `thermocline etl run` and `thermocline backfill`. */
@@ -122,7 +126,10 @@ Examples:
       try {
         if (!flags.json)
           print(`Postgres: ${db.target.description}`, `Lake:     ${context.home}/lake`);
-        reportRun(await exportWithProgress(context, db, work, !!flags.json), !!flags.json);
+        reportRun(await exportWithProgress(context, db, work, !!flags.json), {
+          json: !!flags.json,
+          perTableDay: true,
+        });
       } finally {
         await db.close();
       }
@@ -158,7 +165,10 @@ Examples:
       try {
         if (!flags.json)
           print(`Postgres: ${db.target.description}`, `Backfilling ${work.length} table-days`);
-        reportRun(await exportWithProgress(context, db, work, !!flags.json), !!flags.json);
+        reportRun(await exportWithProgress(context, db, work, !!flags.json), {
+          json: !!flags.json,
+          perTableDay: work.length <= 30, // a long backfill prints its totals; --json has all
+        });
       } finally {
         await db.close();
       }

@@ -8,7 +8,7 @@ import {
   withSampleFlags,
   type SampleFlags,
 } from '#cli/commands/seed';
-import { exportWithProgress } from '#cli/commands/etl';
+import { exportWithProgress, reportRun } from '#cli/commands/etl';
 import { summarizeTables, type TableSummary } from '#core/hot/summary';
 import { daysBetween, lastClosedDay, unpublished, type RunSummary } from '#etl/run';
 import { existingSampleTables } from '#core/sample/load';
@@ -107,17 +107,11 @@ async function exportClosedDays(
   if (!json)
     print('', `Exporting ${work.length} closed table-days to the lake (${context.home}/lake):`);
   const summary = await exportWithProgress(context, db, work, json);
-  if (!json) {
-    print(
-      `Published ${summary.published.length} table-days (${summary.rows} rows, ${(summary.bytes / 2 ** 20).toFixed(1)} MB) in ${summary.seconds.toFixed(1)} s.`,
-    );
-    for (const failure of summary.failed) {
-      process.stderr.write(
-        `thermocline: ${failure.table} ${failure.day} failed: ${failure.error}\n`,
-      );
-    }
+  if (json) {
+    if (summary.failed.length > 0) process.exitCode = 1; // the summary goes into up's JSON
+  } else {
+    reportRun(summary, { json: false, perTableDay: false });
   }
-  if (summary.failed.length > 0) process.exitCode = 1;
   return summary;
 }
 

@@ -1,3 +1,4 @@
+import { hasDotDot, lakeRoot } from '#adapters/aws/lake-location';
 import {
   BatchCreatePartitionCommand,
   BatchDeletePartitionCommand,
@@ -107,18 +108,8 @@ export class GlueCatalog implements Catalog {
     if (!options.database) {
       throw new UsageError("Glue database name '' is empty; pass the lake's database name");
     }
-    if (!options.bucket || options.bucket.includes('/')) {
-      throw new UsageError(
-        `S3 bucket name '${options.bucket}' is not valid; pass the bare bucket name, e.g. 'thermocline-lake'`,
-      );
-    }
-    if (prefix !== '' && (!prefix.endsWith('/') || prefix.startsWith('/') || hasDotDot(prefix))) {
-      throw new UsageError(
-        `S3 lake prefix '${prefix}' is not valid; use '' or a relative prefix ending with '/', e.g. 'lake/'`,
-      );
-    }
+    this.root = lakeRoot(options.bucket, prefix);
     this.database = options.database;
-    this.root = `s3://${options.bucket}/${prefix}`;
     this.description = `glue:${this.database}`;
   }
 
@@ -482,10 +473,6 @@ function checkLocation(location: string, what: string): void {
       `${what} '${location}' is not valid; use a key prefix relative to the lake root ending with '/', e.g. 'agent_tasks/'`,
     );
   }
-}
-
-function hasDotDot(key: string): boolean {
-  return key.split('/').includes('..');
 }
 
 function isNotFound(error: unknown): boolean {

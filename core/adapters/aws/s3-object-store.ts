@@ -1,3 +1,4 @@
+import { hasDotDot, lakeRoot } from '#adapters/aws/lake-location';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import {
@@ -56,19 +57,9 @@ export class S3ObjectStore implements ObjectStore {
     options: S3ObjectStoreOptions,
   ) {
     const prefix = options.prefix ?? '';
-    if (!options.bucket || options.bucket.includes('/')) {
-      throw new UsageError(
-        `S3 bucket name '${options.bucket}' is not valid; pass the bare bucket name, e.g. 'thermocline-lake'`,
-      );
-    }
-    if (prefix !== '' && (!prefix.endsWith('/') || prefix.startsWith('/') || hasDotDot(prefix))) {
-      throw new UsageError(
-        `S3 lake prefix '${prefix}' is not valid; use '' or a relative prefix ending with '/', e.g. 'lake/'`,
-      );
-    }
+    this.root = lakeRoot(options.bucket, prefix);
     this.bucket = options.bucket;
     this.prefix = prefix;
-    this.root = `s3://${this.bucket}/${this.prefix}`;
   }
 
   /**
@@ -259,10 +250,6 @@ function checkKey(key: string, kind: 'key' | 'prefix' = 'key'): void {
       `object ${kind} '${key}' is not valid; keys are relative to the lake root: no leading '/' and no '..' segments`,
     );
   }
-}
-
-function hasDotDot(key: string): boolean {
-  return key.split('/').includes('..');
 }
 
 function fileContentType(key: string): string {
