@@ -4,7 +4,7 @@ import { createContext, type GlobalOptions } from '#cli/context';
 import { formatTable, print, printJson } from '#cli/output';
 import { createProgress } from '#cli/progress';
 import { loadSample, type LoadReport } from '#core/sample/load';
-import type { SampleOptions } from '#core/sample/generator';
+import { sampleDays, type SampleOptions } from '#core/sample/generator';
 import { utcDay, type Clock } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
 
@@ -99,6 +99,14 @@ Examples:
           printJson({ database: db.target, schema: db.schema, sample: options, ...report });
         } else {
           print(...describeLoad(report, options));
+          if ((await context.lake.catalog.listTables()).length > 0) {
+            const days = sampleDays(options);
+            const yesterday = utcDay(new Date(context.clock.now().getTime() - 86_400_000));
+            const last = days.at(-1) ?? yesterday;
+            print(
+              `The lake still holds days exported from the data this replaced: run 'thermocline backfill --from ${days[0]} --to ${last < yesterday ? last : yesterday}' to replace them.`,
+            );
+          }
         }
       } finally {
         await db.close();

@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
 import { formatTable, print, printJson } from '#cli/output';
@@ -12,6 +13,7 @@ import { exportWithProgress, reportRun } from '#cli/commands/etl';
 import { summarizeTables, type TableSummary } from '#core/hot/summary';
 import { daysBetween, lastClosedDay, unpublished, type RunSummary } from '#etl/run';
 import { existingSampleTables } from '#core/sample/load';
+import { utcDay } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
 
 interface UpFlags extends SampleFlags {
@@ -56,7 +58,7 @@ Examples:
         const tables = await summarizeTables(db, context.config);
         const exported = await exportClosedDays(context, db, tables, json);
         const serving = db.target.embeddedRole === 'owner' && !flags.once;
-        const next = nextSteps(db, serving);
+        const next = nextSteps(db, serving, context.home, context.clock.now());
         if (json) {
           printJson({
             database: db.target,
@@ -122,9 +124,14 @@ function describeTables(tables: readonly TableSummary[]): string {
   );
 }
 
-function nextSteps(db: SqlDatabase, serving: boolean): string[] {
+function nextSteps(db: SqlDatabase, serving: boolean, home: string, now: Date): string[] {
+  const lake = relative(process.cwd(), home) || home;
+  const day = (daysAgo: number): string => utcDay(new Date(now.getTime() - daysAgo * 86_400_000));
   const steps = [
     `psql ${db.target.url}${serving ? '   # while this runs' : ''}`,
+    `ls ${lake}/lake ${lake}/catalog.json   # the Parquet lake and its catalog`,
+    'npx thermocline etl run --json                       # export yesterday again (replaces it whole)',
+    `npx thermocline backfill --from ${day(7)} --to ${day(1)}   # re-export a week`,
     'npx thermocline seed --reset --days 30 --scale 0.5   # reload a different sample',
     'npx thermocline --help                                # every command, with examples',
     'npm test                                              # the whole test suite',
