@@ -1,0 +1,24 @@
+/**
+ * The CDK app: `npx cdk synth|deploy -c env=dev|staging|prod` (dev when omitted).
+ *
+ * Reads the environment name from the context and the configuration the way the CLI does
+ * (`$THERMOCLINE_CONFIG`, else `./thermocline.config.json`, else the defaults), validates both,
+ * and passes the environment's settings down to the stacks as typed props. No context lookups and
+ * no account or region: synthesis works offline. A bad environment name or config file ends the
+ * app with its message (no stack trace) and exit code 2.
+ */
+import { App } from 'aws-cdk-lib';
+import { loadConfig } from '#adapters/local/config-file';
+import { ThermoclineError } from '#core/errors';
+import { addThermoclineStacks } from '#lib/thermocline-app';
+
+try {
+  const app = new App();
+  const config = loadConfig({ cwd: process.cwd(), env: process.env });
+  addThermoclineStacks(app, { envName: app.node.tryGetContext('env') ?? 'dev', config });
+  app.synth();
+} catch (error) {
+  if (!(error instanceof ThermoclineError)) throw error;
+  console.error(`thermocline: ${error.message}`);
+  process.exitCode = error.exitCode;
+}

@@ -1,0 +1,183 @@
+/**
+ * The stateful storage of one environment: the lake, the Athena results, the Glue database and the
+ * Athena workgroup. Kept apart from the stateless stacks so those can be replaced freely.
+ */
+import { CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { DataLake } from './constructs/data-lake';
+import { QueryWorkgroup } from './constructs/query-workgroup';
+import { secureBucketDefaults } from './constructs/secure-bucket';
+
+/** The environments the CDK app deploys (the config's `local` is never deployed). */
+export const DEPLOY_ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
+/** One of {@link DEPLOY_ENVIRONMENTS}. */
+export type DeployEnvironmentName = (typeof DEPLOY_ENVIRONMENTS)[number];
+
+/** Properties of a {@link StorageStack}. */
+export interface StorageStackProps extends StackProps {
+  /** The environment: names the Glue database (`thermocline_<env>`) and workgroup (`thermocline-<env>`). */
+  readonly envName: DeployEnvironmentName;
+  /**
+   * Athena bytes-scanned cutoff per query, in GiB.
+   * @default 10 - queries are cancelled after scanning 10 GiB
+   */
+  readonly scanCutoffGiB?: number;
+  /**
+   * Days before lake objects move to S3 Glacier Flexible Retrieval.
+   * @default 90 - objects stay in S3 Standard for 90 days
+   */
+  readonly glacierAfterDays?: number;
+  /**
+   * Days before lake objects move to S3 Glacier Deep Archive.
+   * @default 365 - objects move to Deep Archive after a year
+   */
+  readonly deepArchiveAfterDays?: number;
+  /**
+   * Days before lake objects are deleted; `null` keeps them forever.
+   * @default 730 - objects are deleted after two years
+   */
+  readonly expireAfterDays?: number | null;
+  /**
+   * Protect the environment's storage from deletion: termination protection on the stack and the
+   * Glue database retained. Buckets are retained in every environment regardless.
+   * @default false - the stack can be deleted; the Glue database goes with it (buckets stay)
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Days S3 server access logs are kept.
+   * @default 365 - access logs are deleted after a year
+   */
+  readonly accessLogExpireAfterDays?: number;
+}
+
+/**
+ * The storage stack of one environment (`Thermocline-<env>-Storage`):
+ * - `DataLake`: the lake bucket (SSE-S3, versioned, no public access, TLS only, access logs,
+ *   Standard → Glacier → Deep Archive → deleted per the config) and the Glue database
+ *   `thermocline_<env>`, whose tables the ETL registers;
+ * - `Query`: the Athena workgroup `thermocline-<env>` (engine v3, enforced settings, the
+ *   bytes-scanned cutoff, CloudWatch metrics) and its results bucket (results kept 7 days);
+ * - `AccessLogs`: the bucket both buckets' server access logs go to.
+ *
+ * Every bucket is retained when the stack is deleted, in every environment; with
+ * `deletionProtection` the stack is termination-protected and the Glue database retained too.
+ * The stack is environment-agnostic (no account or region is needed to synthesize it). It needs
+ * the feature flags of `cdk.json` (which `cdk synth` passes as context; tests pass them to
+ * `new App({ context })`), `@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy` above all: log
+ * delivery is granted by bucket policy, so every bucket keeps ACLs disabled.
+ * @example
+ * const storage = new StorageStack(app, 'Thermocline-dev-Storage', {
+ *   envName: 'dev',
+ *   scanCutoffGiB: 10,
+ *   glacierAfterDays: 90,
+ *   deepArchiveAfterDays: 365,
+ *   expireAfterDays: 730,
+ * });
+ * storage.bindLake(exportFunction);
+ */
+export class StorageStack extends Stack {
+  /** The lake bucket. */
+  readonly lakeBucket: s3.IBucket;
+  /** The Athena results bucket (results under `athena/`). */
+  readonly resultsBucket: s3.IBucket;
+  /** The bucket that receives the other buckets' S3 server access logs. */
+  readonly accessLogsBucket: s3.IBucket;
+  /** The Glue database of the lake, `thermocline_<env>`. */
+  readonly glueDatabaseName: string;
+  /** The Athena workgroup, `thermocline-<env>`. */
+  readonly workgroupName: string;
+  /** The lake construct (bucket and Glue database). */
+  readonly lake: DataLake;
+  /** The Athena construct (workgroup and results bucket). */
+  readonly query: QueryWorkgroup;
+
+  constructor(scope: Construct, id: string, props: StorageStackProps) {
+    const deletionProtection = props.deletionProtection ?? false;
+    super(scope, id, {
+      description: `Thermocline ${props.envName}: data lake, Athena results, Glue database, Athena workgroup (stateful)`,
+      ...props,
+      terminationProtection: props.terminationProtection ?? deletionProtection,
+    });
+    Tags.of(this).add('thermocline:environment', props.envName);
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      ...secureBucketDefaults(),
+      lifecycleRules: [
+        {
+          id: 'ExpireAccessLogs',
+          expiration: Duration.days(props.accessLogExpireAfterDays ?? 365),
+        },
+      ],
+    });
+    // No AwsSolutions-S1 acknowledgement is needed here: cdk-nag counts a bucket that is the
+    // server-access-log destination of another bucket in the same stack as compliant (logging
+    // the log bucket's own access would need yet another bucket, and so on).
+    this.accessLogsBucket = accessLogs;
+
+    this.lake = new DataLake(this, 'DataLake', {
+      databaseName: `thermocline_${props.envName}`,
+      serverAccessLogsBucket: accessLogs,
+      glacierAfterDays: props.glacierAfterDays,
+      deepArchiveAfterDays: props.deepArchiveAfterDays,
+      expireAfterDays: props.expireAfterDays,
+      retainDatabase: deletionProtection,
+    });
+    this.query = new QueryWorkgroup(this, 'Query', {
+      workgroupName: `thermocline-${props.envName}`,
+      serverAccessLogsBucket: accessLogs,
+      scanCutoffGiB: props.scanCutoffGiB,
+    });
+
+    this.lakeBucket = this.lake.bucket;
+    this.resultsBucket = this.query.resultsBucket;
+    this.glueDatabaseName = this.lake.databaseName;
+    this.workgroupName = this.query.workgroupName;
+
+    new CfnOutput(this, 'LakeBucketName', {
+      description: 'The data lake bucket (LAKE_BUCKET).',
+      value: this.lakeBucket.bucketName,
+    });
+    new CfnOutput(this, 'ResultsBucketName', {
+      description: 'The Athena results bucket.',
+      value: this.resultsBucket.bucketName,
+    });
+    new CfnOutput(this, 'GlueDatabaseName', {
+      description: 'The Glue database of the lake.',
+      value: this.glueDatabaseName,
+    });
+    new CfnOutput(this, 'WorkgroupName', {
+      description: 'The Athena workgroup every query runs in.',
+      value: this.workgroupName,
+    });
+  }
+
+  /**
+   * Lets `grantee` read the lake (list the bucket, get objects).
+   * @example
+   * storage.grantLakeRead(queryRole);
+   */
+  grantLakeRead(grantee: iam.IGrantable): iam.Grant {
+    return this.lake.grantLakeRead(grantee);
+  }
+
+  /**
+   * Lets `grantee` read, write and delete lake objects.
+   * @example
+   * storage.grantLakeReadWrite(etlRole);
+   */
+  grantLakeReadWrite(grantee: iam.IGrantable): iam.Grant {
+    return this.lake.grantLakeReadWrite(grantee);
+  }
+
+  /**
+   * Grants `fn` read/write on the lake and sets its `LAKE_BUCKET` variable.
+   * @example
+   * storage.bindLake(exportFunction);
+   */
+  bindLake(fn: lambda.Function): iam.Grant {
+    return this.lake.bindLake(fn);
+  }
+}

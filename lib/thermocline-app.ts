@@ -1,0 +1,88 @@
+/**
+ * The stacks of one environment, built from the validated configuration. `bin/thermocline.ts`
+ * reads the context and the config file and calls {@link addThermoclineStacks}; tests call it
+ * with a config of their own.
+ */
+import { Validations, type App } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { environmentConfig } from '#core/config/resolve';
+import type { ThermoclineConfig } from '#core/config/schema';
+import { UsageError } from '#core/errors';
+import { DEPLOY_ENVIRONMENTS, StorageStack, type DeployEnvironmentName } from './storage-stack';
+
+/** What {@link addThermoclineStacks} needs. */
+export interface ThermoclineStacksOptions {
+  /** The `-c env=…` value: `dev`, `staging` or `prod`; anything else is rejected. */
+  readonly envName: unknown;
+  /** The resolved configuration (`loadConfig`); its `environments[envName]` is used. */
+  readonly config: ThermoclineConfig;
+  /**
+   * Run the cdk-nag AwsSolutions checks when the app is synthesized (findings fail the synth).
+   * @default true - the checks run
+   */
+  readonly nag?: boolean;
+}
+
+/** The stacks of one environment. */
+export interface ThermoclineStacks {
+  /** The environment the stacks were built for. */
+  readonly envName: DeployEnvironmentName;
+  /** `Thermocline-<env>-Storage`. */
+  readonly storage: StorageStack;
+}
+
+/**
+ * `value` as a deployable environment name.
+ * @throws UsageError naming the value and the allowed ones.
+ * @example
+ * deployEnvironmentName('prod'); // 'prod'
+ * deployEnvironmentName('qa'); // throws: env 'qa' is not a deployable environment; …
+ */
+export function deployEnvironmentName(value: unknown): DeployEnvironmentName {
+  if ((DEPLOY_ENVIRONMENTS as readonly unknown[]).includes(value)) {
+    return value as DeployEnvironmentName;
+  }
+  const shown = typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
+  throw new UsageError(
+    `env ${shown} is not a deployable environment; allowed: ${DEPLOY_ENVIRONMENTS.join(', ')} ` +
+      `(pass -c env=dev, -c env=staging or -c env=prod; dev when omitted)`,
+  );
+}
+
+/** The stack name of one of an environment's stacks, e.g. `Thermocline-dev-Storage`. */
+export function stackName(envName: DeployEnvironmentName, part: string): string {
+  return `Thermocline-${envName}-${part}`;
+}
+
+/**
+ * Adds the stacks of environment `envName` to `app`, configured from
+ * `config.environments[envName]`, and registers the cdk-nag AwsSolutions checks on the app.
+ * Stacks are environment-agnostic (no account or region) and read no context. Prod is always
+ * termination-protected; other environments are when their `deletion_protection` is on.
+ * @throws UsageError when `envName` is not `dev`, `staging` or `prod`.
+ * @example
+ * const app = new App();
+ * addThermoclineStacks(app, { envName: 'dev', config: defaultConfig() });
+ * app.synth();
+ */
+export function addThermoclineStacks(
+  app: App,
+  options: ThermoclineStacksOptions,
+): ThermoclineStacks {
+  const envName = deployEnvironmentName(options.envName);
+  const environment = environmentConfig(options.config, envName);
+  const deletionProtection = environment.deletion_protection;
+
+  const storage = new StorageStack(app, stackName(envName, 'Storage'), {
+    envName,
+    scanCutoffGiB: environment.scan_cutoff_gb,
+    glacierAfterDays: environment.lifecycle.glacier_after_days,
+    deepArchiveAfterDays: environment.lifecycle.deep_archive_after_days,
+    expireAfterDays: environment.lifecycle.expire_after_days,
+    deletionProtection,
+    terminationProtection: envName === 'prod' || deletionProtection,
+  });
+
+  if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { envName, storage };
+}

@@ -1,0 +1,605 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { resolveConfig } from '#core/config/resolve';
+import cdkJson from '../../cdk.json';
+import { DataLake } from '#lib/constructs/data-lake';
+import type { StorageStack } from '#lib/storage-stack';
+import { addThermoclineStacks } from '#lib/thermocline-app';
+
+// Every app gets cdk.json's context (the feature flags `cdk synth` uses) and an output directory
+// under one temporary folder, removed at the end. Each environment is synthesized once, with the
+// cdk-nag checks, and shared by the tests below.
+const outRoot = mkdtempSync(join(tmpdir(), 'thermocline-cdk-'));
+afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+
+interface Synthesized {
+  readonly storage: StorageStack;
+  readonly template: Template;
+  readonly assembly: CloudAssembly;
+}
+
+function newApp(): App {
+  return new App({ outdir: mkdtempSync(join(outRoot, 'app-')), context: cdkJson.context });
+}
+
+function synthesize(envName: string, userConfig: unknown = {}): Synthesized {
+  const app = newApp();
+  const { storage } = addThermoclineStacks(app, {
+    envName,
+    config: resolveConfig(userConfig, 'test config'),
+  });
+  const assembly = app.synth();
+  return { storage, template: Template.fromStack(storage), assembly };
+}
+
+const synthesized = new Map<string, Synthesized>();
+/** The app of `envName` with the default config, synthesized on first use. */
+function synth(envName: 'dev' | 'staging' | 'prod'): Synthesized {
+  let result = synthesized.get(envName);
+  if (!result) {
+    result = synthesize(envName);
+    synthesized.set(envName, result);
+  }
+  return result;
+}
+
+/** Dev with the lake and Athena settings overridden in the config file. */
+const OVERRIDES = {
+  environments: {
+    dev: {
+      scan_cutoff_gb: 2.5,
+      lifecycle: { glacier_after_days: 30, deep_archive_after_days: 180, expire_after_days: null },
+    },
+  },
+};
+let overridden: Synthesized | undefined;
+function synthOverridden(): Synthesized {
+  overridden ??= synthesize('dev', OVERRIDES);
+  return overridden;
+}
+
+function logicalId(bucket: s3.IBucket): string {
+  return Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement);
+}
+
+/** The storage stack's buckets' logical IDs. */
+function bucketIds(storage: StorageStack): Record<'lake' | 'results' | 'accessLogs', string> {
+  return {
+    lake: logicalId(storage.lakeBucket),
+    results: logicalId(storage.resultsBucket),
+    accessLogs: logicalId(storage.accessLogsBucket),
+  };
+}
+
+/** Logical IDs of the resources of `type` whose properties match `properties`, sorted. */
+function idsWith(template: Template, type: string, properties: unknown): string[] {
+  return Object.keys(template.findResources(type, { Properties: properties })).sort();
+}
+
+function lifecycleRule(id: string, rule: Record<string, unknown>): Record<string, unknown> {
+  return {
+    LifecycleConfiguration: {
+      Rules: Match.arrayWith([Match.objectLike({ Id: id, Status: 'Enabled', ...rule })]),
+    },
+  };
+}
+
+const BUCKETS = ['lake', 'results', 'accessLogs'] as const;
+
+describe('storage stack security', () => {
+  test('every bucket is encrypted with S3-managed keys', () => {
+    const { storage, template } = synth('dev');
+    const encrypted = idsWith(template, 'AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+        ],
+      },
+    });
+    expect(encrypted).toEqual(Object.values(bucketIds(storage)).sort());
+  });
+
+  test('every bucket blocks all public access', () => {
+    const { storage, template } = synth('dev');
+    const blocked = idsWith(template, 'AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    });
+    expect(blocked).toEqual(Object.values(bucketIds(storage)).sort());
+  });
+
+  test('only the lake bucket is versioned', () => {
+    const { storage, template } = synth('dev');
+    const versioned = idsWith(template, 'AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    expect(versioned).toEqual([bucketIds(storage).lake]);
+  });
+
+  test.each(BUCKETS)('the %s bucket denies requests without TLS', (bucket) => {
+    const { storage, template } = synth('dev');
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketIds(storage)[bucket] },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test.each(BUCKETS)('the %s bucket denies TLS versions below 1.2', (bucket) => {
+    const { storage, template } = synth('dev');
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: bucketIds(storage)[bucket] },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('the lake bucket sends server access logs to the access-log bucket under lake/', () => {
+    const { storage, template } = synth('dev');
+    const ids = bucketIds(storage);
+    const logging = idsWith(template, 'AWS::S3::Bucket', {
+      LoggingConfiguration: {
+        DestinationBucketName: { Ref: ids.accessLogs },
+        LogFilePrefix: 'lake/',
+      },
+    });
+    expect(logging).toEqual([ids.lake]);
+  });
+
+  test('the results bucket sends server access logs to the access-log bucket under athena-results/', () => {
+    const { storage, template } = synth('dev');
+    const ids = bucketIds(storage);
+    const logging = idsWith(template, 'AWS::S3::Bucket', {
+      LoggingConfiguration: {
+        DestinationBucketName: { Ref: ids.accessLogs },
+        LogFilePrefix: 'athena-results/',
+      },
+    });
+    expect(logging).toEqual([ids.results]);
+  });
+
+  test('the access-log bucket lets only the S3 logging service of this account write logs', () => {
+    const { storage, template } = synth('dev');
+    const ids = bucketIds(storage);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: ids.accessLogs },
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 's3:PutObject',
+            Principal: { Service: 'logging.s3.amazonaws.com' },
+            Condition: Match.objectLike({
+              ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [ids.lake, 'Arn'] } },
+              StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+            }),
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('every bucket is owner-enforced (ACLs disabled)', () => {
+    const { storage, template } = synth('dev');
+    const enforced = idsWith(template, 'AWS::S3::Bucket', {
+      OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
+    });
+    expect(enforced).toEqual(Object.values(bucketIds(storage)).sort());
+  });
+});
+
+describe('lake lifecycle from the config', () => {
+  test('lake objects move to Glacier after glacier_after_days (90 by default)', () => {
+    synth('dev').template.hasResourceProperties(
+      'AWS::S3::Bucket',
+      lifecycleRule('TierByAge', {
+        Transitions: Match.arrayWith([{ StorageClass: 'GLACIER', TransitionInDays: 90 }]),
+      }),
+    );
+  });
+
+  test('lake objects move to Deep Archive after deep_archive_after_days (365 by default)', () => {
+    synth('dev').template.hasResourceProperties(
+      'AWS::S3::Bucket',
+      lifecycleRule('TierByAge', {
+        Transitions: Match.arrayWith([{ StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 365 }]),
+      }),
+    );
+  });
+
+  test('lake objects expire after expire_after_days (730 by default)', () => {
+    synth('dev').template.hasResourceProperties(
+      'AWS::S3::Bucket',
+      lifecycleRule('TierByAge', { ExpirationInDays: 730 }),
+    );
+  });
+
+  test('noncurrent lake object versions expire after 30 days', () => {
+    synth('dev').template.hasResourceProperties(
+      'AWS::S3::Bucket',
+      lifecycleRule('ExpireNoncurrentVersions', {
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+      }),
+    );
+  });
+
+  test('incomplete multipart uploads to the lake are aborted after 1 day', () => {
+    const { storage, template } = synth('dev');
+    const aborting = idsWith(
+      template,
+      'AWS::S3::Bucket',
+      lifecycleRule('AbortIncompleteUploads', {
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      }),
+    );
+    expect(aborting).toContain(bucketIds(storage).lake);
+  });
+
+  test('overridden glacier_after_days is used', () => {
+    synthOverridden().template.hasResourceProperties(
+      'AWS::S3::Bucket',
+      lifecycleRule('TierByAge', {
+        Transitions: Match.arrayWith([{ StorageClass: 'GLACIER', TransitionInDays: 30 }]),
+      }),
+    );
+  });
+
+  test('overridden deep_archive_after_days is used', () => {
+    synthOverridden().template.hasResourceProperties(
+      'AWS::S3::Bucket',
+      lifecycleRule('TierByAge', {
+        Transitions: Match.arrayWith([{ StorageClass: 'DEEP_ARCHIVE', TransitionInDays: 180 }]),
+      }),
+    );
+  });
+
+  test('expire_after_days null keeps lake objects forever', () => {
+    synthOverridden().template.hasResourceProperties(
+      'AWS::S3::Bucket',
+      lifecycleRule('TierByAge', { ExpirationInDays: Match.absent() }),
+    );
+  });
+
+  test('lake lifecycle days out of order are rejected', () => {
+    const stack = new Stack(new App(), 'Lake');
+    const logs = new s3.Bucket(stack, 'Logs');
+    expect(
+      () =>
+        new DataLake(stack, 'Lake', {
+          databaseName: 'lake',
+          serverAccessLogsBucket: logs,
+          glacierAfterDays: 200,
+          deepArchiveAfterDays: 100,
+        }),
+    ).toThrow(/deepArchiveAfterDays \(100\) must be greater than glacierAfterDays \(200\)/);
+  });
+});
+
+describe('Athena results bucket', () => {
+  test('query results expire after 7 days', () => {
+    const { storage, template } = synth('dev');
+    const expiring = idsWith(
+      template,
+      'AWS::S3::Bucket',
+      lifecycleRule('ExpireResults', { ExpirationInDays: 7 }),
+    );
+    expect(expiring).toEqual([bucketIds(storage).results]);
+  });
+
+  test('incomplete multipart uploads of results are aborted after 1 day', () => {
+    const { storage, template } = synth('dev');
+    const aborting = idsWith(
+      template,
+      'AWS::S3::Bucket',
+      lifecycleRule('AbortIncompleteUploads', {
+        AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+      }),
+    );
+    expect(aborting).toContain(bucketIds(storage).results);
+  });
+
+  test('access logs expire after 365 days', () => {
+    const { storage, template } = synth('dev');
+    const expiring = idsWith(
+      template,
+      'AWS::S3::Bucket',
+      lifecycleRule('ExpireAccessLogs', { ExpirationInDays: 365 }),
+    );
+    expect(expiring).toEqual([bucketIds(storage).accessLogs]);
+  });
+});
+
+describe('Athena workgroup', () => {
+  test('is named thermocline-<env>', () => {
+    synth('dev').template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      Name: 'thermocline-dev',
+    });
+  });
+
+  test('cuts queries off at scan_cutoff_gb GiB (10 by default = 10737418240 bytes)', () => {
+    synth('dev').template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 10737418240 }),
+    });
+  });
+
+  test('uses an overridden scan_cutoff_gb (2.5 GiB = 2684354560 bytes)', () => {
+    synthOverridden().template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 2684354560 }),
+    });
+  });
+
+  test('runs engine version 3', () => {
+    synth('dev').template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+      }),
+    });
+  });
+
+  test('enforces its configuration on every query', () => {
+    synth('dev').template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({ EnforceWorkGroupConfiguration: true }),
+    });
+  });
+
+  test('publishes CloudWatch metrics', () => {
+    synth('dev').template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({ PublishCloudWatchMetricsEnabled: true }),
+    });
+  });
+
+  test('writes SSE-S3-encrypted results to s3://<results bucket>/athena/', () => {
+    const { storage, template } = synth('dev');
+    template.hasResourceProperties('AWS::Athena::WorkGroup', {
+      WorkGroupConfiguration: Match.objectLike({
+        ResultConfiguration: Match.objectLike({
+          OutputLocation: {
+            'Fn::Join': ['', ['s3://', { Ref: bucketIds(storage).results }, '/athena/']],
+          },
+          EncryptionConfiguration: { EncryptionOption: 'SSE_S3' },
+        }),
+      }),
+    });
+  });
+
+  test('a scan cutoff below Athena’s 10 MB minimum is rejected', () => {
+    const config = resolveConfig({ environments: { dev: { scan_cutoff_gb: 0.001 } } }, 'test');
+    expect(() => addThermoclineStacks(newApp(), { envName: 'dev', config })).toThrow(
+      /scan cutoff 0\.001 GiB is below Athena's minimum of 10 MB/,
+    );
+  });
+});
+
+describe('Glue database', () => {
+  test('is named thermocline_<env>', () => {
+    synth('dev').template.hasResourceProperties('AWS::Glue::Database', {
+      CatalogId: { Ref: 'AWS::AccountId' },
+      DatabaseInput: Match.objectLike({ Name: 'thermocline_dev' }),
+    });
+  });
+
+  test('holds no tables in the template (the ETL registers them)', () => {
+    synth('dev').template.resourceCountIs('AWS::Glue::Table', 0);
+  });
+});
+
+describe('per environment', () => {
+  test('stacks are named Thermocline-<env>-Storage', () => {
+    const names = (['dev', 'staging', 'prod'] as const).map((env) => synth(env).storage.stackName);
+    expect(names).toEqual([
+      'Thermocline-dev-Storage',
+      'Thermocline-staging-Storage',
+      'Thermocline-prod-Storage',
+    ]);
+  });
+
+  test('stacks are environment-agnostic (no account or region)', () => {
+    const { assembly, storage } = synth('prod');
+    expect(assembly.getStackByName(storage.stackName).environment).toMatchObject({
+      account: 'unknown-account',
+      region: 'unknown-region',
+    });
+  });
+
+  test('prod is termination-protected', () => {
+    const { assembly, storage } = synth('prod');
+    expect(assembly.getStackByName(storage.stackName).terminationProtection).toBe(true);
+  });
+
+  test.each(['dev', 'staging'] as const)('%s is not termination-protected', (env) => {
+    const { assembly, storage } = synth(env);
+    expect(assembly.getStackByName(storage.stackName).terminationProtection).toBe(false);
+  });
+
+  test('prod stays termination-protected when its deletion_protection is turned off', () => {
+    const config = resolveConfig({ environments: { prod: { deletion_protection: false } } }, 't');
+    const { storage } = addThermoclineStacks(newApp(), { envName: 'prod', config, nag: false });
+    expect(storage.terminationProtection).toBe(true);
+  });
+
+  test('staging is termination-protected when its deletion_protection is on', () => {
+    const config = resolveConfig({ environments: { staging: { deletion_protection: true } } }, 't');
+    const { storage } = addThermoclineStacks(newApp(), { envName: 'staging', config, nag: false });
+    expect(storage.terminationProtection).toBe(true);
+  });
+
+  test.each(['dev', 'prod'] as const)('%s retains every bucket on delete and replace', (env) => {
+    const { template } = synth(env);
+    const all = Object.keys(template.findResources('AWS::S3::Bucket')).sort();
+    const retained = Object.keys(
+      template.findResources('AWS::S3::Bucket', {
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      }),
+    ).sort();
+    expect(retained).toEqual(all);
+  });
+
+  test('prod retains the Glue database', () => {
+    synth('prod').template.hasResource('AWS::Glue::Database', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('dev deletes the Glue database with the stack', () => {
+    synth('dev').template.hasResource('AWS::Glue::Database', { DeletionPolicy: 'Delete' });
+  });
+
+  test('prod names its database and workgroup after prod', () => {
+    const { template } = synth('prod');
+    template.hasResourceProperties('AWS::Glue::Database', {
+      DatabaseInput: Match.objectLike({ Name: 'thermocline_prod' }),
+    });
+    template.hasResourceProperties('AWS::Athena::WorkGroup', { Name: 'thermocline-prod' });
+  });
+
+  test('an unknown env is rejected, naming it and the allowed ones', () => {
+    const config = resolveConfig({}, 'test');
+    expect(() => addThermoclineStacks(newApp(), { envName: 'qa', config })).toThrow(
+      /env 'qa' is not a deployable environment; allowed: dev, staging, prod/,
+    );
+  });
+
+  test('the local environment is not deployable', () => {
+    const config = resolveConfig({}, 'test');
+    expect(() => addThermoclineStacks(newApp(), { envName: 'local', config })).toThrow(
+      /env 'local'/,
+    );
+  });
+});
+
+describe('grants', () => {
+  function consumer(): { storage: StorageStack; stack: Stack; role: iam.Role } {
+    const app = newApp();
+    const { storage } = addThermoclineStacks(app, {
+      envName: 'dev',
+      config: resolveConfig({}, 'test'),
+      nag: false,
+    });
+    const stack = new Stack(app, 'Consumer');
+    const role = new iam.Role(stack, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    return { storage, stack, role };
+  }
+
+  function statementsOf(stack: Stack): unknown[] {
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    return Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+  }
+
+  test('grantLakeRead lets the grantee get and list lake objects', () => {
+    const { storage, stack, role } = consumer();
+    const grant = storage.grantLakeRead(role);
+    expect(grant.success).toBe(true);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: Match.arrayWith(['s3:GetObject*', 's3:List*']),
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('grantLakeRead grants no write', () => {
+    const { storage, stack, role } = consumer();
+    storage.grantLakeRead(role);
+    expect(JSON.stringify(statementsOf(stack))).not.toMatch(/s3:PutObject|s3:DeleteObject/);
+  });
+
+  test('grantLakeReadWrite lets the grantee put and delete lake objects', () => {
+    const { storage, stack, role } = consumer();
+    storage.grantLakeReadWrite(role);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: Match.arrayWith(['s3:DeleteObject*', 's3:PutObject']),
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('bindLake sets LAKE_BUCKET on the function', () => {
+    const { storage, stack } = consumer();
+    const fn = new lambda.Function(stack, 'Fn', {
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {};'),
+    });
+    storage.bindLake(fn);
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { LAKE_BUCKET: Match.anyValue() } },
+    });
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  /** The AwsSolutions violations left unacknowledged, from the assembly's validation report. */
+  function nagViolations(assembly: CloudAssembly): unknown[] {
+    const report = JSON.parse(
+      readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'),
+    ) as { pluginReports: { pluginName: string; violations: unknown[] }[] };
+    return report.pluginReports
+      .filter((r) => r.pluginName === 'AwsSolutions')
+      .flatMap((r) => r.violations);
+  }
+
+  test.each(['dev', 'staging', 'prod'] as const)('%s synthesizes with the checks on', (env) => {
+    expect(() => synth(env)).not.toThrow();
+  });
+
+  test.each(['dev', 'staging', 'prod'] as const)(
+    '%s has no unacknowledged errors or warnings',
+    (env) => {
+      expect(nagViolations(synth(env).assembly)).toEqual([]);
+    },
+  );
+
+  test('an unacknowledged finding fails the synth', () => {
+    // Prepare: an unlogged bucket next to the storage stack
+    const app = newApp();
+    const { storage } = addThermoclineStacks(app, {
+      envName: 'dev',
+      config: resolveConfig({}, 'test'),
+    });
+    new s3.Bucket(storage, 'Unlogged', { enforceSSL: true });
+    // Act / Assess
+    expect(() => app.synth()).toThrow(/Thermocline-dev-Storage\/Unlogged[\s\S]*AwsSolutions-S1/);
+  });
+});
