@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openLocalLake } from '#adapters/local/local-lake';
+import { openDatabase } from '#adapters/open-database';
 import type { RunSummary } from '#etl/run';
 import { thermocline } from '#test/support/cli';
 
@@ -94,6 +95,44 @@ describe('thermocline etl run / backfill', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/'agent_taks'.*agent_tasks/);
+  });
+
+  it("exports a user's own table named in the config file", async () => {
+    const db = await openDatabase({ env: {}, home });
+    try {
+      await db.query(
+        `CREATE TABLE public.orders (order_id int8 PRIMARY KEY, placed_at timestamptz NOT NULL, total numeric(10,2))`,
+      );
+      await db.query(
+        `INSERT INTO public.orders SELECT g, TIMESTAMPTZ '2025-02-14 00:00:00+00' + g * interval '1 hour', g * 9.99 FROM generate_series(1, 30) g`,
+      );
+    } finally {
+      await db.close();
+    }
+    const config = join(work, 'my-tables.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        tables: [
+          {
+            name: 'orders',
+            primary_key: ['order_id'],
+            timestamp_column: 'placed_at',
+            partition_layout: 'ymd',
+          },
+        ],
+      }),
+    );
+
+    const run = await thermocline(
+      ['--config', config, 'etl', 'run', '--date', '2025-02-14', '--table', 'orders', '--json'],
+      { cwd: work },
+    );
+
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout) as RunSummary;
+    expect(summary.published.map((r) => [r.table, r.rows])).toEqual([['orders', 23]]);
+    expect(await publishedRows(home, 'orders', ['2025', '02', '14'])).toBe(23);
   });
 
   it('leaves the previous version readable and nothing partial visible when killed mid-write', async () => {
