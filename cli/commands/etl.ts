@@ -3,10 +3,18 @@ import { parseDay } from '#cli/args';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
 import { formatTable, print, printJson } from '#cli/output';
 import { createProgress } from '#cli/progress';
-import { tableConfig } from '#core/config/resolve';
-import type { TableConfig } from '#core/config/schema';
+import { join } from 'node:path';
+import { FileAlerts } from '#adapters/local/file-alerts';
+import {
+  runLocalStateMachine,
+  type LocalExecution,
+  type StateEvent,
+} from '#adapters/local/local-state-machine';
 import { UsageError } from '#core/errors';
-import { daysBetween, lastClosedDay, runExports, type RunSummary, type TableDay } from '#etl/run';
+import type { TableDayResult } from '#etl/export';
+import { runExports, type RunSummary, type TableDay, type TableDayFailure } from '#etl/run';
+import { ETL_DEFINITION, substitute } from '#etl/state-machines/index';
+import { exportTask, planRun, type PlanInput } from '#etl/tasks';
 import type { SqlDatabase } from '#ports/sql';
 
 interface RunFlags {
@@ -20,21 +28,6 @@ interface BackfillFlags {
   readonly to?: string;
   readonly table?: string;
   readonly json?: boolean;
-}
-
-/** The configured tables, or the one named by --table. */
-function selectTables(context: CliContext, name: string | undefined): TableConfig[] {
-  return name ? [tableConfig(context.config, name)] : [...context.config.tables];
-}
-
-/** Refuses a day that is not closed yet for a table. */
-function assertClosed(table: TableConfig, day: string, now: Date): void {
-  const last = lastClosedDay(table, now);
-  if (day > last) {
-    throw new UsageError(
-      `${day} is not closed yet for table '${table.name}' (export_lag_days ${table.export_lag_days}); the last day it can export is ${last}`,
-    );
-  }
 }
 
 /** Exports table-days with progress, prints the outcome; exit code 1 when any failed. */
@@ -54,6 +47,114 @@ export async function exportWithProgress(
     progress.stop();
     await deps.encoder.close();
   }
+}
+
+/** Placeholder values for the local runtime: the Task states run local handlers instead. */
+const LOCAL_RESOURCES = {
+  PlanFunctionArn: 'arn:aws:lambda:local:000000000000:function:thermocline-etl-plan',
+  ExportFunctionArn: 'arn:aws:lambda:local:000000000000:function:thermocline-etl-export',
+  AlertTopicArn: 'arn:aws:sns:local:000000000000:thermocline-alerts',
+};
+
+/** Pause between Retry attempts locally (the definition's 30 s × 2ⁿ is for AWS). */
+const LOCAL_RETRY_PAUSE_MS = 1000;
+
+/** What `etl run` and `backfill` print: the execution, its states, and the run summary. */
+export interface EtlExecution {
+  readonly execution: {
+    readonly status: LocalExecution['status'];
+    readonly error?: LocalExecution['error'];
+  };
+  readonly states: StateEvent[];
+  readonly summary: RunSummary;
+}
+
+/**
+ * Runs the ETL state machine definition (the one CDK deploys) on the local runtime: PlanRun,
+ * the Map over table-days with its Retry and Catch, and the alert on failure — each Task bound to
+ * the same function the Lambda runs, with the local adapters.
+ */
+export async function runEtlStateMachine(
+  context: CliContext,
+  db: SqlDatabase,
+  input: PlanInput,
+  json: boolean,
+): Promise<EtlExecution> {
+  const planned = planRun(context.config, context.clock.now(), input); // bad input: exit 2 now
+  const deps = await context.exportDeps(db);
+  const alerts = new FileAlerts(join(context.home, 'alerts.log'));
+  const progress = createProgress({ total: planned.items.length, unit: 'table-days', quiet: json });
+  const started = performance.now();
+  let done = 0;
+  try {
+    const execution = await runLocalStateMachine(
+      substitute(ETL_DEFINITION, LOCAL_RESOURCES),
+      {
+        PlanRun: async (planInput: PlanInput) =>
+          planRun(context.config, context.clock.now(), planInput),
+        ExportTableDay: exportTask(deps, context.config),
+        NotifyFailure: async (message: { Subject: string; Message: string }) => {
+          await alerts.notify(message.Subject, message.Message);
+          return {};
+        },
+      },
+      input,
+      {
+        retryPauseMs: LOCAL_RETRY_PAUSE_MS,
+        onEvent: (event) => {
+          if (event.event !== 'StateExited') return;
+          const item = event.output as { table?: string; day?: string; failed?: boolean };
+          const finished =
+            event.state === 'RecordFailure' ||
+            (event.state === 'ExportTableDay' && item.failed === false);
+          if (finished) progress.update(++done, `${item.table ?? ''} ${item.day ?? ''}`);
+        },
+      },
+    );
+    return {
+      execution: {
+        status: execution.status,
+        ...(execution.error ? { error: execution.error } : {}),
+      },
+      states: execution.events.map(({ output: _output, ...event }) => event),
+      summary: summarize(execution.events, (performance.now() - started) / 1000),
+    };
+  } finally {
+    progress.stop();
+    await deps.encoder.close();
+  }
+}
+
+/** The run summary from the execution's events: exported table-days and caught failures. */
+function summarize(events: readonly StateEvent[], seconds: number): RunSummary {
+  const exits = events.filter((e) => e.event === 'StateExited');
+  // A caught Task also exits (with the error merged into its input): only a success carries the
+  // `failed: false` its ResultSelector adds.
+  const published = exits
+    .filter(
+      (e) => e.state === 'ExportTableDay' && (e.output as { failed?: boolean }).failed === false,
+    )
+    .map((e) => {
+      const { failed: _failed, ...result } = e.output as TableDayResult & { failed: boolean };
+      return result;
+    });
+  const failed = exits
+    .filter((e) => e.state === 'RecordFailure')
+    .map((e) => {
+      const failure = e.output as { table: string; day: string; error: string; cause: string };
+      return {
+        table: failure.table,
+        day: failure.day,
+        error: `${failure.error}: ${failure.cause}`,
+      };
+    }) satisfies TableDayFailure[];
+  return {
+    published,
+    failed,
+    rows: published.reduce((n, r) => n + r.rows, 0),
+    bytes: published.reduce((n, r) => n + r.bytes, 0),
+    seconds,
+  };
 }
 
 /**
@@ -92,6 +193,34 @@ export function reportRun(
   }
 }
 
+/** Opens the database, runs the ETL state machine, prints the outcome; exit 1 when it failed. */
+async function runAndReport(
+  context: CliContext,
+  input: PlanInput,
+  options: { json: boolean; perTableDay: boolean },
+): Promise<void> {
+  const db = await context.openDatabase();
+  try {
+    if (!options.json) {
+      print(`Postgres: ${db.target.description}`, `Lake:     ${context.home}/lake`);
+    }
+    const result = await runEtlStateMachine(context, db, input, options.json);
+    if (options.json) {
+      printJson(result);
+    } else {
+      reportRun(result.summary, options);
+      if (result.execution.status === 'FAILED') {
+        process.stderr.write(
+          `thermocline: the ETL execution failed (${result.execution.error?.error}); alert written to ${join(context.home, 'alerts.log')}\n`,
+        );
+      }
+    }
+    if (result.execution.status === 'FAILED') process.exitCode = 1;
+  } finally {
+    await db.close();
+  }
+}
+
 /** `thermocline etl run` and `thermocline backfill`. */
 export function registerEtl(program: Command): void {
   const etl = program
@@ -114,25 +243,11 @@ Examples:
     )
     .action(async (flags: RunFlags, command: Command) => {
       const context = createContext(command.optsWithGlobals<GlobalOptions>());
-      const tables = selectTables(context, flags.table);
-      const now = context.clock.now();
-      const date = flags.date ? parseDay('--date', flags.date) : undefined;
-      const work = tables.map((table) => {
-        const day = date ?? lastClosedDay(table, now);
-        assertClosed(table, day, now);
-        return { table, day };
-      });
-      const db = await context.openDatabase();
-      try {
-        if (!flags.json)
-          print(`Postgres: ${db.target.description}`, `Lake:     ${context.home}/lake`);
-        reportRun(await exportWithProgress(context, db, work, !!flags.json), {
-          json: !!flags.json,
-          perTableDay: true,
-        });
-      } finally {
-        await db.close();
-      }
+      const input: PlanInput = {
+        ...(flags.date ? { date: parseDay('--date', flags.date) } : {}),
+        ...(flags.table ? { table: flags.table } : {}),
+      };
+      await runAndReport(context, input, { json: !!flags.json, perTableDay: true });
     });
 
   program
@@ -156,21 +271,8 @@ Examples:
       const from = parseDay('--from', flags.from ?? '');
       const to = parseDay('--to', flags.to ?? '');
       if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
-      const tables = selectTables(context, flags.table);
-      const now = context.clock.now();
-      for (const table of tables) assertClosed(table, to, now);
-      const days = daysBetween(from, to);
-      const work = days.flatMap((day) => tables.map((table) => ({ table, day })));
-      const db = await context.openDatabase();
-      try {
-        if (!flags.json)
-          print(`Postgres: ${db.target.description}`, `Backfilling ${work.length} table-days`);
-        reportRun(await exportWithProgress(context, db, work, !!flags.json), {
-          json: !!flags.json,
-          perTableDay: work.length <= 30, // a long backfill prints its totals; --json has all
-        });
-      } finally {
-        await db.close();
-      }
+      const input: PlanInput = { from, to, ...(flags.table ? { table: flags.table } : {}) };
+      // A long backfill prints its totals; --json has every table-day.
+      await runAndReport(context, input, { json: !!flags.json, perTableDay: false });
     });
 }

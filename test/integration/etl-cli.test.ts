@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openLocalLake } from '#adapters/local/local-lake';
 import { openDatabase } from '#adapters/open-database';
+import type { EtlExecution } from '#cli/commands/etl';
 import type { RunSummary } from '#etl/run';
 import { thermocline } from '#test/support/cli';
 
@@ -57,9 +58,20 @@ describe('thermocline etl run / backfill', () => {
     );
 
     expect(run.code).toBe(0);
-    const summary = JSON.parse(run.stdout) as RunSummary;
+    const { execution, states, summary } = JSON.parse(run.stdout) as EtlExecution;
+    expect(execution.status).toBe('SUCCEEDED');
     expect(summary.published.map((r) => [r.table, r.day])).toEqual([['events', '2025-02-14']]);
     expect(summary.published[0]?.partitions).toBeGreaterThan(1);
+    // It ran the state machine definition: PlanRun, the Map, the failure check.
+    expect(states.filter((s) => s.event === 'StateEntered').map((s) => s.state)).toEqual([
+      'PlanRun',
+      'AnyWork',
+      'ExportTableDays',
+      'ExportTableDay',
+      'CheckFailures',
+      'AnyFailed',
+      'Succeeded',
+    ]);
   });
 
   it('backfills a range for every table', async () => {
@@ -71,7 +83,7 @@ describe('thermocline etl run / backfill', () => {
     );
 
     expect(run.code).toBe(0);
-    const summary = JSON.parse(run.stdout) as RunSummary;
+    const { summary } = JSON.parse(run.stdout) as EtlExecution;
     expect(summary.published).toHaveLength(12);
     expect(summary.failed).toEqual([]);
   });
@@ -130,9 +142,52 @@ describe('thermocline etl run / backfill', () => {
     );
 
     expect(run.code).toBe(0);
-    const summary = JSON.parse(run.stdout) as RunSummary;
+    const { summary } = JSON.parse(run.stdout) as EtlExecution;
     expect(summary.published.map((r) => [r.table, r.rows])).toEqual([['orders', 23]]);
     expect(await publishedRows(home, 'orders', ['2025', '02', '14'])).toBe(23);
+  });
+
+  it('publishes the other tables, alerts and exits 1 when one table-day fails', async () => {
+    const db = await openDatabase({ env: {}, home });
+    try {
+      await db.query(
+        `CREATE TABLE public.places (id int8 PRIMARY KEY, at timestamptz NOT NULL, spot point)`,
+      );
+    } finally {
+      await db.close();
+    }
+    const config = join(work, 'with-places.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        tables: [
+          { name: 'places', primary_key: ['id'], timestamp_column: 'at', partition_layout: 'ymd' },
+        ],
+      }),
+    );
+
+    const run = await thermocline(
+      ['--config', config, 'etl', 'run', '--date', '2025-02-14', '--json'],
+      {
+        cwd: work,
+      },
+    );
+
+    expect(run.code).toBe(1);
+    const { execution, summary } = JSON.parse(run.stdout) as EtlExecution;
+    expect(execution.error?.error).toBe('EtlFailed');
+    expect(summary.failed).toEqual([
+      {
+        table: 'places',
+        day: '2025-02-14',
+        error: expect.stringMatching(
+          /UnsupportedTypeError: cannot export places.spot: PostgreSQL type 'point'/,
+        ),
+      },
+    ]);
+    expect(summary.published).toHaveLength(6); // the sample's tables still published
+    const alerts = await readFile(join(home, 'alerts.log'), 'utf8');
+    expect(alerts).toMatch(/Thermocline ETL failed.*places/);
   });
 
   it('leaves the previous version readable and nothing partial visible when killed mid-write', async () => {

@@ -1,0 +1,123 @@
+/**
+ * The ETL state machine's tasks as plain functions: the Lambda handlers (AWS) and the local
+ * runtime bind the same code. Errors carry a `name` the definition's Retry and Catch match:
+ * `TransientError` is retried with backoff; anything else (validation, config, types) is caught
+ * at once and reported.
+ */
+import { tableConfig } from '#core/config/resolve';
+import type { ThermoclineConfig } from '#core/config/schema';
+import { DatabaseUnavailableError, UsageError } from '#core/errors';
+import { exportTableDay, type ExportDeps, type TableDayResult } from '#etl/export';
+import { daysBetween, lastClosedDay } from '#etl/run';
+
+/** Input of PlanRun: a day (default: each table's last closed day) or a range, all or one table. */
+export interface PlanInput {
+  readonly date?: string;
+  readonly from?: string;
+  readonly to?: string;
+  readonly table?: string;
+}
+
+/** One table-day for the Map state. */
+export interface TableDayItem {
+  readonly table: string;
+  readonly day: string;
+}
+
+/** Output of PlanRun. */
+export interface PlanOutput {
+  readonly items: TableDayItem[];
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+function checkDay(name: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new UsageError(`${name} must be a day YYYY-MM-DD; got '${value}'`);
+  }
+  return value;
+}
+
+/**
+ * PlanRun: the table-days to export. A day that is not closed yet for a table is refused.
+ * @example
+ * planRun(config, new Date(), { date: '2025-02-15', table: 'events' }); // { items: [{ table: 'events', day: '2025-02-15' }] }
+ */
+export function planRun(config: ThermoclineConfig, now: Date, input: PlanInput = {}): PlanOutput {
+  const date = checkDay('date', input.date);
+  const from = checkDay('from', input.from);
+  const to = checkDay('to', input.to);
+  if ((from === undefined) !== (to === undefined)) {
+    throw new UsageError(
+      `give both from and to, or neither; got from '${from ?? ''}' and to '${to ?? ''}'`,
+    );
+  }
+  if (date && from) throw new UsageError('give a date or a range (from, to), not both');
+  if (from && to && from > to) throw new UsageError(`from ${from} is after to ${to}`);
+  const tables = input.table ? [tableConfig(config, input.table)] : [...config.tables];
+  const items: TableDayItem[] = [];
+  for (const table of tables) {
+    const last = lastClosedDay(table, now);
+    const days = from && to ? daysBetween(from, to) : [date ?? last];
+    const newest = days.at(-1) ?? last;
+    if (newest > last) {
+      throw new UsageError(
+        `${newest} is not closed yet for table '${table.name}' (export_lag_days ${table.export_lag_days}); the last day it can export is ${last}`,
+      );
+    }
+    for (const day of days) items.push({ table: table.name, day });
+  }
+  // Day-major order: a range fills day by day across tables.
+  items.sort((a, b) => (a.day === b.day ? 0 : a.day < b.day ? -1 : 1));
+  return { items };
+}
+
+/**
+ * ExportTableDay: one table-day through the export engine; transient failures are renamed
+ * `TransientError` for the Retry.
+ */
+export function exportTask(
+  deps: ExportDeps,
+  config: ThermoclineConfig,
+): (item: TableDayItem) => Promise<TableDayResult> {
+  return async (item) => {
+    try {
+      return await exportTableDay(deps, tableConfig(config, item.table), item.day);
+    } catch (error) {
+      throw classify(error);
+    }
+  };
+}
+
+const TRANSIENT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'SlowDown',
+  'ThrottlingException',
+  'RequestTimeout',
+  'InternalError',
+  'ServiceUnavailable',
+]);
+
+/**
+ * Names an error `TransientError` when trying again may help: connections dropped or refused,
+ * PostgreSQL connection/serialization/resource errors (SQLSTATE classes 08, 40, 53, 57P), S3/Glue
+ * throttling. Others keep their name (ValidationError, UnsupportedTypeError, UsageError, Error).
+ */
+export function classify(error: unknown): Error {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  const code = String(
+    (failure as { code?: unknown }).code ?? (failure as { name?: unknown }).name ?? '',
+  );
+  const transient =
+    failure instanceof DatabaseUnavailableError ||
+    TRANSIENT_CODES.has(code) ||
+    /^(08|40|53|57P)/.test(code) ||
+    /Connection terminated/i.test(failure.message);
+  if (transient) failure.name = 'TransientError';
+  return failure;
+}
