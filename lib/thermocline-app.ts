@@ -8,6 +8,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { environmentConfig } from '#core/config/resolve';
 import type { ThermoclineConfig } from '#core/config/schema';
 import { UsageError } from '#core/errors';
+import { retentionDays } from './constructs/log-retention';
+import { DatabaseStack } from './database-stack';
 import { DEPLOY_ENVIRONMENTS, StorageStack, type DeployEnvironmentName } from './storage-stack';
 
 /** What {@link addThermoclineStacks} needs. */
@@ -29,6 +31,8 @@ export interface ThermoclineStacks {
   readonly envName: DeployEnvironmentName;
   /** `Thermocline-<env>-Storage`. */
   readonly storage: StorageStack;
+  /** `Thermocline-<env>-Database`. */
+  readonly database: DatabaseStack;
 }
 
 /**
@@ -83,6 +87,15 @@ export function addThermoclineStacks(
     terminationProtection: envName === 'prod' || deletionProtection,
   });
 
+  const database = new DatabaseStack(app, stackName(envName, 'Database'), {
+    envName,
+    minCapacityAcu: environment.aurora.min_acu,
+    maxCapacityAcu: environment.aurora.max_acu,
+    deletionProtection,
+    logRetention: retentionDays(environment.log_retention_days),
+    terminationProtection: envName === 'prod' || deletionProtection,
+  });
+
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { envName, storage };
+  return { envName, storage, database };
 }
