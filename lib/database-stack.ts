@@ -66,6 +66,8 @@ export class DatabaseStack extends Stack {
   readonly vpc: ec2.IVpc;
   /** The Aurora cluster. */
   readonly cluster: rds.DatabaseCluster;
+  /** The cluster's fixed identifier, `thermocline-<env>` (its CloudWatch metrics' dimension). */
+  readonly clusterIdentifier: string;
   /** The cluster's master credentials, rotated every 30 days. */
   readonly secret: secretsmanager.ISecret;
   /** Join this security group to connect to the cluster on 5432. */
@@ -84,6 +86,7 @@ export class DatabaseStack extends Stack {
     });
     Tags.of(this).add('thermocline:environment', props.envName);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    this.clusterIdentifier = `thermocline-${props.envName}`;
 
     this.network = new IsolatedNetwork(this, 'Network', {
       flowLogRetention: logRetention,
@@ -92,7 +95,7 @@ export class DatabaseStack extends Stack {
     this.database = new AuroraDatabase(this, 'Database', {
       vpc: this.network.vpc,
       vpcSubnets: this.network.isolatedSubnets,
-      clusterIdentifier: `thermocline-${props.envName}`,
+      clusterIdentifier: this.clusterIdentifier,
       secretsManagerEndpoint: this.network.interfaceEndpoint('SecretsManager'),
       minCapacityAcu: props.minCapacityAcu,
       maxCapacityAcu: props.maxCapacityAcu,

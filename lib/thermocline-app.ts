@@ -10,6 +10,7 @@ import type { ThermoclineConfig } from '#core/config/schema';
 import { UsageError } from '#core/errors';
 import { retentionDays } from './constructs/log-retention';
 import { DatabaseStack } from './database-stack';
+import { MonitoringStack } from './monitoring-stack';
 import { DEPLOY_ENVIRONMENTS, StorageStack, type DeployEnvironmentName } from './storage-stack';
 
 /** What {@link addThermoclineStacks} needs. */
@@ -33,6 +34,8 @@ export interface ThermoclineStacks {
   readonly storage: StorageStack;
   /** `Thermocline-<env>-Database`. */
   readonly database: DatabaseStack;
+  /** `Thermocline-<env>-Monitoring`. */
+  readonly monitoring: MonitoringStack;
 }
 
 /**
@@ -61,8 +64,9 @@ export function stackName(envName: DeployEnvironmentName, part: string): string 
 /**
  * Adds the stacks of environment `envName` to `app`, configured from
  * `config.environments[envName]`, and registers the cdk-nag AwsSolutions checks on the app.
- * Stacks are environment-agnostic (no account or region) and read no context. Prod is always
- * termination-protected; other environments are when their `deletion_protection` is on.
+ * Stacks are environment-agnostic (no account or region) and read no context. The stateful stacks
+ * (storage, database) are always termination-protected in prod, and in other environments when
+ * their `deletion_protection` is on; the stateless monitoring stack never is.
  * @throws UsageError when `envName` is not `dev`, `staging` or `prod`.
  * @example
  * const app = new App();
@@ -96,6 +100,17 @@ export function addThermoclineStacks(
     terminationProtection: envName === 'prod' || deletionProtection,
   });
 
+  // Stateless: never termination-protected. It reads the other stacks' resources by name only;
+  // the lake bucket's generated name is the one cross-stack reference.
+  const monitoring = new MonitoringStack(app, stackName(envName, 'Monitoring'), {
+    envName,
+    lakeBucketName: storage.lakeBucket.bucketName,
+    workgroupName: storage.workgroupName,
+    clusterIdentifier: database.clusterIdentifier,
+    alertEmail: environment.alert_email,
+    scanCutoffGiB: environment.scan_cutoff_gb,
+  });
+
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { envName, storage, database };
+  return { envName, storage, database, monitoring };
 }
