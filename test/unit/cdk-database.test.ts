@@ -1,64 +1,30 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import type { IConstruct } from 'constructs';
 import { resolveConfig } from '#core/config/resolve';
-import cdkJson from '../../cdk.json';
 import { AuroraDatabase } from '#lib/constructs/aurora-database';
 import { retentionDays } from '#lib/constructs/log-retention';
 import type { DatabaseStack } from '#lib/database-stack';
 import { addThermoclineStacks } from '#lib/thermocline-app';
+import {
+  acknowledged,
+  cdkTestKit,
+  grantFixture,
+  logicalId,
+  nagViolations,
+  policyStatements,
+  stackViews,
+  ENVS,
+} from '#test/support/cdk';
 
-// Every app gets cdk.json's context (the feature flags `cdk synth` uses) and an output directory
-// under one temporary folder, removed at the end. Each environment is synthesized once, with the
-// cdk-nag checks, and shared by the tests below.
-const outRoot = mkdtempSync(join(tmpdir(), 'thermocline-cdk-db-'));
-afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+// Each environment is synthesized once, with the cdk-nag checks, and shared by the tests below.
+const kit = cdkTestKit('database');
+afterAll(kit.cleanup);
+const newApp = kit.newApp;
 
-type Env = 'dev' | 'staging' | 'prod';
-const ENVS = ['dev', 'staging', 'prod'] as const;
-
-interface Synthesized {
-  readonly database: DatabaseStack;
-  readonly template: Template;
-  readonly assembly: CloudAssembly;
-}
-
-function newApp(): App {
-  return new App({ outdir: mkdtempSync(join(outRoot, 'app-')), context: cdkJson.context });
-}
-
-function synthesize(envName: string, userConfig: unknown = {}, nag = true): Synthesized {
-  const app = newApp();
-  const { database } = addThermoclineStacks(app, {
-    envName,
-    config: resolveConfig(userConfig, 'test config'),
-    nag,
-  });
-  const assembly = app.synth();
-  return { database, template: Template.fromStack(database), assembly };
-}
-
-const synthesized = new Map<Env, Synthesized>();
-/** The app of `envName` with the default config, synthesized on first use. */
-function synth(envName: Env): Synthesized {
-  let result = synthesized.get(envName);
-  if (!result) {
-    result = synthesize(envName);
-    synthesized.set(envName, result);
-  }
-  return result;
-}
-
-function logicalId(construct: IConstruct): string {
-  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
-}
+const { synthesize, synth } = stackViews(kit, 'database');
 
 /** `com.amazonaws.<region>.<service>` as the template writes it. */
 function serviceName(service: string): unknown {
@@ -466,26 +432,8 @@ describe('per environment', () => {
 
 describe('grants', () => {
   function consumer(): { database: DatabaseStack; stack: Stack; role: iam.Role } {
-    const app = newApp();
-    const { database } = addThermoclineStacks(app, {
-      envName: 'dev',
-      config: resolveConfig({}, 'test'),
-      nag: false,
-    });
-    const stack = new Stack(app, 'Consumer');
-    const role = new iam.Role(stack, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
-    return { database, stack, role };
-  }
-
-  function statementsOf(stack: Stack): unknown[] {
-    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
-    return Object.values(policies).flatMap(
-      (p) =>
-        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
-          .PolicyDocument.Statement,
-    );
+    const { stacks, stack, role } = grantFixture(kit, 'lambda.amazonaws.com');
+    return { database: stacks.database, stack, role };
   }
 
   test('grantDataApiAccess lets the grantee execute statements on the cluster', () => {
@@ -510,13 +458,13 @@ describe('grants', () => {
   test('grantDataApiAccess lets the grantee read the secret', () => {
     const { database, stack, role } = consumer();
     database.grantDataApiAccess(role);
-    expect(JSON.stringify(statementsOf(stack))).toMatch(/secretsmanager:GetSecretValue/);
+    expect(JSON.stringify(policyStatements(stack))).toMatch(/secretsmanager:GetSecretValue/);
   });
 
   test('grantSecretRead lets the grantee get and describe the secret, nothing more', () => {
     const { database, stack, role } = consumer();
     database.grantSecretRead(role);
-    const statements = JSON.stringify(statementsOf(stack));
+    const statements = JSON.stringify(policyStatements(stack));
     expect(statements).toMatch(/secretsmanager:GetSecretValue/);
     expect(statements).toMatch(/secretsmanager:DescribeSecret/);
     expect(statements).not.toMatch(/rds-data:|secretsmanager:PutSecretValue/);
@@ -524,34 +472,6 @@ describe('grants', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
-  /** The database stack's AwsSolutions violations left unacknowledged, from the validation report. */
-  function nagViolations(assembly: CloudAssembly, stackName: string): unknown[] {
-    const report = JSON.parse(
-      readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'),
-    ) as {
-      pluginReports: {
-        pluginName: string;
-        violations: { violatingConstructs: { constructPath: string }[] }[];
-      }[];
-    };
-    return report.pluginReports
-      .filter((r) => r.pluginName === 'AwsSolutions')
-      .flatMap((r) => r.violations)
-      .filter((v) =>
-        v.violatingConstructs.some((c) => c.constructPath.startsWith(`${stackName}/`)),
-      );
-  }
-
-  /** The rule IDs acknowledged on `construct`, with their reasons. */
-  function acknowledged(construct: IConstruct): Record<string, string> {
-    return Object.assign(
-      {},
-      ...construct.node.metadata
-        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-        .map((m) => m.data as Record<string, string>),
-    ) as Record<string, string>;
-  }
-
   test.each(ENVS)('%s synthesizes with the checks on', (env) => {
     expect(() => synth(env)).not.toThrow();
   });

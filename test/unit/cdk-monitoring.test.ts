@@ -1,14 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
-import type { IConstruct } from 'constructs';
 import { resolveConfig } from '#core/config/resolve';
-import cdkJson from '../../cdk.json';
 import { AlertTopic } from '#lib/constructs/alert-topic';
 import { ThermoclineMetrics } from '#lib/constructs/thermocline-metrics';
 import {
@@ -17,46 +11,23 @@ import {
   type MonitoringStackProps,
 } from '#lib/monitoring-stack';
 import { addThermoclineStacks } from '#lib/thermocline-app';
+import {
+  cdkTestKit,
+  grantFixture,
+  logicalId,
+  nagViolations,
+  stackViews,
+  type StackView,
+  ENVS,
+} from '#test/support/cdk';
 
-// Every app gets cdk.json's context (the feature flags `cdk synth` uses) and an output directory
-// under one temporary folder, removed at the end. Each environment is synthesized once, with the
-// cdk-nag checks, and shared by the tests below.
-const outRoot = mkdtempSync(join(tmpdir(), 'thermocline-cdk-mon-'));
-afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+// Each environment is synthesized once, with the cdk-nag checks, and shared by the tests below.
+const kit = cdkTestKit('monitoring');
+afterAll(kit.cleanup);
+const newApp = kit.newApp;
 
-type Env = 'dev' | 'staging' | 'prod';
-const ENVS = ['dev', 'staging', 'prod'] as const;
-
-interface Synthesized {
-  readonly monitoring: MonitoringStack;
-  readonly template: Template;
-  readonly assembly: CloudAssembly;
-}
-
-function newApp(): App {
-  return new App({ outdir: mkdtempSync(join(outRoot, 'app-')), context: cdkJson.context });
-}
-
-function synthesize(envName: string, userConfig: unknown = {}): Synthesized {
-  const app = newApp();
-  const { monitoring } = addThermoclineStacks(app, {
-    envName,
-    config: resolveConfig(userConfig, 'test config'),
-  });
-  const assembly = app.synth();
-  return { monitoring, template: Template.fromStack(monitoring), assembly };
-}
-
-const synthesized = new Map<Env, Synthesized>();
-/** The app of `envName` with the default config, synthesized on first use. */
-function synth(envName: Env): Synthesized {
-  let result = synthesized.get(envName);
-  if (!result) {
-    result = synthesize(envName);
-    synthesized.set(envName, result);
-  }
-  return result;
-}
+type Synthesized = StackView;
+const { synthesize, synth } = stackViews(kit, 'monitoring');
 
 /** Dev with an alert email and a smaller scan cutoff in the config file. */
 const OVERRIDES = {
@@ -78,10 +49,6 @@ function standalone(props: Partial<MonitoringStackProps> = {}): Template {
     ...props,
   });
   return Template.fromStack(stack);
-}
-
-function logicalId(construct: IConstruct): string {
-  return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
 }
 
 /** The dashboard's body as one string, each CloudFormation intrinsic written as its JSON. */
@@ -457,17 +424,8 @@ describe('per environment', () => {
 
 describe('grants', () => {
   function consumer(): { monitoring: MonitoringStack; stack: Stack; role: iam.Role } {
-    const app = newApp();
-    const { monitoring } = addThermoclineStacks(app, {
-      envName: 'dev',
-      config: resolveConfig({}, 'test'),
-      nag: false,
-    });
-    const stack = new Stack(app, 'Consumer');
-    const role = new iam.Role(stack, 'Role', {
-      assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
-    });
-    return { monitoring, stack, role };
+    const { stacks, stack, role } = grantFixture(kit, 'states.amazonaws.com');
+    return { monitoring: stacks.monitoring, stack, role };
   }
 
   test('grantPublishAlerts lets the grantee publish to the alert topic', () => {
@@ -498,24 +456,6 @@ describe('grants', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
-  /** The monitoring stack's AwsSolutions violations left unacknowledged, from the report. */
-  function nagViolations(assembly: CloudAssembly, stackName: string): unknown[] {
-    const report = JSON.parse(
-      readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'),
-    ) as {
-      pluginReports: {
-        pluginName: string;
-        violations: { violatingConstructs: { constructPath: string }[] }[];
-      }[];
-    };
-    return report.pluginReports
-      .filter((r) => r.pluginName === 'AwsSolutions')
-      .flatMap((r) => r.violations)
-      .filter((v) =>
-        v.violatingConstructs.some((c) => c.constructPath.startsWith(`${stackName}/`)),
-      );
-  }
-
   test.each(ENVS)('%s synthesizes with the checks on', (env) => {
     expect(() => synth(env)).not.toThrow();
   });

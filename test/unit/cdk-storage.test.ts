@@ -1,54 +1,29 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { App, Stack, type CfnElement } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { resolveConfig } from '#core/config/resolve';
-import cdkJson from '../../cdk.json';
 import { DataLake } from '#lib/constructs/data-lake';
 import type { StorageStack } from '#lib/storage-stack';
 import { addThermoclineStacks } from '#lib/thermocline-app';
+import {
+  cdkTestKit,
+  grantFixture,
+  logicalId,
+  nagViolations,
+  policyStatements,
+  stackViews,
+  type StackView,
+} from '#test/support/cdk';
 
-// Every app gets cdk.json's context (the feature flags `cdk synth` uses) and an output directory
-// under one temporary folder, removed at the end. Each environment is synthesized once, with the
-// cdk-nag checks, and shared by the tests below.
-const outRoot = mkdtempSync(join(tmpdir(), 'thermocline-cdk-'));
-afterAll(() => rmSync(outRoot, { recursive: true, force: true }));
+// Each environment is synthesized once, with the cdk-nag checks, and shared by the tests below.
+const kit = cdkTestKit('storage');
+afterAll(kit.cleanup);
+const newApp = kit.newApp;
 
-interface Synthesized {
-  readonly storage: StorageStack;
-  readonly template: Template;
-  readonly assembly: CloudAssembly;
-}
-
-function newApp(): App {
-  return new App({ outdir: mkdtempSync(join(outRoot, 'app-')), context: cdkJson.context });
-}
-
-function synthesize(envName: string, userConfig: unknown = {}): Synthesized {
-  const app = newApp();
-  const { storage } = addThermoclineStacks(app, {
-    envName,
-    config: resolveConfig(userConfig, 'test config'),
-  });
-  const assembly = app.synth();
-  return { storage, template: Template.fromStack(storage), assembly };
-}
-
-const synthesized = new Map<string, Synthesized>();
-/** The app of `envName` with the default config, synthesized on first use. */
-function synth(envName: 'dev' | 'staging' | 'prod'): Synthesized {
-  let result = synthesized.get(envName);
-  if (!result) {
-    result = synthesize(envName);
-    synthesized.set(envName, result);
-  }
-  return result;
-}
+type Synthesized = StackView;
+const { synthesize, synth } = stackViews(kit, 'storage');
 
 /** Dev with the lake and Athena settings overridden in the config file. */
 const OVERRIDES = {
@@ -63,10 +38,6 @@ let overridden: Synthesized | undefined;
 function synthOverridden(): Synthesized {
   overridden ??= synthesize('dev', OVERRIDES);
   return overridden;
-}
-
-function logicalId(bucket: s3.IBucket): string {
-  return Stack.of(bucket).getLogicalId(bucket.node.defaultChild as CfnElement);
 }
 
 /** The storage stack's buckets' logical IDs. */
@@ -496,26 +467,8 @@ describe('per environment', () => {
 
 describe('grants', () => {
   function consumer(): { storage: StorageStack; stack: Stack; role: iam.Role } {
-    const app = newApp();
-    const { storage } = addThermoclineStacks(app, {
-      envName: 'dev',
-      config: resolveConfig({}, 'test'),
-      nag: false,
-    });
-    const stack = new Stack(app, 'Consumer');
-    const role = new iam.Role(stack, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
-    return { storage, stack, role };
-  }
-
-  function statementsOf(stack: Stack): unknown[] {
-    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
-    return Object.values(policies).flatMap(
-      (p) =>
-        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
-          .PolicyDocument.Statement,
-    );
+    const { stacks, stack, role } = grantFixture(kit, 'lambda.amazonaws.com');
+    return { storage: stacks.storage, stack, role };
   }
 
   test('grantLakeRead lets the grantee get and list lake objects', () => {
@@ -537,7 +490,7 @@ describe('grants', () => {
   test('grantLakeRead grants no write', () => {
     const { storage, stack, role } = consumer();
     storage.grantLakeRead(role);
-    expect(JSON.stringify(statementsOf(stack))).not.toMatch(/s3:PutObject|s3:DeleteObject/);
+    expect(JSON.stringify(policyStatements(stack))).not.toMatch(/s3:PutObject|s3:DeleteObject/);
   });
 
   test('grantLakeReadWrite lets the grantee put and delete lake objects', () => {
@@ -570,16 +523,6 @@ describe('grants', () => {
 });
 
 describe('cdk-nag AwsSolutions', () => {
-  /** The AwsSolutions violations left unacknowledged, from the assembly's validation report. */
-  function nagViolations(assembly: CloudAssembly): unknown[] {
-    const report = JSON.parse(
-      readFileSync(join(assembly.directory, 'validation-report.json'), 'utf8'),
-    ) as { pluginReports: { pluginName: string; violations: unknown[] }[] };
-    return report.pluginReports
-      .filter((r) => r.pluginName === 'AwsSolutions')
-      .flatMap((r) => r.violations);
-  }
-
   test.each(['dev', 'staging', 'prod'] as const)('%s synthesizes with the checks on', (env) => {
     expect(() => synth(env)).not.toThrow();
   });
