@@ -20,6 +20,7 @@ import type { ObjectStore } from '#ports/object-store';
 import type { ParquetEncoder } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
 import { openTestDatabase, type TestDatabase } from '#test/support/database';
+import { duckString, publishedFiles } from '#test/support/lake';
 
 const DAY = '2025-02-15';
 
@@ -54,14 +55,9 @@ describe('exporting a table-day', () => {
 
   /** The rows readers see now: the catalog's current files, read by DuckDB. */
   async function published(table: string, order = 'id'): Promise<Record<string, unknown>[]> {
-    const files: string[] = [];
-    for (const partition of await deps.catalog.listPartitions(table)) {
-      for (const object of await deps.store.list(partition.location)) {
-        if (object.key.endsWith('.parquet')) files.push(deps.store.locate(object.key));
-      }
-    }
+    const files = await publishedFiles(deps, table);
     if (files.length === 0) return [];
-    const list = files.map((f) => `'${f}'`).join(', ');
+    const list = files.map(duckString).join(', ');
     const reader = await duck.runAndReadAll(
       `SELECT * FROM read_parquet([${list}], hive_partitioning = false) ORDER BY ${order}`,
     );
