@@ -7,6 +7,8 @@ const common = {
   testEnvironment: 'node',
   transform,
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  // ESM-only packages the code under test requires are compiled to CommonJS like our sources.
+  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
 };
 module.exports = {
   projects: [

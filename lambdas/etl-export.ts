@@ -1,0 +1,141 @@
+/**
+ * AWS Lambda entry point of the ETL state machine's ExportTableDay task: one table-day from
+ * Aurora PostgreSQL to Parquet in the S3 lake, published in Glue. Bundled with esbuild by the
+ * Pipeline stack, which sets the variables read by {@link exportEnvironment} (and
+ * `NODE_EXTRA_CA_CERTS`, see `core/adapters/aws/database-secret.ts`).
+ *
+ * Errors leave with the names `exportTask` gives them (`TransientError`, `ValidationError`,
+ * `UsageError`, …): Lambda reports `error.name` as the errorType that the state machine's Retry
+ * and Catch match, so nothing here wraps them.
+ */
+import middy from '@middy/core';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { pgConnectionFromSecret, readDatabaseSecret } from '#adapters/aws/database-secret';
+import { GlueCatalog } from '#adapters/aws/glue-catalog';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store';
+import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
+import { createPgDatabase } from '#adapters/pg/pg-database';
+import type { ExportDeps, TableDayResult } from '#etl/export';
+import { classify, exportTask, type TableDayItem } from '#etl/tasks';
+import { systemClock } from '#ports/clock';
+import { configFromEnv, EnvironmentError, requiredEnv, type Env } from '#lambdas/env';
+
+/** What the export handler reads from its environment. */
+export interface ExportEnvironment {
+  /** `DATABASE_SECRET_ARN`: the Aurora cluster's secret (host, port, dbname, username, password). */
+  readonly databaseSecretArn: string;
+  /** `THERMOCLINE_SCHEMA`, default `public`: the schema of the hot tables. */
+  readonly schema: string;
+  /** `LAKE_BUCKET`. */
+  readonly bucket: string;
+  /** `LAKE_PREFIX`, default `''`: the lake's key prefix, ending with `/`. */
+  readonly prefix: string;
+  /** `GLUE_DATABASE`. */
+  readonly glueDatabase: string;
+  /** DuckDB's memory limit: 60 % of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (set by Lambda), e.g. `'1228MB'`. */
+  readonly duckDbMemoryLimit: string;
+}
+
+/** Share of the function's memory given to DuckDB; the rest is Node, pg and the upload buffers. */
+const DUCKDB_MEMORY_SHARE = 0.6;
+
+/**
+ * Reads and checks the export handler's variables.
+ * @throws EnvironmentError naming a missing or invalid variable and what sets it.
+ * @example
+ * exportEnvironment(process.env).bucket; // 'thermocline-lake-123456789012'
+ */
+export function exportEnvironment(env: Env): ExportEnvironment {
+  const memoryText = requiredEnv(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'the Lambda runtime');
+  const memory = Number(memoryText);
+  if (!Number.isInteger(memory) || memory < 128) {
+    throw new EnvironmentError(
+      `environment variable AWS_LAMBDA_FUNCTION_MEMORY_SIZE is '${memoryText}'; expected the function's memory in MB, e.g. 2048`,
+    );
+  }
+  return {
+    databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
+    schema: env['THERMOCLINE_SCHEMA'] || 'public',
+    bucket: requiredEnv(env, 'LAKE_BUCKET'),
+    prefix: env['LAKE_PREFIX'] ?? '',
+    glueDatabase: requiredEnv(env, 'GLUE_DATABASE'),
+    duckDbMemoryLimit: `${Math.floor(memory * DUCKDB_MEMORY_SHARE)}MB`,
+  };
+}
+
+/** The SDK clients the export uses, created once per container. */
+export interface AwsClients {
+  readonly s3: S3Client;
+  readonly glue: GlueClient;
+  readonly secrets: SecretsManagerClient;
+}
+
+/**
+ * The export engine's dependencies on AWS: PostgreSQL from the database secret (TLS verified, 2
+ * connections; nothing connects until the first query), DuckDB for Parquet, the S3 lake, the Glue
+ * catalog, the system clock. Reads the secret once.
+ * @example
+ * const deps = await awsExportDeps(exportEnvironment(process.env), { s3, glue, secrets });
+ * await exportTask(deps, config)({ table: 'events', day: '2025-02-15' });
+ */
+export async function awsExportDeps(
+  env: ExportEnvironment,
+  clients: AwsClients,
+): Promise<ExportDeps> {
+  const secret = await readDatabaseSecret(clients.secrets, env.databaseSecretArn);
+  const connection = pgConnectionFromSecret(secret, { source: `secret ${env.databaseSecretArn}` });
+  const url = `postgres://${encodeURIComponent(connection.user ?? '')}@${connection.host ?? ''}:${connection.port ?? 5432}/${encodeURIComponent(connection.database ?? '')}`;
+  const db = createPgDatabase({
+    connection,
+    target: { kind: 'server', url, description: `Aurora PostgreSQL ${url} (TLS)` },
+    schema: env.schema,
+    maxConnections: 2,
+  });
+  const encoder = await createDuckDbEncoder({ memoryLimit: env.duckDbMemoryLimit });
+  return {
+    db,
+    encoder,
+    store: new S3ObjectStore(clients.s3, { bucket: env.bucket, prefix: env.prefix }),
+    catalog: new GlueCatalog(clients.glue, {
+      database: env.glueDatabase,
+      bucket: env.bucket,
+      prefix: env.prefix,
+    }),
+    clock: systemClock,
+  };
+}
+
+// Once per container (cold start): configuration, environment, SDK clients.
+const config = configFromEnv(process.env);
+const environment = exportEnvironment(process.env);
+const clients: AwsClients = {
+  s3: new S3Client({}),
+  glue: new GlueClient({}),
+  secrets: new SecretsManagerClient({}),
+};
+
+let deps: Promise<ExportDeps> | undefined;
+
+/**
+ * The dependencies, built on the first invocation and kept for the container's life. A failure
+ * (e.g. Secrets Manager throttled) is not kept: the next invocation tries again, and it is
+ * classified like the export's own errors so the state machine retries a transient one.
+ */
+function containerDeps(): Promise<ExportDeps> {
+  deps ??= awsExportDeps(environment, clients).catch((error: unknown) => {
+    deps = undefined;
+    throw classify(error);
+  });
+  return deps;
+}
+
+/**
+ * ExportTableDay: `{ table, day }` → the {@link TableDayResult} the state machine selects.
+ * @example
+ * await handler({ table: 'events', day: '2025-02-15' }, context); // { table: 'events', day: '2025-02-15', rows: …, … }
+ */
+export const handler = middy<TableDayItem, TableDayResult>(async (event: TableDayItem) =>
+  exportTask(await containerDeps(), config)(event),
+);

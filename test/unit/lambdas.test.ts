@@ -1,0 +1,184 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { pgConnectionFromSecret, readDatabaseSecret } from '#adapters/aws/database-secret';
+import { GlueCatalog } from '#adapters/aws/glue-catalog';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store';
+import { requiredEnv } from '#lambdas/env';
+
+const secretsMock = mockClient(SecretsManagerClient);
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+const secrets = new SecretsManagerClient({ region: 'eu-west-1', credentials });
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:thermocline-db-AbCdEf';
+const PASSWORD = 'pa55-w0rd-never-shown';
+const SECRET = {
+  engine: 'postgres',
+  host: 'thermocline.cluster-abc.eu-west-1.rds.amazonaws.com',
+  port: 5432,
+  dbname: 'thermocline',
+  username: 'etl',
+  password: PASSWORD,
+};
+
+beforeEach(() => secretsMock.reset());
+
+describe('pgConnectionFromSecret', () => {
+  it('maps every key of an RDS secret and turns on verified TLS', () => {
+    // Prepare
+    const text = JSON.stringify(SECRET);
+
+    // Act
+    const connection = pgConnectionFromSecret(text);
+
+    // Assess
+    expect(connection).toEqual({
+      host: SECRET.host,
+      port: 5432,
+      database: 'thermocline',
+      user: 'etl',
+      password: PASSWORD,
+      ssl: { rejectUnauthorized: true },
+    });
+  });
+
+  it('names the missing key and the secret, never the password', () => {
+    // Prepare
+    const { dbname: _dbname, ...withoutDbname } = SECRET;
+
+    // Act
+    const act = () =>
+      pgConnectionFromSecret(JSON.stringify(withoutDbname), { source: `secret ${SECRET_ARN}` });
+
+    // Assess
+    expect(act).toThrow(`secret ${SECRET_ARN} has no 'dbname'`);
+    expect(act).not.toThrow(PASSWORD);
+  });
+});
+
+describe('readDatabaseSecret', () => {
+  it('returns the SecretString of the ARN', async () => {
+    // Prepare
+    secretsMock
+      .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
+      .resolves({ SecretString: JSON.stringify(SECRET) });
+
+    // Act
+    const text = await readDatabaseSecret(secrets, SECRET_ARN);
+
+    // Assess
+    expect(JSON.parse(text)).toEqual(SECRET);
+  });
+
+  it('names the ARN when the secret has no SecretString', async () => {
+    // Prepare
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretBinary: new Uint8Array([1]) });
+
+    // Act
+    const read = readDatabaseSecret(secrets, SECRET_ARN);
+
+    // Assess
+    await expect(read).rejects.toThrow(`secret ${SECRET_ARN} has no SecretString`);
+  });
+});
+
+describe('requiredEnv', () => {
+  it('names the missing variable and the stack that sets it', () => {
+    // Prepare
+    const env = { OTHER: 'x' };
+
+    // Act
+    const act = () => requiredEnv(env, 'LAKE_BUCKET');
+
+    // Assess
+    expect(act).toThrow(
+      /environment variable LAKE_BUCKET is not set; it is set by the Thermocline Pipeline stack/,
+    );
+  });
+});
+
+describe('etl-plan handler', () => {
+  it('plans the given table and day with the default configuration', async () => {
+    // Prepare
+    const saved = process.env['THERMOCLINE_CONFIG_JSON'];
+    process.env['THERMOCLINE_CONFIG_JSON'] = '{}';
+    let plan: typeof import('../../lambdas/etl-plan') | undefined;
+    jest.isolateModules(() => {
+      plan = jest.requireActual<typeof import('../../lambdas/etl-plan')>('../../lambdas/etl-plan');
+    });
+    if (saved === undefined) delete process.env['THERMOCLINE_CONFIG_JSON'];
+    else process.env['THERMOCLINE_CONFIG_JSON'] = saved;
+
+    // Act
+    const output = await plan?.handler({ date: '2025-02-15', table: 'events' }, context());
+
+    // Assess
+    expect(output).toEqual({ items: [{ table: 'events', day: '2025-02-15' }] });
+  });
+});
+
+describe('awsExportDeps', () => {
+  it('binds the S3 lake and the Glue catalog without connecting to the database', async () => {
+    // Prepare
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SECRET) });
+    const { awsExportDeps, exportEnvironment } = loadExportModule();
+    const env = exportEnvironment({
+      DATABASE_SECRET_ARN: SECRET_ARN,
+      LAKE_BUCKET: 'thermocline-lake',
+      LAKE_PREFIX: 'lake/',
+      GLUE_DATABASE: 'thermocline_lake',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048',
+    });
+    const clients = {
+      s3: new S3Client({ region: 'eu-west-1', credentials }),
+      glue: new GlueClient({ region: 'eu-west-1', credentials }),
+      secrets,
+    };
+
+    // Act
+    const deps = await awsExportDeps(env, clients);
+
+    // Assess
+    try {
+      expect(deps.store).toBeInstanceOf(S3ObjectStore);
+      expect((deps.store as S3ObjectStore).root).toBe('s3://thermocline-lake/lake/');
+      expect(deps.catalog).toBeInstanceOf(GlueCatalog);
+      expect((deps.catalog as GlueCatalog).description).toBe('glue:thermocline_lake');
+      expect(deps.db.target.url).toBe(
+        'postgres://etl@thermocline.cluster-abc.eu-west-1.rds.amazonaws.com:5432/thermocline',
+      );
+      expect(deps.db.schema).toBe('public');
+      expect(env.duckDbMemoryLimit).toBe('1228MB');
+    } finally {
+      await deps.encoder.close();
+      await deps.db.close();
+    }
+  });
+});
+
+/** A Lambda context with what middy reads. */
+function context(): Parameters<typeof import('../../lambdas/etl-plan').handler>[1] {
+  return { getRemainingTimeInMillis: () => 60_000 } as never;
+}
+
+/** The export module, loaded with the environment its module scope reads. */
+function loadExportModule(): typeof import('../../lambdas/etl-export') {
+  const saved = { ...process.env };
+  Object.assign(process.env, {
+    THERMOCLINE_CONFIG_JSON: '{}',
+    DATABASE_SECRET_ARN: SECRET_ARN,
+    LAKE_BUCKET: 'thermocline-lake',
+    GLUE_DATABASE: 'thermocline_lake',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
+    AWS_REGION: 'eu-west-1',
+  });
+  try {
+    // Not isolated: the module must share the test's SDK and adapter classes (mock, instanceof).
+    return jest.requireActual<typeof import('../../lambdas/etl-export')>(
+      '../../lambdas/etl-export',
+    );
+  } finally {
+    for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+    Object.assign(process.env, saved);
+  }
+}
