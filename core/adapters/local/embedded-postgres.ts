@@ -125,14 +125,14 @@ async function startOwned(lockPath: string, lock: LockFile): Promise<EmbeddedPos
   }
 }
 
-async function readLock(path: string): Promise<LockFile | undefined> {
+/** The owner recorded in the lock file; a lock that cannot be read counts as stale (pid -1). */
+async function readLock(path: string): Promise<Pick<LockFile, 'pid' | 'port'> | undefined> {
+  const stale = { pid: -1, port: null };
   try {
     const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<LockFile>;
-    if (typeof parsed.pid !== 'number') return { pid: -1, port: null, dataDir: '', startedAt: '' };
-    return { pid: parsed.pid, port: parsed.port ?? null, dataDir: '', startedAt: '' };
+    return typeof parsed.pid === 'number' ? { pid: parsed.pid, port: parsed.port ?? null } : stale;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    return { pid: -1, port: null, dataDir: '', startedAt: '' }; // unreadable: treat as stale
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : stale;
   }
 }
 
