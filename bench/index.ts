@@ -1,10 +1,12 @@
 // `npm run bench -- <name> [--flags]`: benchmarks that print JSON figures (the last line is one
 // JSON object). Never timed assertions: the figures go to the README.
+import { benchBundles } from './bundles';
 import { benchEtl, benchEtlPhase } from './etl';
 import { benchSeed } from './seed';
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   seed: benchSeed,
+  bundles: benchBundles,
   etl: benchEtl,
   'etl-phase': benchEtlPhase,
 };
