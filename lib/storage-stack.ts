@@ -3,7 +3,7 @@
  * Athena workgroup. Kept apart from the stateless stacks so those can be replaced freely.
  */
 import { CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -15,6 +15,24 @@ import { secureBucketDefaults } from './constructs/secure-bucket';
 export const DEPLOY_ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 /** One of {@link DEPLOY_ENVIRONMENTS}. */
 export type DeployEnvironmentName = (typeof DEPLOY_ENVIRONMENTS)[number];
+
+/**
+ * The Glue actions the ETL's `GlueCatalog` adapter calls: read the database, create and update
+ * tables, register, switch and remove partitions.
+ */
+export const CATALOG_WRITE_ACTIONS = [
+  'glue:GetDatabase',
+  'glue:GetTable',
+  'glue:GetTables',
+  'glue:CreateTable',
+  'glue:UpdateTable',
+  'glue:GetPartition',
+  'glue:GetPartitions',
+  'glue:BatchGetPartition',
+  'glue:BatchCreatePartition',
+  'glue:BatchUpdatePartition',
+  'glue:BatchDeletePartition',
+] as const;
 
 /** Properties of a {@link StorageStack}. */
 export interface StorageStackProps extends StackProps {
@@ -170,6 +188,34 @@ export class StorageStack extends Stack {
    */
   grantLakeReadWrite(grantee: iam.IGrantable): iam.Grant {
     return this.lake.grantLakeReadWrite(grantee);
+  }
+
+  /**
+   * Lets `grantee` register the lake in the Glue catalog ({@link CATALOG_WRITE_ACTIONS}) on this
+   * environment's database only: the account's catalog, database `thermocline_<env>` and its
+   * tables (`table/thermocline_<env>/*`, which also covers the tables' partitions). No other
+   * database, and no delete of a table or the database.
+   * @example
+   * storage.grantCatalogWrite(exportFunction);
+   */
+  grantCatalogWrite(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...CATALOG_WRITE_ACTIONS],
+      resourceArns: [
+        this.formatArn({ service: 'glue', resource: 'catalog' }),
+        this.formatArn({
+          service: 'glue',
+          resource: 'database',
+          resourceName: this.glueDatabaseName,
+        }),
+        this.formatArn({
+          service: 'glue',
+          resource: 'table',
+          resourceName: `${this.glueDatabaseName}/*`,
+        }),
+      ],
+    });
   }
 
   /**

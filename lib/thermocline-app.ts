@@ -11,6 +11,7 @@ import { UsageError } from '#core/errors';
 import { retentionDays } from './constructs/log-retention';
 import { DatabaseStack } from './database-stack';
 import { MonitoringStack } from './monitoring-stack';
+import { PipelineStack } from './pipeline-stack';
 import { DEPLOY_ENVIRONMENTS, StorageStack, type DeployEnvironmentName } from './storage-stack';
 
 /** What {@link addThermoclineStacks} needs. */
@@ -36,6 +37,8 @@ export interface ThermoclineStacks {
   readonly database: DatabaseStack;
   /** `Thermocline-<env>-Monitoring`. */
   readonly monitoring: MonitoringStack;
+  /** `Thermocline-<env>-Pipeline`. */
+  readonly pipeline: PipelineStack;
 }
 
 /**
@@ -66,7 +69,7 @@ export function stackName(envName: DeployEnvironmentName, part: string): string 
  * `config.environments[envName]`, and registers the cdk-nag AwsSolutions checks on the app.
  * Stacks are environment-agnostic (no account or region) and read no context. The stateful stacks
  * (storage, database) are always termination-protected in prod, and in other environments when
- * their `deletion_protection` is on; the stateless monitoring stack never is.
+ * their `deletion_protection` is on; the stateless monitoring and pipeline stacks never are.
  * @throws UsageError when `envName` is not `dev`, `staging` or `prod`.
  * @example
  * const app = new App();
@@ -111,6 +114,18 @@ export function addThermoclineStacks(
     scanCutoffGiB: environment.scan_cutoff_gb,
   });
 
+  // Stateless: the ETL functions, state machine and schedule over the stacks above.
+  const pipeline = new PipelineStack(app, stackName(envName, 'Pipeline'), {
+    envName,
+    config: options.config,
+    storage,
+    database,
+    monitoring,
+    logRetention: retentionDays(environment.log_retention_days),
+    etlScheduleExpression: environment.schedules.etl.expression,
+    etlScheduleEnabled: environment.schedules.etl.enabled,
+  });
+
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { envName, storage, database, monitoring };
+  return { envName, storage, database, monitoring, pipeline };
 }

@@ -82,7 +82,7 @@ export type StackView = ThermoclineStacks & {
  */
 export function stackViews(
   kit: CdkTestKit,
-  key: 'storage' | 'database' | 'monitoring',
+  key: 'storage' | 'database' | 'monitoring' | 'pipeline',
 ): {
   synthesize(envName: string, userConfig?: unknown, nag?: boolean): StackView;
   synth(envName: Env): StackView;

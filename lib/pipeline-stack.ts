@@ -1,0 +1,278 @@
+/**
+ * The stateless pipeline of one environment: the ETL's Lambda functions, the ETL state machine
+ * deployed from the same ASL the local runtime runs, and its schedule.
+ */
+import { join, resolve } from 'node:path';
+import { CfnOutput, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { ThermoclineConfig } from '#core/config/schema';
+import { ETL_DEFINITION, ETL_PLACEHOLDERS } from '#etl/state-machines/index';
+import { DUCKDB_MODULE, DuckDbLayer } from './constructs/duckdb-layer';
+import { acknowledgeWildcardResource } from './constructs/nag-acknowledgements';
+import { ThermoclineFunction } from './constructs/thermocline-function';
+import type { DatabaseStack } from './database-stack';
+import type { MonitoringStack } from './monitoring-stack';
+import type { DeployEnvironmentName, StorageStack } from './storage-stack';
+
+/** The repository root, where `lambdas/` lives. */
+const ROOT = resolve(__dirname, '..');
+
+/**
+ * Bytes of `THERMOCLINE_CONFIG_JSON` allowed: Lambda caps all of a function's variables at 4 KB
+ * together, and the other variables (ARNs, bucket and database names, Node options) take up to
+ * about 1 KB.
+ */
+export const CONFIG_JSON_MAX_BYTES = 3072;
+
+/** Properties of a {@link PipelineStack}. */
+export interface PipelineStackProps extends StackProps {
+  /** The environment: names the functions, state machine and rule (`thermocline-<env>-…`). */
+  readonly envName: DeployEnvironmentName;
+  /** The resolved configuration; its `tables` reach the functions as `THERMOCLINE_CONFIG_JSON`. */
+  readonly config: ThermoclineConfig;
+  /** The environment's storage: lake bucket (`bindLake`) and Glue database (`grantCatalogWrite`). */
+  readonly storage: StorageStack;
+  /** The environment's database: VPC, client security group and secret. */
+  readonly database: DatabaseStack;
+  /** The environment's monitoring: the alert topic the state machine publishes failures to. */
+  readonly monitoring: MonitoringStack;
+  /**
+   * How long the functions' and the state machine's logs are kept.
+   * @default logs.RetentionDays.ONE_MONTH - logs are deleted after 30 days
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * When the ETL runs: an EventBridge schedule expression (UTC).
+   * @default 'cron(0 2 * * ? *)' - every night at 02:00 UTC
+   */
+  readonly etlScheduleExpression?: string;
+  /**
+   * Whether the ETL's schedule is on. Off, the rule exists but does not start the state machine.
+   * @default true - the ETL runs on its schedule
+   */
+  readonly etlScheduleEnabled?: boolean;
+}
+
+/**
+ * The pipeline stack of one environment (`Thermocline-<env>-Pipeline`):
+ * - `PlanFunction` (`thermocline-<env>-etl-plan`, `lambdas/etl-plan.ts`): arm64, 256 MiB, 30 s;
+ * - `ExportFunction` (`thermocline-<env>-etl-export`, `lambdas/etl-export.ts`): 3008 MiB, 15 min,
+ *   with DuckDB from `DuckDbLayer`. **x86_64 for now**: DuckDB is a native binary and only its
+ *   linux-x64 binding is installed on the build machines (npm installs the running machine's
+ *   binding only); arm64 needs `@duckdb/node-bindings-linux-arm64` installed for the build, the
+ *   next step (see {@link DuckDbLayer});
+ * - `EtlStateMachine` (`thermocline-<env>-etl`): `etl/state-machines/etl.asl.json` unchanged, its
+ *   `${…}` placeholders filled by `DefinitionSubstitutions`; logs (level ALL) and X-Ray tracing;
+ * - `EtlSchedule` (`thermocline-<env>-etl`): the EventBridge rule that starts it with `{}`.
+ *
+ * Both functions run in the Database stack's isolated subnets with its client security group and
+ * read the tables from `THERMOCLINE_CONFIG_JSON`. Least privilege: the plan role has nothing
+ * beyond its logs, traces and network interfaces; the export role reads and writes the lake,
+ * writes the environment's Glue database and reads the database secret; the state machine may
+ * invoke the two functions and publish to the alert topic. Stateless: never termination-protected.
+ * @example
+ * new PipelineStack(app, 'Thermocline-dev-Pipeline', {
+ *   envName: 'dev',
+ *   config,
+ *   storage,
+ *   database,
+ *   monitoring,
+ *   logRetention: logs.RetentionDays.ONE_MONTH,
+ *   etlScheduleExpression: 'cron(0 2 * * ? *)',
+ * });
+ */
+export class PipelineStack extends Stack {
+  /** The PlanRun task's function. */
+  readonly planFunction: ThermoclineFunction;
+  /** The ExportTableDay task's function. */
+  readonly exportFunction: ThermoclineFunction;
+  /** DuckDB for the export function. */
+  readonly duckDbLayer: DuckDbLayer;
+  /** The ETL state machine, `thermocline-<env>-etl`. */
+  readonly etlStateMachine: sfn.StateMachine;
+  /** The ETL state machine's log group. */
+  readonly etlLogGroup: logs.LogGroup;
+  /** The rule that starts the ETL on its schedule. */
+  readonly etlSchedule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, {
+      description: `Thermocline ${props.envName}: ETL functions, state machine and schedule (stateless)`,
+      ...props,
+    });
+    Tags.of(this).add('thermocline:environment', props.envName);
+    const prefix = `thermocline-${props.envName}`;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const { storage, database, monitoring } = props;
+    const configJson = functionConfigJson(props.config);
+    const network = {
+      vpc: database.vpc,
+      securityGroups: [database.dbClientSecurityGroup],
+      logRetention,
+    };
+
+    this.planFunction = new ThermoclineFunction(this, 'PlanFunction', {
+      ...network,
+      entry: join(ROOT, 'lambdas', 'etl-plan.ts'),
+      functionName: `${prefix}-etl-plan`,
+      description: 'Thermocline ETL PlanRun: the table-days to export',
+      timeoutSec: 30,
+      memoryMiB: 256,
+      environment: { THERMOCLINE_CONFIG_JSON: configJson },
+    });
+
+    this.duckDbLayer = new DuckDbLayer(this, 'DuckDbLayer');
+    this.exportFunction = new ThermoclineFunction(this, 'ExportFunction', {
+      ...network,
+      entry: join(ROOT, 'lambdas', 'etl-export.ts'),
+      functionName: `${prefix}-etl-export`,
+      description: 'Thermocline ETL ExportTableDay: one table-day to Parquet, published in Glue',
+      // x86_64 until the arm64 DuckDB binding is part of the build (see DuckDbLayer).
+      architecture: this.duckDbLayer.architecture,
+      timeoutSec: 900,
+      memoryMiB: 3008,
+      externalModules: [DUCKDB_MODULE],
+      layers: [this.duckDbLayer.layer],
+      environment: {
+        THERMOCLINE_CONFIG_JSON: configJson,
+        DATABASE_SECRET_ARN: database.secret.secretArn,
+        GLUE_DATABASE: storage.glueDatabaseName,
+        // The RDS CA bundle the Lambda runtime ships, so pg verifies Aurora's certificate.
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+      },
+    });
+    storage.bindLake(this.exportFunction.function);
+    storage.grantCatalogWrite(this.exportFunction);
+    database.grantSecretRead(this.exportFunction);
+
+    this.etlLogGroup = new logs.LogGroup(this, 'EtlStateMachineLogs', {
+      // Step Functions delivers logs as a vended log source: names under /aws/vendedlogs/ keep the
+      // log group's resource policy from growing with each state machine.
+      logGroupName: `/aws/vendedlogs/states/${prefix}-etl`,
+      retention: logRetention,
+    });
+    const substitutions: Record<(typeof ETL_PLACEHOLDERS)[number], string> = {
+      PlanFunctionArn: this.planFunction.function.functionArn,
+      ExportFunctionArn: this.exportFunction.function.functionArn,
+      AlertTopicArn: monitoring.alertTopic.topicArn,
+    };
+    this.etlStateMachine = new sfn.StateMachine(this, 'EtlStateMachine', {
+      stateMachineName: `${prefix}-etl`,
+      comment: 'Thermocline nightly ETL (etl/state-machines/etl.asl.json)',
+      definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(ETL_DEFINITION)),
+      definitionSubstitutions: substitutions,
+      logs: { destination: this.etlLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      tracingEnabled: true,
+    });
+    this.planFunction.grantInvoke(this.etlStateMachine);
+    this.exportFunction.grantInvoke(this.etlStateMachine);
+    monitoring.grantPublishAlerts(this.etlStateMachine);
+
+    this.etlSchedule = new events.Rule(this, 'EtlSchedule', {
+      ruleName: `${prefix}-etl`,
+      description: `Starts the ${props.envName} ETL (schedules.etl in the config)`,
+      schedule: events.Schedule.expression(props.etlScheduleExpression ?? 'cron(0 2 * * ? *)'),
+      enabled: props.etlScheduleEnabled ?? true,
+      targets: [
+        new targets.SfnStateMachine(this.etlStateMachine, {
+          input: events.RuleTargetInput.fromObject({}),
+        }),
+      ],
+    });
+
+    this.acknowledgeFindings(storage);
+
+    new CfnOutput(this, 'EtlStateMachineArn', {
+      description: 'The ETL state machine (aws stepfunctions start-execution --input {}).',
+      value: this.etlStateMachine.stateMachineArn,
+    });
+  }
+
+  /**
+   * Lets `grantee` start the ETL state machine (a manual run or a backfill).
+   * @example
+   * pipeline.grantStartEtl(operatorRole);
+   */
+  grantStartEtl(grantee: iam.IGrantable): iam.Grant {
+    return this.etlStateMachine.grantStartExecution(grantee);
+  }
+
+  /** The cdk-nag findings this stack accepts, each with its reason. */
+  private acknowledgeFindings(storage: StorageStack): void {
+    const exportRole = this.exportFunction.role;
+    for (const action of ['Abort*', 'DeleteObject*', 'GetBucket*', 'GetObject*', 'List*']) {
+      Validations.of(exportRole).acknowledge({
+        id: `AwsSolutions-IAM5[Action::s3:${action}]`,
+        reason:
+          `s3:${action} is part of the lake's read/write grant (bindLake), on the lake bucket and ` +
+          "its objects only: the export reads, writes and switches a table-day's version " +
+          'folder, aborts failed multipart uploads and deletes replaced files (the bucket is ' +
+          'versioned, so a delete can be undone for 30 days).',
+      });
+    }
+    acknowledgeWildcardResource(
+      exportRole,
+      `${storage.lakeBucket.bucketArn}/*`,
+      'Object-level access to the lake bucket only: the export writes a new object key for every ' +
+        'table-day and version, which no fixed list of ARNs can name.',
+    );
+    Validations.of(exportRole).acknowledge({
+      id:
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:' +
+        `table/${storage.glueDatabaseName}/*]`,
+      reason:
+        `Tables of this environment's Glue database (${storage.glueDatabaseName}) only: the ` +
+        'export creates each table on its first publish and registers its partitions, so the ' +
+        'table names are not known when the stack is deployed.',
+    });
+
+    const machineRole = this.etlStateMachine.role;
+    Validations.of(machineRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only for actions without resource-level permissions: X-Ray tracing ' +
+        '(PutTraceSegments, PutTelemetryRecords, GetSamplingRules/Targets) and CloudWatch Logs ' +
+        'log delivery (CreateLogDelivery, DescribeLogGroups, … which Step Functions needs to log).',
+    });
+    for (const fn of [this.planFunction, this.exportFunction]) {
+      acknowledgeWildcardResource(
+        machineRole,
+        `${fn.function.functionArn}:*`,
+        'Invoke the ETL function and its versions or aliases (the standard lambda:InvokeFunction ' +
+          'grant); no other function.',
+      );
+    }
+    Validations.of(machineRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        "On the alert topic's own KMS key only: publishing to the encrypted topic needs a data " +
+        'key (kms:GenerateDataKey*), granted by the topic-publish intent method.',
+    });
+  }
+}
+
+/**
+ * The `THERMOCLINE_CONFIG_JSON` the functions get: the resolved config's `tables` (all the ETL
+ * reads) with `use_sample_defaults: false`, so the handlers resolve exactly these tables. The
+ * whole resolved config (environments, mappings) is over Lambda's 4 KB variable limit by itself.
+ * @throws Error when the JSON is over {@link CONFIG_JSON_MAX_BYTES}, naming its size.
+ * @example
+ * functionConfigJson(defaultConfig()); // '{"use_sample_defaults":false,"tables":[…]}'
+ */
+export function functionConfigJson(config: ThermoclineConfig): string {
+  const json = JSON.stringify({ use_sample_defaults: false, tables: config.tables });
+  const bytes = Buffer.byteLength(json, 'utf8');
+  if (bytes > CONFIG_JSON_MAX_BYTES) {
+    throw new Error(
+      `THERMOCLINE_CONFIG_JSON would be ${bytes} bytes (${config.tables.length} tables), over the ` +
+        `${CONFIG_JSON_MAX_BYTES} bytes a Lambda function's variables leave for it (4 KB in all). ` +
+        `Configure fewer tables per environment, or move the table list to a file the functions read`,
+    );
+  }
+  return json;
+}

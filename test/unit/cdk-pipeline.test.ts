@@ -1,0 +1,458 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { resolveConfig } from '#core/config/resolve';
+import { ETL_DEFINITION, ETL_PLACEHOLDERS } from '#etl/state-machines/index';
+import { DuckDbLayer } from '#lib/constructs/duckdb-layer';
+import { ThermoclineFunction } from '#lib/constructs/thermocline-function';
+import { CATALOG_WRITE_ACTIONS } from '#lib/storage-stack';
+import { functionConfigJson } from '#lib/pipeline-stack';
+import {
+  acknowledged,
+  cdkTestKit,
+  grantFixture,
+  logicalId,
+  nagViolations,
+  policyStatements,
+  ENVS,
+  stackViews,
+  type StackView,
+} from '#test/support/cdk';
+
+// Each environment is synthesized once, with the cdk-nag checks (bundling included: the two
+// esbuild bundles and the DuckDB layer copy take well under a second each), and shared.
+const kit = cdkTestKit('pipeline');
+afterAll(kit.cleanup);
+
+type View = StackView;
+const { synth, synthesize } = stackViews(kit, 'pipeline');
+
+/** Dev with the ETL schedule switched off in the config file. */
+let disabled: View | undefined;
+function synthDisabled(): View {
+  disabled ??= synthesize('dev', {
+    environments: { dev: { schedules: { etl: { enabled: false } } } },
+  });
+  return disabled;
+}
+
+/** The properties of the function whose name ends with `suffix` (`etl-plan`, `etl-export`). */
+function functionProperties(template: Template, suffix: string): Record<string, unknown> {
+  const found = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+    String((f as { Properties: { FunctionName?: unknown } }).Properties.FunctionName).endsWith(
+      suffix,
+    ),
+  ) as { Properties: Record<string, unknown> } | undefined;
+  if (!found) throw new Error(`no function named …${suffix}`);
+  return found.Properties;
+}
+
+/** The state machine's properties. */
+function machineProperties(template: Template): Record<string, unknown> {
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as {
+    Properties: Record<string, unknown>;
+  }[];
+  if (!machine) throw new Error('no state machine');
+  return machine.Properties;
+}
+
+/** Every statement of the IAM policies attached to the role of `construct`'s logical ID. */
+function roleStatements(template: Template, roleLogicalId: string): unknown[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter(
+      (p) =>
+        JSON.stringify((p as { Properties: { Roles: unknown } }).Properties.Roles) ===
+        JSON.stringify([{ Ref: roleLogicalId }]),
+    )
+    .flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
+          .PolicyDocument.Statement,
+    );
+}
+
+const FUNCTIONS = ['etl-plan', 'etl-export'] as const;
+
+describe('functions', () => {
+  test.each(FUNCTIONS)('%s runs on nodejs24.x, the newest Node runtime', (name) => {
+    expect(functionProperties(synth('dev').template, name)).toMatchObject({
+      Runtime: 'nodejs24.x',
+    });
+  });
+
+  test('the plan function is arm64', () => {
+    expect(functionProperties(synth('dev').template, 'etl-plan')).toMatchObject({
+      Architectures: ['arm64'],
+    });
+  });
+
+  test('the export function is x86_64: only the linux-x64 DuckDB binding is installed for the build', () => {
+    expect(functionProperties(synth('dev').template, 'etl-export')).toMatchObject({
+      Architectures: ['x86_64'],
+    });
+  });
+
+  test('the plan function has 256 MiB and 30 s', () => {
+    expect(functionProperties(synth('dev').template, 'etl-plan')).toMatchObject({
+      MemorySize: 256,
+      Timeout: 30,
+    });
+  });
+
+  test('the export function has 3008 MiB and 15 minutes', () => {
+    expect(functionProperties(synth('dev').template, 'etl-export')).toMatchObject({
+      MemorySize: 3008,
+      Timeout: 900,
+    });
+  });
+
+  test.each(FUNCTIONS)('%s has active X-Ray tracing', (name) => {
+    expect(functionProperties(synth('dev').template, name)).toMatchObject({
+      TracingConfig: { Mode: 'Active' },
+    });
+  });
+
+  test.each(FUNCTIONS)('%s enables source maps', (name) => {
+    expect(functionProperties(synth('dev').template, name)).toMatchObject({
+      Environment: { Variables: { NODE_OPTIONS: '--enable-source-maps' } },
+    });
+  });
+
+  test.each(ENVS)('%s: function log groups keep logs for log_retention_days', (env) => {
+    const days = resolveConfig({}, 'test').environments[env].log_retention_days;
+    const { pipeline, template } = synth(env);
+    for (const fn of [pipeline.planFunction, pipeline.exportFunction]) {
+      template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: days });
+      expect(
+        functionProperties(template, fn === pipeline.planFunction ? 'etl-plan' : 'etl-export'),
+      ).toMatchObject({ LoggingConfig: { LogGroup: { Ref: logicalId(fn.logGroup) } } });
+    }
+  });
+
+  test.each(FUNCTIONS)(
+    '%s runs in the isolated subnets with the database client security group',
+    (name) => {
+      const vpcConfig = JSON.stringify(
+        functionProperties(synth('dev').template, name)['VpcConfig'],
+      );
+      expect(vpcConfig).toMatch(
+        /"SecurityGroupIds":\[\{"Fn::GetStackOutput".*DatabaseClientSecurityGroup/,
+      );
+      expect(vpcConfig).toMatch(/"SubnetIds":\[.*IsolatedSubnet1.*IsolatedSubnet2/);
+    },
+  );
+
+  test.each(FUNCTIONS)('%s carries no managed policy (inline VPC access only)', (name) => {
+    const { template } = synth('dev');
+    const role = functionProperties(template, name)['Role'] as { 'Fn::GetAtt': [string] };
+    const roles = template.findResources('AWS::IAM::Role');
+    expect(roles[role['Fn::GetAtt'][0]]).not.toHaveProperty('Properties.ManagedPolicyArns');
+  });
+});
+
+describe('function environment', () => {
+  test('the export function gets the config, secret ARN, lake, Glue database and CA bundle', () => {
+    const variables = (
+      functionProperties(synth('dev').template, 'etl-export')['Environment'] as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(Object.keys(variables).sort()).toEqual(
+      [
+        'DATABASE_SECRET_ARN',
+        'GLUE_DATABASE',
+        'LAKE_BUCKET',
+        'NODE_EXTRA_CA_CERTS',
+        'NODE_OPTIONS',
+        'THERMOCLINE_CONFIG_JSON',
+      ].sort(),
+    );
+  });
+
+  test('the export function gets the Glue database and the runtime CA bundle', () => {
+    expect(functionProperties(synth('prod').template, 'etl-export')).toMatchObject({
+      Environment: {
+        Variables: {
+          GLUE_DATABASE: 'thermocline_prod',
+          NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+        },
+      },
+    });
+  });
+
+  test('the database secret is passed by ARN (a reference), never its value', () => {
+    const variables = (
+      functionProperties(synth('dev').template, 'etl-export')['Environment'] as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(JSON.stringify(variables['DATABASE_SECRET_ARN'])).toMatch(/Fn::GetStackOutput.*Secret/);
+    expect(JSON.stringify(variables)).not.toMatch(/password|SecretString|resolve:secretsmanager/i);
+  });
+
+  test.each(FUNCTIONS)('%s gets the configured tables as THERMOCLINE_CONFIG_JSON', (name) => {
+    const variables = (
+      functionProperties(synth('dev').template, name)['Environment'] as {
+        Variables: Record<string, string>;
+      }
+    ).Variables;
+    const config = resolveConfig(JSON.parse(variables['THERMOCLINE_CONFIG_JSON']!), 'env');
+    expect(config.tables).toEqual(resolveConfig({}, 'test').tables);
+  });
+
+  test('the plan function gets no lake, database or secret variables', () => {
+    const variables = (
+      functionProperties(synth('dev').template, 'etl-plan')['Environment'] as {
+        Variables: Record<string, unknown>;
+      }
+    ).Variables;
+    expect(Object.keys(variables).sort()).toEqual(['NODE_OPTIONS', 'THERMOCLINE_CONFIG_JSON']);
+  });
+
+  test('a config too large for the 4 KB variable limit is rejected naming its size', () => {
+    const tables = Array.from({ length: 40 }, (_, i) => ({
+      name: `table_with_a_long_name_${i}`,
+      primary_key: ['id'],
+      timestamp_column: 'created_at',
+      partition_layout: 'ymd',
+    }));
+    const config = resolveConfig({ use_sample_defaults: false, tables }, 'test');
+    expect(() => functionConfigJson(config)).toThrow(
+      /THERMOCLINE_CONFIG_JSON would be \d+ bytes \(40 tables\), over the 3072 bytes/,
+    );
+  });
+});
+
+describe('DuckDB layer', () => {
+  test('is x86_64 for nodejs24.x, the export function’s only layer', () => {
+    const { pipeline, template } = synth('dev');
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', {
+      CompatibleArchitectures: ['x86_64'],
+      CompatibleRuntimes: ['nodejs24.x'],
+    });
+    expect(functionProperties(template, 'etl-export')).toMatchObject({
+      Layers: [{ Ref: logicalId(pipeline.duckDbLayer.layer) }],
+    });
+  });
+
+  test('a missing native binding fails the synth naming the package to install', () => {
+    const stack = new Stack(new App(), 'Layer');
+    expect(
+      () =>
+        new DuckDbLayer(stack, 'DuckDb', {
+          architecture: lambda.Architecture.ARM_64,
+          nodeModulesDir: '/nonexistent/node_modules',
+        }),
+    ).toThrow(/DuckDbLayer needs \/nonexistent\/node_modules\/@duckdb\/node-api for a arm64 layer/);
+  });
+});
+
+describe('ThermoclineFunction', () => {
+  test('a timeout over 15 minutes is rejected', () => {
+    const { stacks } = grantFixture(kit);
+    expect(
+      () =>
+        new ThermoclineFunction(stacks.pipeline, 'TooLong', {
+          entry: 'lambdas/etl-plan.ts',
+          vpc: stacks.database.vpc,
+          securityGroups: [],
+          timeoutSec: 901,
+        }),
+    ).toThrow(/timeoutSec is 901; use a whole number of seconds from 1 to 900/);
+  });
+});
+
+describe('ETL state machine', () => {
+  test('its DefinitionSubstitutions are exactly the ETL placeholders', () => {
+    const substitutions = machineProperties(synth('dev').template)['DefinitionSubstitutions'];
+    expect(Object.keys(substitutions as object).sort()).toEqual([...ETL_PLACEHOLDERS].sort());
+  });
+
+  test('its definition is the ASL, with every state of it', () => {
+    const definition = JSON.stringify(machineProperties(synth('dev').template)['DefinitionString']);
+    for (const state of Object.keys(ETL_DEFINITION.States)) expect(definition).toContain(state);
+  });
+
+  test('the placeholders point at the two functions and the alert topic', () => {
+    const { pipeline, template } = synth('dev');
+    const substitutions = machineProperties(template)['DefinitionSubstitutions'] as Record<
+      string,
+      unknown
+    >;
+    expect(substitutions).toMatchObject({
+      PlanFunctionArn: { 'Fn::GetAtt': [logicalId(pipeline.planFunction.function), 'Arn'] },
+      ExportFunctionArn: { 'Fn::GetAtt': [logicalId(pipeline.exportFunction.function), 'Arn'] },
+    });
+    expect(JSON.stringify(substitutions['AlertTopicArn'])).toMatch(
+      /Thermocline-dev-Monitoring.*AlertsTopic/,
+    );
+  });
+
+  test('logs everything (level ALL) to its log group', () => {
+    const { pipeline, template } = synth('dev');
+    expect(machineProperties(template)).toMatchObject({
+      LoggingConfiguration: {
+        Level: 'ALL',
+        Destinations: [
+          {
+            CloudWatchLogsLogGroup: {
+              LogGroupArn: { 'Fn::GetAtt': [logicalId(pipeline.etlLogGroup), 'Arn'] },
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('has X-Ray tracing on', () => {
+    expect(machineProperties(synth('dev').template)).toMatchObject({
+      TracingConfiguration: { Enabled: true },
+    });
+  });
+
+  test('may invoke the plan and export functions', () => {
+    const { pipeline, template } = synth('dev');
+    const statements = roleStatements(template, logicalId(pipeline.etlStateMachine.role));
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: 'lambda:InvokeFunction',
+        Resource: expect.arrayContaining([
+          { 'Fn::GetAtt': [logicalId(pipeline.planFunction.function), 'Arn'] },
+          { 'Fn::GetAtt': [logicalId(pipeline.exportFunction.function), 'Arn'] },
+        ]),
+      }),
+    );
+  });
+
+  test('may publish to the alert topic', () => {
+    const { pipeline, template } = synth('dev');
+    const statements = roleStatements(template, logicalId(pipeline.etlStateMachine.role));
+    expect(JSON.stringify(statements)).toMatch(/"Action":"sns:Publish".*AlertsTopic/);
+  });
+});
+
+describe('export role', () => {
+  test('reads and writes the lake', () => {
+    const { pipeline, template } = synth('dev');
+    const statements = JSON.stringify(
+      roleStatements(template, logicalId(pipeline.exportFunction.role)),
+    );
+    expect(statements).toMatch(/"s3:PutObject".*DataLakeBucket/);
+  });
+
+  test('writes the environment’s Glue catalog', () => {
+    const { pipeline, template } = synth('staging');
+    const statements = JSON.stringify(
+      roleStatements(template, logicalId(pipeline.exportFunction.role)),
+    );
+    expect(statements).toContain(':table/thermocline_staging/*');
+  });
+
+  test('reads the database secret', () => {
+    const { pipeline, template } = synth('dev');
+    const statements = JSON.stringify(
+      roleStatements(template, logicalId(pipeline.exportFunction.role)),
+    );
+    expect(statements).toMatch(
+      /"secretsmanager:GetSecretValue"\]?,"Effect":"Allow","Resource":\{"Fn::GetStackOutput".*Secret/,
+    );
+  });
+
+  test('the plan role has only its logs and traces', () => {
+    const { pipeline, template } = synth('dev');
+    const actions = roleStatements(template, logicalId(pipeline.planFunction.role)).flatMap(
+      (s) => (s as { Action: string | string[] }).Action,
+    );
+    expect(actions.sort()).toEqual([
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'xray:PutTelemetryRecords',
+      'xray:PutTraceSegments',
+    ]);
+  });
+});
+
+describe('ETL schedule', () => {
+  test.each(ENVS)('%s starts the state machine with {} on schedules.etl', (env) => {
+    const { pipeline, template } = synth(env);
+    const schedule = resolveConfig({}, 'test').environments[env].schedules.etl;
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Name: `thermocline-${env}-etl`,
+      ScheduleExpression: schedule.expression,
+      State: schedule.enabled ? 'ENABLED' : 'DISABLED',
+      Targets: [
+        Match.objectLike({ Arn: { Ref: logicalId(pipeline.etlStateMachine) }, Input: '{}' }),
+      ],
+    });
+  });
+
+  test('is disabled when the config switches schedules.etl off', () => {
+    synthDisabled().template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'thermocline-dev-etl',
+      State: 'DISABLED',
+    });
+  });
+});
+
+describe('grantCatalogWrite', () => {
+  test('grants the catalog actions on the catalog, the env database and its tables', () => {
+    const { stacks, stack, role } = grantFixture(kit);
+    const grant = stacks.storage.grantCatalogWrite(role);
+    expect(grant.success).toBe(true);
+    const [statement] = policyStatements(stack) as { Action: string[]; Resource: unknown[] }[];
+    expect(statement?.Action.sort()).toEqual([...CATALOG_WRITE_ACTIONS].sort());
+    expect(JSON.stringify(statement?.Resource)).toMatch(
+      /:catalog".*:database\/thermocline_dev".*:table\/thermocline_dev\/\*"/,
+    );
+  });
+
+  test('grants no delete of tables or the database', () => {
+    const { stacks, stack, role } = grantFixture(kit);
+    stacks.storage.grantCatalogWrite(role);
+    expect(JSON.stringify(policyStatements(stack))).not.toMatch(/glue:Delete|glue:\*/);
+  });
+});
+
+describe('per environment', () => {
+  test('stacks are named Thermocline-<env>-Pipeline', () => {
+    expect(ENVS.map((env) => synth(env).pipeline.stackName)).toEqual([
+      'Thermocline-dev-Pipeline',
+      'Thermocline-staging-Pipeline',
+      'Thermocline-prod-Pipeline',
+    ]);
+  });
+
+  test.each(ENVS)('%s is not termination-protected (the stack is stateless)', (env) => {
+    const { assembly, pipeline } = synth(env);
+    expect(assembly.getStackByName(pipeline.stackName).terminationProtection).toBe(false);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  test.each(ENVS)('%s has no unacknowledged errors or warnings', (env) => {
+    const { assembly, pipeline } = synth(env);
+    expect(nagViolations(assembly, pipeline.stackName)).toEqual([]);
+  });
+
+  test('every acknowledgement carries a reason', () => {
+    const reasons = synth('prod')
+      .pipeline.node.findAll()
+      .flatMap((c) => Object.values(acknowledged(c)));
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(reasons.filter((reason) => reason.length < 40)).toEqual([]);
+  });
+
+  test('acknowledgements are recorded on the roles only', () => {
+    const acknowledging = synth('dev')
+      .pipeline.node.findAll()
+      .filter((c) =>
+        c.node.metadata.some((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY),
+      )
+      .map((c) => c.node.path);
+    expect(acknowledging).toEqual([
+      'Thermocline-dev-Pipeline/PlanFunction/Role',
+      'Thermocline-dev-Pipeline/ExportFunction/Role',
+      'Thermocline-dev-Pipeline/EtlStateMachine/Role',
+    ]);
+  });
+});
