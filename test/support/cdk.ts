@@ -106,6 +106,45 @@ export function stackViews(
   };
 }
 
+/**
+ * The tests every stack shares, registered in the calling `describe`: its name per environment,
+ * no account or region (env-agnostic), and termination protection — in prod only for the
+ * stateful stacks, never for the stateless ones.
+ * @example
+ * describe('per environment', () => stackPerEnvironmentTests(synth, 'storage', 'Storage', true));
+ */
+export function stackPerEnvironmentTests(
+  synth: (envName: Env) => StackView,
+  key: 'storage' | 'database' | 'monitoring' | 'pipeline',
+  suffix: string,
+  stateful: boolean,
+): void {
+  const stackOf = (env: Env) => {
+    const view = synth(env);
+    return view.assembly.getStackByName(view[key].stackName);
+  };
+
+  test(`stacks are named Thermocline-<env>-${suffix}`, () => {
+    expect(ENVS.map((env) => synth(env)[key].stackName)).toEqual(
+      ENVS.map((env) => `Thermocline-${env}-${suffix}`),
+    );
+  });
+
+  test('stacks are environment-agnostic (no account or region)', () => {
+    expect(stackOf('prod').environment).toMatchObject({
+      account: 'unknown-account',
+      region: 'unknown-region',
+    });
+  });
+
+  test.each(ENVS)(
+    `%s: termination protection ${stateful ? 'in prod only (stateful stack)' : 'off (stateless stack)'}`,
+    (env) => {
+      expect(stackOf(env).terminationProtection).toBe(stateful && env === 'prod');
+    },
+  );
+}
+
 /** A construct's logical ID in its stack's template. */
 export function logicalId(construct: IConstruct): string {
   return Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);

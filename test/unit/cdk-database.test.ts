@@ -17,6 +17,7 @@ import {
   policyStatements,
   stackViews,
   ENVS,
+  stackPerEnvironmentTests,
 } from '#test/support/cdk';
 
 // Each environment is synthesized once, with the cdk-nag checks, and shared by the tests below.
@@ -395,31 +396,7 @@ describe('credentials', () => {
 });
 
 describe('per environment', () => {
-  test('stacks are named Thermocline-<env>-Database', () => {
-    expect(ENVS.map((env) => synth(env).database.stackName)).toEqual([
-      'Thermocline-dev-Database',
-      'Thermocline-staging-Database',
-      'Thermocline-prod-Database',
-    ]);
-  });
-
-  test('stacks are environment-agnostic (no account or region)', () => {
-    const { assembly, database } = synth('prod');
-    expect(assembly.getStackByName(database.stackName).environment).toMatchObject({
-      account: 'unknown-account',
-      region: 'unknown-region',
-    });
-  });
-
-  test('prod is termination-protected', () => {
-    const { assembly, database } = synth('prod');
-    expect(assembly.getStackByName(database.stackName).terminationProtection).toBe(true);
-  });
-
-  test.each(['dev', 'staging'] as const)('%s is not termination-protected', (env) => {
-    const { assembly, database } = synth(env);
-    expect(assembly.getStackByName(database.stackName).terminationProtection).toBe(false);
-  });
+  stackPerEnvironmentTests(synth, 'database', 'Database', true);
 
   test('a log retention CloudWatch Logs does not accept is rejected', () => {
     expect(() => retentionDays(45)).toThrow(/log retention 45 days is not one CloudWatch Logs/);

@@ -19,6 +19,7 @@ import {
   stackViews,
   type StackView,
   ENVS,
+  stackPerEnvironmentTests,
 } from '#test/support/cdk';
 
 // Each environment is synthesized once, with the cdk-nag checks, and shared by the tests below.
@@ -400,26 +401,7 @@ describe('metrics', () => {
 });
 
 describe('per environment', () => {
-  test('stacks are named Thermocline-<env>-Monitoring', () => {
-    expect(ENVS.map((env) => synth(env).monitoring.stackName)).toEqual([
-      'Thermocline-dev-Monitoring',
-      'Thermocline-staging-Monitoring',
-      'Thermocline-prod-Monitoring',
-    ]);
-  });
-
-  test.each(ENVS)('%s is not termination-protected (the stack is stateless)', (env) => {
-    const { assembly, monitoring } = synth(env);
-    expect(assembly.getStackByName(monitoring.stackName).terminationProtection).toBe(false);
-  });
-
-  test('stacks are environment-agnostic (no account or region)', () => {
-    const { assembly, monitoring } = synth('prod');
-    expect(assembly.getStackByName(monitoring.stackName).environment).toMatchObject({
-      account: 'unknown-account',
-      region: 'unknown-region',
-    });
-  });
+  stackPerEnvironmentTests(synth, 'monitoring', 'Monitoring', false);
 });
 
 describe('grants', () => {

@@ -17,6 +17,7 @@ import {
   ENVS,
   stackViews,
   type StackView,
+  stackPerEnvironmentTests,
 } from '#test/support/cdk';
 
 // Each environment is synthesized once, with the cdk-nag checks (bundling included: the two
@@ -414,18 +415,7 @@ describe('grantCatalogWrite', () => {
 });
 
 describe('per environment', () => {
-  test('stacks are named Thermocline-<env>-Pipeline', () => {
-    expect(ENVS.map((env) => synth(env).pipeline.stackName)).toEqual([
-      'Thermocline-dev-Pipeline',
-      'Thermocline-staging-Pipeline',
-      'Thermocline-prod-Pipeline',
-    ]);
-  });
-
-  test.each(ENVS)('%s is not termination-protected (the stack is stateless)', (env) => {
-    const { assembly, pipeline } = synth(env);
-    expect(assembly.getStackByName(pipeline.stackName).terminationProtection).toBe(false);
-  });
+  stackPerEnvironmentTests(synth, 'pipeline', 'Pipeline', false);
 });
 
 describe('cdk-nag AwsSolutions', () => {

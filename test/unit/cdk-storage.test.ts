@@ -15,6 +15,7 @@ import {
   policyStatements,
   stackViews,
   type StackView,
+  stackPerEnvironmentTests,
 } from '#test/support/cdk';
 
 // Each environment is synthesized once, with the cdk-nag checks, and shared by the tests below.
@@ -380,32 +381,7 @@ describe('Glue database', () => {
 });
 
 describe('per environment', () => {
-  test('stacks are named Thermocline-<env>-Storage', () => {
-    const names = (['dev', 'staging', 'prod'] as const).map((env) => synth(env).storage.stackName);
-    expect(names).toEqual([
-      'Thermocline-dev-Storage',
-      'Thermocline-staging-Storage',
-      'Thermocline-prod-Storage',
-    ]);
-  });
-
-  test('stacks are environment-agnostic (no account or region)', () => {
-    const { assembly, storage } = synth('prod');
-    expect(assembly.getStackByName(storage.stackName).environment).toMatchObject({
-      account: 'unknown-account',
-      region: 'unknown-region',
-    });
-  });
-
-  test('prod is termination-protected', () => {
-    const { assembly, storage } = synth('prod');
-    expect(assembly.getStackByName(storage.stackName).terminationProtection).toBe(true);
-  });
-
-  test.each(['dev', 'staging'] as const)('%s is not termination-protected', (env) => {
-    const { assembly, storage } = synth(env);
-    expect(assembly.getStackByName(storage.stackName).terminationProtection).toBe(false);
-  });
+  stackPerEnvironmentTests(synth, 'storage', 'Storage', true);
 
   test('prod stays termination-protected when its deletion_protection is turned off', () => {
     const config = resolveConfig({ environments: { prod: { deletion_protection: false } } }, 't');
