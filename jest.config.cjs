@@ -8,7 +8,7 @@ const common = {
   transform,
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   // ESM-only packages the code under test requires are compiled to CommonJS like our sources.
-  transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|hyparquet)/)'],
 };
 module.exports = {
   projects: [

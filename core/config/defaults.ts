@@ -7,6 +7,7 @@ import type {
   EnvironmentConfig,
   EnvironmentName,
   MappingConfigInput,
+  S3SourceConfig,
   TableConfigInput,
 } from '#core/config/schema';
 
@@ -113,6 +114,20 @@ export const DEFAULT_MAPPINGS: readonly MappingConfigInput[] = [
     ],
     sync_mode: 'incremental',
     sync_key: 'updated_at',
+  },
+];
+
+/**
+ * The sample's external S3 source: per-event-type daily files as in aws-integration.md "S3 Direct
+ * Integration" (`events/Login/2025-02-15.parquet`). Locally it is `THERMOCLINE_HOME/s3/<bucket>/`,
+ * written by `seed`; on AWS name your own bucket in the config file.
+ */
+export const DEFAULT_S3_SOURCES: readonly S3SourceConfig[] = [
+  {
+    bucket: 'thermocline-sample-exports',
+    prefix: 'events/',
+    pattern: '**/*.parquet',
+    event_type_from_path: true,
   },
 ];
 

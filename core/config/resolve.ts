@@ -5,7 +5,12 @@
  */
 import { z } from 'zod';
 import { UsageError, ThermoclineError } from '#core/errors';
-import { DEFAULT_ENVIRONMENTS, DEFAULT_MAPPINGS, DEFAULT_TABLES } from '#core/config/defaults';
+import {
+  DEFAULT_ENVIRONMENTS,
+  DEFAULT_MAPPINGS,
+  DEFAULT_S3_SOURCES,
+  DEFAULT_TABLES,
+} from '#core/config/defaults';
 import {
   ConfigFileSchema,
   ENVIRONMENT_NAMES,
@@ -191,6 +196,8 @@ export function resolveConfig(userFile: unknown, source: string): ThermoclineCon
       file.mappings ?? [],
       (m) => m.table,
     ),
+    s3_sources: file.s3_sources ?? (useSamples ? DEFAULT_S3_SOURCES : []),
+    query: file.query ?? {},
     environments: Object.fromEntries(
       ENVIRONMENT_NAMES.map((name) => [
         name,

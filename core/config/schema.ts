@@ -191,6 +191,81 @@ const MappingsSchema = z.array(MappingSchema).superRefine((mappings, ctx) => {
   reportDuplicates(mappings, (m) => m.table, 'table', ctx, 'mapping for table');
 });
 
+/** An S3 bucket name as S3 accepts it: 3–63 lowercase letters, digits, dots and hyphens. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+/**
+ * An external S3 source of Parquet files (the seed's `[[aws.s3.sources]]`): listed in the catalog
+ * with file counts and sizes, readable by the `S3ParquetRead` plan step. Locally the bucket is the
+ * directory `THERMOCLINE_HOME/s3/<bucket>/`.
+ * @example
+ * S3SourceSchema.parse({ bucket: 'analytics-exports', prefix: 'events/', event_type_from_path: true });
+ * // { bucket: 'analytics-exports', prefix: 'events/', event_type_from_path: true, pattern: (every .parquet key) }
+ */
+export const S3SourceSchema = z.strictObject({
+  bucket: z
+    .string()
+    .regex(BUCKET_NAME, {
+      error: (issue) =>
+        `${showValue(issue.input)} is not an S3 bucket name; use 3-63 lowercase letters, digits, '.' and '-'`,
+    })
+    .describe('Bucket of the Parquet files.'),
+  prefix: z
+    .string()
+    .default('')
+    .refine((prefix) => prefix === '' || prefix.endsWith('/'), {
+      error: (issue) => `prefix ${showValue(issue.input)} must be empty or end with '/'`,
+    })
+    .describe("Key prefix, '' or ending with '/'."),
+  pattern: z.string().min(1).default('**/*.parquet').describe('Glob of the keys under the prefix.'),
+  event_type_from_path: z
+    .boolean()
+    .default(false)
+    .describe(
+      'The first path segment under the prefix is the event type (events/Login/2025-02-15.parquet).',
+    ),
+});
+/** An external S3 source as the platform reads it. */
+export type S3SourceConfig = z.output<typeof S3SourceSchema>;
+
+/**
+ * Settings of the query side: the result cache, the hot engine's statement timeout, how long
+ * `POST /plans` waits before answering 202, and the Athena price.
+ * @example
+ * QuerySettingsSchema.parse({}).cache_expire_seconds; // 360000 (100 h, the seed's ATHENA_LOCAL_CACHE_EXPIRE)
+ */
+export const QuerySettingsSchema = z.strictObject({
+  cache_expire_seconds: z
+    .int()
+    .min(0)
+    .default(360_000)
+    .describe('Result cache expiry in seconds (0 disables the cache); default 100 h.'),
+  statement_timeout_seconds: z
+    .number()
+    .positive()
+    .max(900)
+    .default(30)
+    .describe('Statement timeout of AuroraQuery steps (PostgreSQL), in seconds.'),
+  wait_seconds: z
+    .number()
+    .min(0)
+    .max(25)
+    .default(5)
+    .describe('POST /plans answers 200 with results within this, else 202 with the plan id.'),
+  price_per_tb_usd: z
+    .number()
+    .positive()
+    .default(5)
+    .describe('Athena price per TB scanned (US$), for estimates and the cost ledger.'),
+});
+/** The query settings as the platform reads them. */
+export type QuerySettings = z.output<typeof QuerySettingsSchema>;
+
+/** The external source list: one entry per bucket and prefix. */
+const S3SourcesSchema = z.array(S3SourceSchema).superRefine((sources, ctx) => {
+  reportDuplicates(sources, (s) => `${s.bucket}/${s.prefix}`, 'prefix', ctx, 'source');
+});
+
 /** The deployment environments, in promotion order. */
 export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
 /** One of {@link ENVIRONMENT_NAMES}. */
@@ -382,6 +457,8 @@ export const ThermoclineConfigSchema = z.strictObject({
   use_sample_defaults: z.boolean(),
   tables: TablesSchema,
   mappings: MappingsSchema,
+  s3_sources: S3SourcesSchema,
+  query: QuerySettingsSchema,
   environments: z.strictObject(
     Object.fromEntries(ENVIRONMENT_NAMES.map((name) => [name, EnvironmentSchema])) as Record<
       EnvironmentName,
@@ -410,6 +487,10 @@ export const ConfigFileSchema = z.strictObject({
   mappings: MappingsSchema.optional().describe(
     'Sync mappings of reference tables (one per table).',
   ),
+  s3_sources: S3SourcesSchema.optional().describe(
+    'External S3 sources of Parquet files (replace the sample source when given).',
+  ),
+  query: QuerySettingsSchema.optional().describe('Result cache, timeouts, Athena price.'),
   environments: z
     .strictObject(
       Object.fromEntries(

@@ -35,6 +35,12 @@ export interface CatalogPartition {
   readonly rows: number;
   readonly bytes: number;
   readonly files: number;
+  /**
+   * Compressed bytes of each column's chunks summed over the partition's files (from the Parquet
+   * footers), for scan estimates. Absent for partitions published before it was recorded: the
+   * estimate then falls back to `bytes` (every column).
+   */
+  readonly columnBytes?: Readonly<Record<string, number>>;
   readonly runId: string;
   /** ISO instant of the publish. */
   readonly publishedAt: string;
