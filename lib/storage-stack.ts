@@ -9,6 +9,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DataLake } from './constructs/data-lake';
 import { QueryWorkgroup } from './constructs/query-workgroup';
+import { SchemaCrawler } from './constructs/schema-crawler';
 import { secureBucketDefaults } from './constructs/secure-bucket';
 
 /** The environments the CDK app deploys (the config's `local` is never deployed). */
@@ -44,10 +45,30 @@ export interface StorageStackProps extends StackProps {
    */
   readonly scanCutoffGiB?: number;
   /**
-   * Days before lake objects move to S3 Glacier Flexible Retrieval.
+   * Days before lake objects move to Glacier (`archiveStorageClass`).
    * @default 90 - objects stay in S3 Standard for 90 days
    */
   readonly glacierAfterDays?: number;
+  /**
+   * The Glacier class lake objects move to first.
+   * @default s3.StorageClass.GLACIER_INSTANT_RETRIEVAL - still read by Athena
+   */
+  readonly archiveStorageClass?: s3.StorageClass;
+  /**
+   * Name of a versioned bucket in another region the lake replicates to.
+   * @default - no replication
+   */
+  readonly replicationBucketName?: string | null;
+  /**
+   * The tables the schema crawler audits (the config's time-series tables).
+   * @default - no crawler
+   */
+  readonly crawlerTableNames?: readonly string[];
+  /**
+   * The schema crawler's Glue cron expression.
+   * @default - no schedule: the crawler runs only when started
+   */
+  readonly crawlerScheduleExpression?: string;
   /**
    * Days before lake objects move to S3 Glacier Deep Archive.
    * @default 365 - objects move to Deep Archive after a year
@@ -111,6 +132,8 @@ export class StorageStack extends Stack {
   readonly lake: DataLake;
   /** The Athena construct (workgroup and results bucket). */
   readonly query: QueryWorkgroup;
+  /** The schema crawler, when tables were given. */
+  readonly crawler?: SchemaCrawler;
 
   constructor(scope: Construct, id: string, props: StorageStackProps) {
     const deletionProtection = props.deletionProtection ?? false;
@@ -139,6 +162,10 @@ export class StorageStack extends Stack {
       databaseName: `thermocline_${props.envName}`,
       serverAccessLogsBucket: accessLogs,
       glacierAfterDays: props.glacierAfterDays,
+      archiveStorageClass: props.archiveStorageClass,
+      replicaBucket: props.replicationBucketName
+        ? s3.Bucket.fromBucketName(this, 'ReplicaBucket', props.replicationBucketName)
+        : undefined,
       deepArchiveAfterDays: props.deepArchiveAfterDays,
       expireAfterDays: props.expireAfterDays,
       retainDatabase: deletionProtection,
@@ -148,6 +175,16 @@ export class StorageStack extends Stack {
       serverAccessLogsBucket: accessLogs,
       scanCutoffGiB: props.scanCutoffGiB,
     });
+
+    if (props.crawlerTableNames && props.crawlerTableNames.length > 0) {
+      this.crawler = new SchemaCrawler(this, 'SchemaCrawler', {
+        crawlerName: `thermocline-${props.envName}-schema`,
+        databaseName: this.lake.databaseName,
+        tableNames: props.crawlerTableNames,
+        lakeBucket: this.lake.bucket,
+        scheduleExpression: props.crawlerScheduleExpression,
+      });
+    }
 
     this.lakeBucket = this.lake.bucket;
     this.resultsBucket = this.query.resultsBucket;

@@ -4,6 +4,7 @@
  * with a config of their own.
  */
 import { Validations, type App } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { environmentConfig } from '#core/config/resolve';
 import type { ThermoclineConfig } from '#core/config/schema';
@@ -88,6 +89,15 @@ export function addThermoclineStacks(
     envName,
     scanCutoffGiB: environment.scan_cutoff_gb,
     glacierAfterDays: environment.lifecycle.glacier_after_days,
+    archiveStorageClass:
+      environment.lifecycle.archive_storage_class === 'glacier_flexible_retrieval'
+        ? s3.StorageClass.GLACIER
+        : s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+    replicationBucketName: environment.replication_bucket,
+    crawlerTableNames: options.config.tables.map((table) => table.name),
+    crawlerScheduleExpression: environment.schedules.crawler.enabled
+      ? environment.schedules.crawler.expression
+      : undefined,
     deepArchiveAfterDays: environment.lifecycle.deep_archive_after_days,
     expireAfterDays: environment.lifecycle.expire_after_days,
     deletionProtection,

@@ -140,11 +140,19 @@ function baseEnvironment(): EnvironmentConfig {
       incremental_sync: { expression: 'rate(15 minutes)', enabled: true },
       full_sync: { expression: 'cron(0 3 * * ? *)', enabled: true },
       retention: { expression: 'cron(0 4 * * ? *)', enabled: true },
+      // Off by default: the ETL registers every partition itself (README "Infrastructure").
+      crawler: { expression: 'cron(0 5 * * ? *)', enabled: false },
     },
-    lifecycle: { glacier_after_days: 90, deep_archive_after_days: 365, expire_after_days: 730 },
+    lifecycle: {
+      glacier_after_days: 90,
+      archive_storage_class: 'glacier_instant_retrieval',
+      deep_archive_after_days: 365,
+      expire_after_days: 730,
+    },
     aurora: { min_acu: 0.5, max_acu: 2 },
     alert_email: null,
     deletion_protection: false,
+    replication_bucket: null,
     log_retention_days: 30,
   };
 }

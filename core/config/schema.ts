@@ -271,8 +271,17 @@ export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
 /** One of {@link ENVIRONMENT_NAMES}. */
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
-/** The scheduled jobs of an environment (EventBridge rules on AWS, the local scheduler locally). */
-export const SCHEDULE_NAMES = ['etl', 'incremental_sync', 'full_sync', 'retention'] as const;
+/**
+ * The scheduled jobs of an environment: EventBridge rules on AWS (the `crawler` schedule is the
+ * Glue crawler's own), the CLI commands locally.
+ */
+export const SCHEDULE_NAMES = [
+  'etl',
+  'incremental_sync',
+  'full_sync',
+  'retention',
+  'crawler',
+] as const;
 /** One of {@link SCHEDULE_NAMES}. */
 export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
 
@@ -343,8 +352,23 @@ const ScheduleObject = z.strictObject({
   enabled: z.boolean().describe('Whether the schedule runs.'),
 });
 
+/**
+ * The Glacier class lake objects move to first. Athena reads Glacier Instant Retrieval like
+ * Standard; objects in Glacier Flexible Retrieval (and Deep Archive) are skipped by queries until
+ * restored.
+ */
+export const ARCHIVE_STORAGE_CLASSES = [
+  'glacier_instant_retrieval',
+  'glacier_flexible_retrieval',
+] as const;
+
 const LifecycleObject = z.strictObject({
   glacier_after_days: z.int().min(0).describe('Lake objects move to Glacier after this many days.'),
+  archive_storage_class: z
+    .enum(ARCHIVE_STORAGE_CLASSES)
+    .describe(
+      "Glacier class of that first move: 'glacier_instant_retrieval' (Athena still reads it) or 'glacier_flexible_retrieval' (cheaper; queries skip it until restored).",
+    ),
   deep_archive_after_days: z.int().min(1).describe('… then to Glacier Deep Archive.'),
   expire_after_days: z.int().min(1).nullable().describe('… then are deleted (null: never).'),
 });
@@ -401,6 +425,16 @@ const environmentShape = {
     .nullable()
     .describe('Address subscribed to the SNS alerts topic (null: no subscription).'),
   deletion_protection: z.boolean().describe('Protect the database and lake from deletion.'),
+  replication_bucket: z
+    .string()
+    .regex(BUCKET_NAME, {
+      error: (issue) =>
+        `${showValue(issue.input)} is not an S3 bucket name; use 3-63 lowercase letters, digits, '.' and '-'`,
+    })
+    .nullable()
+    .describe(
+      'A versioned bucket in another region the lake replicates to (null: no replication).',
+    ),
   log_retention_days: z
     .literal(LOG_RETENTION_DAYS)
     .describe('CloudWatch Logs retention of every function, in days.'),
@@ -442,6 +476,7 @@ export const EnvironmentPatchSchema = z.strictObject({
   aurora: AuroraObject.partial().optional(),
   alert_email: environmentShape.alert_email.optional(),
   deletion_protection: environmentShape.deletion_protection.optional(),
+  replication_bucket: environmentShape.replication_bucket.optional(),
   log_retention_days: environmentShape.log_retention_days.optional(),
 });
 /** A partial environment as written in the config file. */

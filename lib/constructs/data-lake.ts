@@ -7,6 +7,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { secureBucketDefaults } from './secure-bucket';
 
 /** The environment variable {@link DataLake.bindLake} sets to the lake bucket's name. */
@@ -24,10 +25,22 @@ export interface DataLakeProps {
    */
   readonly serverAccessLogsBucket: s3.IBucket;
   /**
-   * Days after an object is written before it moves to S3 Glacier Flexible Retrieval.
+   * Days after an object is written before it moves to Glacier (`archiveStorageClass`).
    * @default 90 - objects stay in S3 Standard for their first 90 days
    */
   readonly glacierAfterDays?: number;
+  /**
+   * The Glacier class objects move to after `glacierAfterDays`. Athena reads Glacier Instant
+   * Retrieval like Standard; it skips objects in Glacier Flexible Retrieval until they are restored.
+   * @default s3.StorageClass.GLACIER_INSTANT_RETRIEVAL - the 90+ days "lake only" tier stays queryable
+   */
+  readonly archiveStorageClass?: s3.StorageClass;
+  /**
+   * A bucket in another region that every lake object is replicated to (versioned, in the same
+   * account). Delete markers are replicated too, so a purge or a replaced version is mirrored.
+   * @default - no replication
+   */
+  readonly replicaBucket?: s3.IBucket;
   /**
    * Days after an object is written before it moves to S3 Glacier Deep Archive; greater than
    * `glacierAfterDays`.
@@ -78,8 +91,10 @@ const LIFECYCLE_DEFAULTS = {
  * The bucket is retained when the stack is deleted (see `secureBucketDefaults`). Incomplete
  * multipart uploads (an ETL run that crashed mid-upload) are aborted after one day.
  *
- * Mind that Athena does not read objects in Glacier Flexible Retrieval or Deep Archive: once a
- * day's files pass `glacierAfterDays`, queries skip them until they are restored. Objects smaller
+ * Athena does not read objects in Glacier Flexible Retrieval or Deep Archive (queries skip them
+ * until they are restored), so the first move is to Glacier Instant Retrieval unless
+ * `archiveStorageClass` says otherwise: the 90+ days "lake only" tier stays queryable until Deep
+ * Archive. Objects smaller
  * than 128 KB are never transitioned (S3's default minimum object size for transitions).
  * @example
  * const lake = new DataLake(this, 'DataLake', {
@@ -123,7 +138,7 @@ export class DataLake extends Construct {
           id: 'TierByAge',
           transitions: [
             {
-              storageClass: s3.StorageClass.GLACIER,
+              storageClass: props.archiveStorageClass ?? s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
               transitionAfter: Duration.days(glacierAfterDays),
             },
             {
@@ -140,7 +155,32 @@ export class DataLake extends Construct {
         },
         { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
       ],
+      ...(props.replicaBucket
+        ? {
+            replicationRules: [
+              {
+                id: 'ReplicateLake',
+                destination: props.replicaBucket,
+                priority: 1,
+                deleteMarkerReplication: true,
+              },
+            ],
+          }
+        : {}),
     });
+
+    if (props.replicaBucket) {
+      const replicationRole = this.bucket.node.findChild('ReplicationRole');
+      for (const bucket of [this.bucket, props.replicaBucket]) {
+        acknowledgeWildcardResource(
+          replicationRole,
+          `${bucket.bucketArn}/*`,
+          'S3 replication reads every object version of the lake and writes it to the replica ' +
+            'bucket: object-level access to these two buckets only (the grant CDK makes for a ' +
+            'replication rule).',
+        );
+      }
+    }
 
     this.databaseName = props.databaseName;
     this.database = new glue.CfnDatabase(this, 'Database', {

@@ -31,7 +31,14 @@ const OVERRIDES = {
   environments: {
     dev: {
       scan_cutoff_gb: 2.5,
-      lifecycle: { glacier_after_days: 30, deep_archive_after_days: 180, expire_after_days: null },
+      lifecycle: {
+        glacier_after_days: 30,
+        archive_storage_class: 'glacier_flexible_retrieval',
+        deep_archive_after_days: 180,
+        expire_after_days: null,
+      },
+      replication_bucket: 'thermocline-dev-replica',
+      schedules: { crawler: { enabled: true } },
     },
   },
 };
@@ -186,11 +193,11 @@ describe('storage stack security', () => {
 });
 
 describe('lake lifecycle from the config', () => {
-  test('lake objects move to Glacier after glacier_after_days (90 by default)', () => {
+  test('lake objects move to Glacier Instant Retrieval (still read by Athena) after 90 days by default', () => {
     synth('dev').template.hasResourceProperties(
       'AWS::S3::Bucket',
       lifecycleRule('TierByAge', {
-        Transitions: Match.arrayWith([{ StorageClass: 'GLACIER', TransitionInDays: 90 }]),
+        Transitions: Match.arrayWith([{ StorageClass: 'GLACIER_IR', TransitionInDays: 90 }]),
       }),
     );
   });
@@ -232,7 +239,7 @@ describe('lake lifecycle from the config', () => {
     expect(aborting).toContain(bucketIds(storage).lake);
   });
 
-  test('overridden glacier_after_days is used', () => {
+  test('overridden glacier_after_days and archive_storage_class glacier_flexible_retrieval are used', () => {
     synthOverridden().template.hasResourceProperties(
       'AWS::S3::Bucket',
       lifecycleRule('TierByAge', {
@@ -269,6 +276,97 @@ describe('lake lifecycle from the config', () => {
           deepArchiveAfterDays: 100,
         }),
     ).toThrow(/deepArchiveAfterDays \(100\) must be greater than glacierAfterDays \(200\)/);
+  });
+});
+
+describe('lake replication', () => {
+  test('is off by default', () => {
+    const { storage, template } = synth('dev');
+    const lake = template.toJSON().Resources[bucketIds(storage).lake];
+    expect(lake.Properties.ReplicationConfiguration).toBeUndefined();
+  });
+
+  test('replication_bucket replicates every lake object and delete marker to that bucket', () => {
+    synthOverridden().template.hasResourceProperties('AWS::S3::Bucket', {
+      ReplicationConfiguration: {
+        Role: Match.anyValue(),
+        Rules: [
+          Match.objectLike({
+            Id: 'ReplicateLake',
+            Status: 'Enabled',
+            Destination: Match.objectLike({
+              Bucket: { 'Fn::Join': ['', Match.arrayWith([':s3:::thermocline-dev-replica'])] },
+            }),
+            DeleteMarkerReplication: { Status: 'Enabled' },
+          }),
+        ],
+      },
+    });
+  });
+});
+
+describe('schema crawler', () => {
+  test('audits the configured tables of the Glue database through catalog targets', () => {
+    synth('dev').template.hasResourceProperties('AWS::Glue::Crawler', {
+      Name: 'thermocline-dev-schema',
+      DatabaseName: 'thermocline_dev',
+      Targets: {
+        CatalogTargets: [
+          {
+            DatabaseName: 'thermocline_dev',
+            Tables: [
+              'workflows',
+              'agent_tasks',
+              'agent_metrics',
+              'agent_interactions',
+              'user_sessions',
+              'events',
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  test('logs schema changes and deletions instead of applying them', () => {
+    synth('dev').template.hasResourceProperties('AWS::Glue::Crawler', {
+      SchemaChangePolicy: { UpdateBehavior: 'LOG', DeleteBehavior: 'LOG' },
+    });
+  });
+
+  test('keeps one schema per path: partitions inherit the table schema, compatible schemas combine', () => {
+    const crawler = Object.values(synth('dev').template.findResources('AWS::Glue::Crawler'))[0] as {
+      Properties: { Configuration: string };
+    };
+    expect(JSON.parse(crawler.Properties.Configuration)).toEqual({
+      Version: 1,
+      CrawlerOutput: { Partitions: { AddOrUpdateBehavior: 'InheritFromTable' } },
+      Grouping: { TableGroupingPolicy: 'CombineCompatibleSchemas' },
+    });
+  });
+
+  test('has no schedule by default (schedules.crawler is off)', () => {
+    synth('dev').template.hasResourceProperties('AWS::Glue::Crawler', {
+      Schedule: Match.absent(),
+    });
+  });
+
+  test('runs daily after the ETL when schedules.crawler is enabled', () => {
+    synthOverridden().template.hasResourceProperties('AWS::Glue::Crawler', {
+      Schedule: { ScheduleExpression: 'cron(0 5 * * ? *)' },
+    });
+  });
+
+  test('encrypts its logs with a rotated KMS key through a security configuration', () => {
+    const { template } = synth('dev');
+    template.hasResourceProperties('AWS::Glue::SecurityConfiguration', {
+      EncryptionConfiguration: Match.objectLike({
+        CloudWatchEncryption: { CloudWatchEncryptionMode: 'SSE-KMS', KmsKeyArn: Match.anyValue() },
+      }),
+    });
+    template.hasResourceProperties('AWS::Glue::Crawler', {
+      CrawlerSecurityConfiguration: 'thermocline-dev-schema-security',
+    });
   });
 });
 

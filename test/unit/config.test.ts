@@ -148,7 +148,7 @@ describe('defaultConfig', () => {
     ]);
   });
 
-  it('schedules ETL at 02:00 UTC, incremental sync every 15 minutes, all enabled', () => {
+  it('schedules ETL at 02:00 UTC, incremental sync every 15 minutes, the jobs on and the crawler off', () => {
     // Act
     const { schedules } = defaultConfig().environments.dev;
 
@@ -158,18 +158,68 @@ describe('defaultConfig', () => {
       incremental_sync: { expression: 'rate(15 minutes)', enabled: true },
       full_sync: { expression: 'cron(0 3 * * ? *)', enabled: true },
       retention: { expression: 'cron(0 4 * * ? *)', enabled: true },
+      crawler: { expression: 'cron(0 5 * * ? *)', enabled: false },
     });
   });
 
-  it('has a 10 GB scan cutoff, no alert email and the 90/365/730 lifecycle', () => {
+  it('has a 10 GB scan cutoff, no alert email, no replication and the 90/365/730 lifecycle', () => {
     // Act
     const prod = defaultConfig().environments.prod;
 
     // Assess
-    expect([prod.scan_cutoff_gb, prod.alert_email, prod.lifecycle]).toEqual([
+    expect([
+      prod.scan_cutoff_gb,
+      prod.alert_email,
+      prod.replication_bucket,
+      prod.lifecycle,
+    ]).toEqual([
       10,
       null,
-      { glacier_after_days: 90, deep_archive_after_days: 365, expire_after_days: 730 },
+      null,
+      {
+        glacier_after_days: 90,
+        archive_storage_class: 'glacier_instant_retrieval',
+        deep_archive_after_days: 365,
+        expire_after_days: 730,
+      },
+    ]);
+  });
+
+  it('rejects a replication bucket that is not a bucket name, showing the value', () => {
+    // Act
+    const act = () =>
+      resolveConfig({ environments: { prod: { replication_bucket: 'Lake_Replica' } } }, 'file');
+
+    // Assess
+    expect(act).toThrow(
+      /file: environments\.prod\.replication_bucket: 'Lake_Replica' is not an S3 bucket name/,
+    );
+  });
+
+  it('rejects an S3 source prefix without a trailing slash', () => {
+    // Act
+    const act = () =>
+      resolveConfig({ s3_sources: [{ bucket: 'exports', prefix: 'events' }] }, 'file');
+
+    // Assess
+    expect(act).toThrow(
+      /file: s3_sources\[0\]\.prefix: prefix 'events' must be empty or end with '\/'/,
+    );
+  });
+
+  it('takes the sample S3 source and the query defaults (100 h cache, 30 s timeout, $5/TB)', () => {
+    // Act
+    const config = defaultConfig();
+
+    // Assess
+    expect([config.s3_sources.map((s) => s.bucket), config.query]).toEqual([
+      ['thermocline-sample-exports'],
+      {
+        cache_expire_seconds: 360000,
+        statement_timeout_seconds: 30,
+        wait_seconds: 5,
+        price_per_tb_usd: 5,
+      },
     ]);
   });
 
