@@ -8,7 +8,9 @@ import { tableConfig } from '#core/config/resolve';
 import type { ThermoclineConfig } from '#core/config/schema';
 import { DatabaseUnavailableError, UsageError } from '#core/errors';
 import { exportTableDay, type ExportDeps, type TableDayResult } from '#etl/export';
+import { exportFailureMetrics, exportMetrics, partitionLagDays } from '#etl/metrics';
 import { daysBetween, lastClosedDay } from '#etl/run';
+import { noMetrics, type MetricsSink } from '#ports/metrics';
 
 /** Input of PlanRun: a day (default: each table's last closed day) or a range, all or one table. */
 export interface PlanInput {
@@ -75,17 +77,27 @@ export function planRun(config: ThermoclineConfig, now: Date, input: PlanInput =
 
 /**
  * ExportTableDay: one table-day through the export engine; transient failures are renamed
- * `TransientError` for the Retry.
+ * `TransientError` for the Retry. Reports rows, duration and the table's partition lag to
+ * `metrics` (EMF on AWS), and a final (non-transient) failure as `EtlFailures`.
  */
 export function exportTask(
   deps: ExportDeps,
   config: ThermoclineConfig,
+  metrics: MetricsSink = noMetrics,
 ): (item: TableDayItem) => Promise<TableDayResult> {
   return async (item) => {
+    let result: TableDayResult;
     try {
-      return await exportTableDay(deps, tableConfig(config, item.table), item.day);
+      const table = tableConfig(config, item.table);
+      result = await exportTableDay(deps, table, item.day);
+      const partitions = await deps.catalog.listPartitions(table.name);
+      metrics.publish(exportMetrics(result, partitionLagDays(table, partitions, deps.clock.now())));
+      return result;
     } catch (error) {
-      throw classify(error);
+      const failure = classify(error);
+      // A transient failure is retried by the state machine; only a final one is counted.
+      if (failure.name !== 'TransientError') metrics.publish(exportFailureMetrics(item.table));
+      throw failure;
     }
   };
 }

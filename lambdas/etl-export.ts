@@ -8,7 +8,6 @@
  * `UsageError`, …): Lambda reports `error.name` as the errorType that the state machine's Retry
  * and Catch match, so nothing here wraps them.
  */
-import middy from '@middy/core';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -21,6 +20,7 @@ import type { ExportDeps, TableDayResult } from '#etl/export';
 import { classify, exportTask, type TableDayItem } from '#etl/tasks';
 import { systemClock } from '#ports/clock';
 import { configFromEnv, EnvironmentError, requiredEnv, type Env } from '#lambdas/env';
+import { metrics, observed } from '#lambdas/observability';
 
 /** What the export handler reads from its environment. */
 export interface ExportEnvironment {
@@ -132,10 +132,11 @@ function containerDeps(): Promise<ExportDeps> {
 }
 
 /**
- * ExportTableDay: `{ table, day }` → the {@link TableDayResult} the state machine selects.
+ * ExportTableDay: `{ table, day }` → the {@link TableDayResult} the state machine selects; rows,
+ * duration and partition lag go out as EMF metrics, a final failure as `EtlFailures`.
  * @example
  * await handler({ table: 'events', day: '2025-02-15' }, context); // { table: 'events', day: '2025-02-15', rows: …, … }
  */
-export const handler = middy<TableDayItem, TableDayResult>(async (event: TableDayItem) =>
-  exportTask(await containerDeps(), config)(event),
+export const handler = observed<TableDayItem, TableDayResult>(async (event: TableDayItem) =>
+  exportTask(await containerDeps(), config, metrics)(event),
 );

@@ -2,9 +2,9 @@
  * AWS Lambda entry point of the ETL state machine's PlanRun task: the table-days to export.
  * Bundled with esbuild by the Pipeline stack, which sets `THERMOCLINE_CONFIG_JSON`.
  */
-import middy from '@middy/core';
 import { planRun, type PlanInput, type PlanOutput } from '#etl/tasks';
 import { configFromEnv } from '#lambdas/env';
+import { observed } from '#lambdas/observability';
 
 /** Parsed once per container: a bad value fails the cold start with a message naming it. */
 const config = configFromEnv(process.env);
@@ -15,6 +15,6 @@ const config = configFromEnv(process.env);
  * @example
  * await handler({ date: '2025-02-15', table: 'events' }, context); // { items: [{ table: 'events', day: '2025-02-15' }] }
  */
-export const handler = middy<PlanInput, PlanOutput>(async (event: PlanInput) =>
+export const handler = observed<PlanInput, PlanOutput>(async (event: PlanInput) =>
   planRun(config, new Date(), event ?? {}),
 );
