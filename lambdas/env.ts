@@ -3,6 +3,7 @@
  * variable fails the function's init with a message naming it, not the first export.
  */
 import { resolveConfig } from '#core/config/resolve';
+import { decodeConfigText } from '#core/config/transport';
 import type { ThermoclineConfig } from '#core/config/schema';
 import { ThermoclineError } from '#core/errors';
 
@@ -38,7 +39,8 @@ export function requiredEnv(env: Env, name: string, setBy: string = PIPELINE_STA
 
 /**
  * The configuration from `THERMOCLINE_CONFIG_JSON` (the resolved config file as JSON, `{}` for
- * the defaults), validated with {@link resolveConfig}.
+ * the defaults, or `gzip:<base64>` of that JSON — see `#core/config/transport`), validated with
+ * {@link resolveConfig}.
  * @throws EnvironmentError when the variable is missing or not JSON; ConfigError when the JSON
  * is not a valid configuration.
  * @example
@@ -47,9 +49,11 @@ export function requiredEnv(env: Env, name: string, setBy: string = PIPELINE_STA
  */
 export function configFromEnv(env: Env): ThermoclineConfig {
   const name = 'THERMOCLINE_CONFIG_JSON';
-  const text = requiredEnv(env, name);
+  const value = requiredEnv(env, name);
+  let text = value;
   let parsed: unknown;
   try {
+    text = decodeConfigText(value);
     parsed = JSON.parse(text);
   } catch (error) {
     const preview = text.length > 80 ? `${text.slice(0, 80)}…` : text;

@@ -11,6 +11,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { ThermoclineConfig } from '#core/config/schema';
+import { encodeConfigForEnv } from '#core/config/transport';
 import { ETL_DEFINITION, ETL_PLACEHOLDERS } from '#etl/state-machines/index';
 import { DUCKDB_MODULE, DuckDbLayer } from './constructs/duckdb-layer';
 import { acknowledgeWildcardResource } from './constructs/nag-acknowledgements';
@@ -109,7 +110,7 @@ export class PipelineStack extends Stack {
     const prefix = `thermocline-${props.envName}`;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const { storage, database, monitoring } = props;
-    const configJson = functionConfigJson(props.config);
+    const configJson = functionConfigJson(props.config, props.envName);
     const network = {
       vpc: database.vpc,
       securityGroups: [database.dbClientSecurityGroup],
@@ -123,7 +124,7 @@ export class PipelineStack extends Stack {
       description: 'Thermocline ETL PlanRun: the table-days to export',
       timeoutSec: 30,
       memoryMiB: 256,
-      environment: { THERMOCLINE_CONFIG_JSON: configJson },
+      environment: { THERMOCLINE_CONFIG_JSON: configJson, THERMOCLINE_ENVIRONMENT: props.envName },
     });
 
     this.duckDbLayer = new DuckDbLayer(this, 'DuckDbLayer');
@@ -140,6 +141,7 @@ export class PipelineStack extends Stack {
       layers: [this.duckDbLayer.layer],
       environment: {
         THERMOCLINE_CONFIG_JSON: configJson,
+        THERMOCLINE_ENVIRONMENT: props.envName,
         DATABASE_SECRET_ARN: database.secret.secretArn,
         GLUE_DATABASE: storage.glueDatabaseName,
         // The RDS CA bundle the Lambda runtime ships, so pg verifies Aurora's certificate.
@@ -257,22 +259,26 @@ export class PipelineStack extends Stack {
 }
 
 /**
- * The `THERMOCLINE_CONFIG_JSON` the functions get: the resolved config's `tables` (all the ETL
- * reads) with `use_sample_defaults: false`, so the handlers resolve exactly these tables. The
- * whole resolved config (environments, mappings) is over Lambda's 4 KB variable limit by itself.
- * @throws Error when the JSON is over {@link CONFIG_JSON_MAX_BYTES}, naming its size.
+ * The `THERMOCLINE_CONFIG_JSON` the functions of `envName` get: the resolved config's tables,
+ * mappings, S3 sources, query settings and that environment's settings, compressed when large
+ * (`#core/config/transport`).
+ * @throws Error when even compressed it is over {@link CONFIG_JSON_MAX_BYTES}, naming its size.
  * @example
- * functionConfigJson(defaultConfig()); // '{"use_sample_defaults":false,"tables":[…]}'
+ * functionConfigJson(defaultConfig(), 'dev'); // 'gzip:H4sI…'
  */
-export function functionConfigJson(config: ThermoclineConfig): string {
-  const json = JSON.stringify({ use_sample_defaults: false, tables: config.tables });
-  const bytes = Buffer.byteLength(json, 'utf8');
+export function functionConfigJson(
+  config: ThermoclineConfig,
+  envName: DeployEnvironmentName,
+): string {
+  const value = encodeConfigForEnv(config, envName);
+  const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > CONFIG_JSON_MAX_BYTES) {
     throw new Error(
-      `THERMOCLINE_CONFIG_JSON would be ${bytes} bytes (${config.tables.length} tables), over the ` +
-        `${CONFIG_JSON_MAX_BYTES} bytes a Lambda function's variables leave for it (4 KB in all). ` +
-        `Configure fewer tables per environment, or move the table list to a file the functions read`,
+      `THERMOCLINE_CONFIG_JSON would be ${bytes} bytes compressed (${config.tables.length} tables, ` +
+        `${config.mappings.length} mappings), over the ${CONFIG_JSON_MAX_BYTES} bytes a Lambda ` +
+        `function's variables leave for it (4 KB in all). Configure fewer tables or mappings per ` +
+        `environment`,
     );
   }
-  return json;
+  return value;
 }

@@ -168,7 +168,7 @@ export class SchemaCrawler extends Construct {
         ? { schedule: { scheduleExpression: props.scheduleExpression } }
         : {}),
     });
-    this.crawler.addDependency(security);
+    this.crawler.addResourceDependency(security);
     this.acknowledgeFindings(props.lakeBucket, logGroupArn);
   }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +8,7 @@ import { DuckDbLayer } from '#lib/constructs/duckdb-layer';
 import { ThermoclineFunction } from '#lib/constructs/thermocline-function';
 import { CATALOG_WRITE_ACTIONS } from '#lib/storage-stack';
 import { functionConfigJson } from '#lib/pipeline-stack';
+import { decodeConfigText } from '#core/config/transport';
 import {
   acknowledged,
   cdkTestKit,
@@ -166,6 +168,7 @@ describe('function environment', () => {
         'NODE_EXTRA_CA_CERTS',
         'NODE_OPTIONS',
         'THERMOCLINE_CONFIG_JSON',
+        'THERMOCLINE_ENVIRONMENT',
       ].sort(),
     );
   });
@@ -191,15 +194,25 @@ describe('function environment', () => {
     expect(JSON.stringify(variables)).not.toMatch(/password|SecretString|resolve:secretsmanager/i);
   });
 
-  test.each(FUNCTIONS)('%s gets the configured tables as THERMOCLINE_CONFIG_JSON', (name) => {
-    const variables = (
-      functionProperties(synth('dev').template, name)['Environment'] as {
-        Variables: Record<string, string>;
-      }
-    ).Variables;
-    const config = resolveConfig(JSON.parse(variables['THERMOCLINE_CONFIG_JSON']!), 'env');
-    expect(config.tables).toEqual(resolveConfig({}, 'test').tables);
-  });
+  test.each(FUNCTIONS)(
+    '%s gets the environment’s resolved config, compressed, as THERMOCLINE_CONFIG_JSON',
+    (name) => {
+      const variables = (
+        functionProperties(synth('dev').template, name)['Environment'] as {
+          Variables: Record<string, string>;
+        }
+      ).Variables;
+      const value = variables['THERMOCLINE_CONFIG_JSON']!;
+      const config = resolveConfig(JSON.parse(decodeConfigText(value)), 'env');
+      const expected = resolveConfig({}, 'test');
+      expect([
+        value.startsWith('gzip:'),
+        config.tables,
+        config.mappings,
+        config.environments.dev,
+      ]).toEqual([true, expected.tables, expected.mappings, expected.environments.dev]);
+    },
+  );
 
   test('the plan function gets no lake, database or secret variables', () => {
     const variables = (
@@ -207,19 +220,23 @@ describe('function environment', () => {
         Variables: Record<string, unknown>;
       }
     ).Variables;
-    expect(Object.keys(variables).sort()).toEqual(['NODE_OPTIONS', 'THERMOCLINE_CONFIG_JSON']);
+    expect(Object.keys(variables).sort()).toEqual([
+      'NODE_OPTIONS',
+      'THERMOCLINE_CONFIG_JSON',
+      'THERMOCLINE_ENVIRONMENT',
+    ]);
   });
 
-  test('a config too large for the 4 KB variable limit is rejected naming its size', () => {
-    const tables = Array.from({ length: 40 }, (_, i) => ({
-      name: `table_with_a_long_name_${i}`,
+  test('a config too large for the 4 KB variable limit even compressed is rejected naming its size', () => {
+    const tables = Array.from({ length: 400 }, (_, i) => ({
+      name: `table_${i}_${createHash('sha256').update(String(i)).digest('hex').slice(0, 40)}`,
       primary_key: ['id'],
       timestamp_column: 'created_at',
       partition_layout: 'ymd',
     }));
     const config = resolveConfig({ use_sample_defaults: false, tables }, 'test');
-    expect(() => functionConfigJson(config)).toThrow(
-      /THERMOCLINE_CONFIG_JSON would be \d+ bytes \(40 tables\), over the 3072 bytes/,
+    expect(() => functionConfigJson(config, 'dev')).toThrow(
+      /THERMOCLINE_CONFIG_JSON would be \d+ bytes compressed \(400 tables, 0 mappings\), over the 3072 bytes/,
     );
   });
 });

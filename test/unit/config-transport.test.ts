@@ -1,0 +1,48 @@
+import { defaultConfig, resolveConfig } from '#core/config/resolve';
+import { decodeConfigText, encodeConfigForEnv } from '#core/config/transport';
+import { configFromEnv } from '#lambdas/env';
+
+describe('config transport to the functions', () => {
+  test('a large config travels gzip-compressed and comes back resolved to the same values', () => {
+    // Prepare
+    const config = defaultConfig();
+
+    // Act
+    const value = encodeConfigForEnv(config, 'prod');
+    const back = configFromEnv({ THERMOCLINE_CONFIG_JSON: value });
+
+    // Assess
+    expect([value.startsWith('gzip:'), value.length < 1500]).toEqual([true, true]);
+    expect([
+      back.tables,
+      back.mappings,
+      back.s3_sources,
+      back.query,
+      back.environments.prod,
+    ]).toEqual([
+      config.tables,
+      config.mappings,
+      config.s3_sources,
+      config.query,
+      config.environments.prod,
+    ]);
+  });
+
+  test('a small config stays plain JSON', () => {
+    // Prepare
+    const config = resolveConfig({ use_sample_defaults: false }, 'test');
+
+    // Act
+    const value = encodeConfigForEnv(config, 'dev');
+
+    // Assess
+    expect(decodeConfigText(value)).toBe(value);
+    expect(JSON.parse(value).tables).toEqual([]);
+  });
+
+  test('a corrupt compressed value is reported naming the variable', () => {
+    expect(() => configFromEnv({ THERMOCLINE_CONFIG_JSON: 'gzip:bm90IGd6aXA=' })).toThrow(
+      /environment variable THERMOCLINE_CONFIG_JSON is not valid JSON/,
+    );
+  });
+});
