@@ -9,13 +9,23 @@
  */
 import { App } from 'aws-cdk-lib';
 import { loadConfig } from '#adapters/local/config-file';
-import { ThermoclineError } from '#core/errors';
+import { ThermoclineError, UsageError } from '#core/errors';
 import { addThermoclineStacks } from '#lib/thermocline-app';
 
 try {
   const app = new App();
   const config = loadConfig({ cwd: process.cwd(), env: process.env });
-  addThermoclineStacks(app, { envName: app.node.tryGetContext('env') ?? 'dev', config });
+  const duckDbArch: unknown = app.node.tryGetContext('duckdbArch') ?? 'x86_64';
+  if (duckDbArch !== 'x86_64' && duckDbArch !== 'arm64') {
+    throw new UsageError(
+      `duckdbArch ${JSON.stringify(duckDbArch)} is not an architecture; use -c duckdbArch=x86_64 (default) or -c duckdbArch=arm64`,
+    );
+  }
+  addThermoclineStacks(app, {
+    envName: app.node.tryGetContext('env') ?? 'dev',
+    config,
+    duckDbArchitecture: duckDbArch,
+  });
   app.synth();
 } catch (error) {
   if (!(error instanceof ThermoclineError)) throw error;

@@ -12,7 +12,15 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { ThermoclineConfig } from '#core/config/schema';
 import { encodeConfigForEnv } from '#core/config/transport';
-import { ETL_DEFINITION, ETL_PLACEHOLDERS } from '#etl/state-machines/index';
+import {
+  ETL_DEFINITION,
+  ETL_PLACEHOLDERS,
+  RETENTION_DEFINITION,
+  RETENTION_PLACEHOLDERS,
+} from '#etl/state-machines/index';
+import type { ScheduleConfig } from '#core/config/schema';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { addStateMachine, scheduleStateMachine } from './constructs/state-machines';
 import { DUCKDB_MODULE, DuckDbLayer } from './constructs/duckdb-layer';
 import { acknowledgeWildcardResource } from './constructs/nag-acknowledgements';
 import { ThermoclineFunction } from './constructs/thermocline-function';
@@ -57,7 +65,31 @@ export interface PipelineStackProps extends StackProps {
    * @default true - the ETL runs on its schedule
    */
   readonly etlScheduleEnabled?: boolean;
+  /**
+   * The other jobs' schedules (`schedules.incremental_sync`, `full_sync`, `retention` of the
+   * config): expression and whether it is on.
+   * @default - incremental sync every 15 minutes, full sync at 03:00 UTC, retention at 04:00 UTC, all on
+   */
+  readonly schedules?: Partial<
+    Record<'incremental_sync' | 'full_sync' | 'retention', ScheduleConfig>
+  >;
+  /**
+   * The architecture of the functions that run DuckDB (export, sync) and of their DuckDB layer.
+   * arm64 needs `@duckdb/node-bindings-linux-arm64` installed for the build (see DuckDbLayer).
+   * @default lambda.Architecture.X86_64 - the binding npm installs on the x86_64 build machines
+   */
+  readonly duckDbArchitecture?: lambda.Architecture;
 }
+
+/** The default schedules of the sync and retention jobs. */
+const DEFAULT_JOB_SCHEDULES: Record<
+  'incremental_sync' | 'full_sync' | 'retention',
+  ScheduleConfig
+> = {
+  incremental_sync: { expression: 'rate(15 minutes)', enabled: true },
+  full_sync: { expression: 'cron(0 3 * * ? *)', enabled: true },
+  retention: { expression: 'cron(0 4 * * ? *)', enabled: true },
+};
 
 /**
  * The pipeline stack of one environment (`Thermocline-<env>-Pipeline`):
@@ -100,6 +132,14 @@ export class PipelineStack extends Stack {
   readonly etlLogGroup: logs.LogGroup;
   /** The rule that starts the ETL on its schedule. */
   readonly etlSchedule: events.Rule;
+  /** The retention state machine's PlanPurge function. */
+  readonly retentionPlanFunction: ThermoclineFunction;
+  /** The retention state machine's PurgeTable function. */
+  readonly purgeFunction: ThermoclineFunction;
+  /** The retention state machine, `thermocline-<env>-retention`. */
+  readonly retentionStateMachine: sfn.StateMachine;
+  /** The rule that starts retention on its schedule. */
+  readonly retentionSchedule: events.Rule;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, {
@@ -127,7 +167,9 @@ export class PipelineStack extends Stack {
       environment: { THERMOCLINE_CONFIG_JSON: configJson, THERMOCLINE_ENVIRONMENT: props.envName },
     });
 
-    this.duckDbLayer = new DuckDbLayer(this, 'DuckDbLayer');
+    this.duckDbLayer = new DuckDbLayer(this, 'DuckDbLayer', {
+      architecture: props.duckDbArchitecture,
+    });
     this.exportFunction = new ThermoclineFunction(this, 'ExportFunction', {
       ...network,
       entry: join(ROOT, 'lambdas', 'etl-export.ts'),
@@ -187,6 +229,68 @@ export class PipelineStack extends Stack {
       ],
     });
 
+    const schedules = { ...DEFAULT_JOB_SCHEDULES, ...props.schedules };
+
+    // Retention: PostgreSQL computes the checksums, so no DuckDB (arm64); reads the lake and the
+    // catalog to verify a day before deleting its hot rows, never writes them.
+    this.retentionPlanFunction = new ThermoclineFunction(this, 'RetentionPlanFunction', {
+      ...network,
+      entry: join(ROOT, 'lambdas', 'retention.ts'),
+      handler: 'planHandler',
+      functionName: `${prefix}-retention-plan`,
+      description: 'Thermocline retention PlanPurge: the tables to purge',
+      timeoutSec: 30,
+      memoryMiB: 256,
+      environment: { THERMOCLINE_CONFIG_JSON: configJson, THERMOCLINE_ENVIRONMENT: props.envName },
+    });
+    this.purgeFunction = new ThermoclineFunction(this, 'PurgeFunction', {
+      ...network,
+      entry: join(ROOT, 'lambdas', 'retention.ts'),
+      handler: 'purgeHandler',
+      functionName: `${prefix}-retention-purge`,
+      description: "Thermocline retention PurgeTable: a table's verified old days out of Aurora",
+      timeoutSec: 900,
+      memoryMiB: 512,
+      environment: {
+        THERMOCLINE_CONFIG_JSON: configJson,
+        THERMOCLINE_ENVIRONMENT: props.envName,
+        DATABASE_SECRET_ARN: database.secret.secretArn,
+        LAKE_BUCKET: storage.lakeBucket.bucketName,
+        GLUE_DATABASE: storage.glueDatabaseName,
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+      },
+    });
+    storage.grantLakeRead(this.purgeFunction);
+    storage.grantCatalogRead(this.purgeFunction);
+    database.grantSecretRead(this.purgeFunction);
+    const retention = addStateMachine(this, 'RetentionStateMachine', {
+      stateMachineName: `${prefix}-retention`,
+      definition: RETENTION_DEFINITION,
+      substitutions: {
+        PlanFunctionArn: this.retentionPlanFunction.function.functionArn,
+        PurgeFunctionArn: this.purgeFunction.function.functionArn,
+        AlertTopicArn: monitoring.alertTopic.topicArn,
+      } satisfies Record<(typeof RETENTION_PLACEHOLDERS)[number], string>,
+      comment: 'Thermocline retention (etl/state-machines/retention.asl.json)',
+      logRetention,
+    });
+    this.retentionStateMachine = retention.stateMachine;
+    this.retentionPlanFunction.grantInvoke(this.retentionStateMachine);
+    this.purgeFunction.grantInvoke(this.retentionStateMachine);
+    monitoring.grantPublishAlerts(this.retentionStateMachine);
+    this.retentionSchedule = scheduleStateMachine(
+      this,
+      'RetentionSchedule',
+      this.retentionStateMachine,
+      {
+        ruleName: `${prefix}-retention`,
+        description: `Starts the ${props.envName} retention (schedules.retention in the config)`,
+        expression: schedules.retention.expression,
+        enabled: schedules.retention.enabled,
+        input: {},
+      },
+    );
+
     this.acknowledgeFindings(storage);
 
     new CfnOutput(this, 'EtlStateMachineArn', {
@@ -233,7 +337,43 @@ export class PipelineStack extends Stack {
         'table names are not known when the stack is deployed.',
     });
 
-    const machineRole = this.etlStateMachine.role;
+    const purgeRole = this.purgeFunction.role;
+    for (const action of ['GetBucket*', 'GetObject*', 'List*']) {
+      Validations.of(purgeRole).acknowledge({
+        id: `AwsSolutions-IAM5[Action::s3:${action}]`,
+        reason:
+          `s3:${action} is part of the lake's read grant, on the lake bucket and its objects ` +
+          "only: the purge reads a day's manifest and checks its files before deleting hot rows.",
+      });
+    }
+    acknowledgeWildcardResource(
+      purgeRole,
+      `${storage.lakeBucket.bucketArn}/*`,
+      'Read access to the objects of the lake bucket only: manifests and files are written per ' +
+        'table-day at run time.',
+    );
+    Validations.of(purgeRole).acknowledge({
+      id:
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:' +
+        `table/${storage.glueDatabaseName}/*]`,
+      reason:
+        `Read-only on the tables of this environment's Glue database (${storage.glueDatabaseName}): ` +
+        "the purge checks that the catalog still points at a day's published version.",
+    });
+
+    this.acknowledgeMachineRole(this.etlStateMachine, [this.planFunction, this.exportFunction]);
+    this.acknowledgeMachineRole(this.retentionStateMachine, [
+      this.retentionPlanFunction,
+      this.purgeFunction,
+    ]);
+  }
+
+  /** The findings of a state machine's role that invokes `functions` and publishes alerts. */
+  private acknowledgeMachineRole(
+    machine: sfn.StateMachine,
+    functions: readonly ThermoclineFunction[],
+  ): void {
+    const machineRole = machine.role;
     Validations.of(machineRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -241,12 +381,12 @@ export class PipelineStack extends Stack {
         '(PutTraceSegments, PutTelemetryRecords, GetSamplingRules/Targets) and CloudWatch Logs ' +
         'log delivery (CreateLogDelivery, DescribeLogGroups, … which Step Functions needs to log).',
     });
-    for (const fn of [this.planFunction, this.exportFunction]) {
+    for (const fn of functions) {
       acknowledgeWildcardResource(
         machineRole,
         `${fn.function.functionArn}:*`,
-        'Invoke the ETL function and its versions or aliases (the standard lambda:InvokeFunction ' +
-          'grant); no other function.',
+        'Invoke the task function and its versions or aliases (the standard ' +
+          'lambda:InvokeFunction grant); no other function.',
       );
     }
     Validations.of(machineRole).acknowledge({

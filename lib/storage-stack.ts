@@ -35,6 +35,16 @@ export const CATALOG_WRITE_ACTIONS = [
   'glue:BatchDeletePartition',
 ] as const;
 
+/** The Glue read actions a query (Athena, the estimate) needs. */
+export const CATALOG_READ_ACTIONS = [
+  'glue:GetDatabase',
+  'glue:GetTable',
+  'glue:GetTables',
+  'glue:GetPartition',
+  'glue:GetPartitions',
+  'glue:BatchGetPartition',
+] as const;
+
 /** Properties of a {@link StorageStack}. */
 export interface StorageStackProps extends StackProps {
   /** The environment: names the Glue database (`thermocline_<env>`) and workgroup (`thermocline-<env>`). */
@@ -228,6 +238,42 @@ export class StorageStack extends Stack {
   }
 
   /**
+   * Lets `grantee` read the Glue catalog of this environment's database only (tables and
+   * partitions), as Athena needs to plan a query and the query API to estimate one.
+   * @example
+   * storage.grantCatalogRead(queryFunction);
+   */
+  grantCatalogRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...CATALOG_READ_ACTIONS],
+      resourceArns: this.catalogArns(),
+    });
+  }
+
+  /**
+   * Lets `grantee` run Athena queries over the lake: the workgroup (start, poll, results, stop),
+   * the catalog (read) and the lake (read). Nothing else: no write to the lake or the catalog.
+   * @example
+   * storage.grantQuery(queryFunction);
+   */
+  grantQuery(grantee: iam.IGrantable): iam.Grant {
+    this.grantCatalogRead(grantee);
+    this.grantLakeRead(grantee);
+    return this.query.grantQueryExecution(grantee);
+  }
+
+  /**
+   * Lets `grantee` read and write the lake objects under `prefix` only (e.g. the query API's
+   * plans, archived results, ledger and cache under `_query/`).
+   * @example
+   * storage.grantLakePrefixReadWrite(queryFunction, '_query/');
+   */
+  grantLakePrefixReadWrite(grantee: iam.IGrantable, prefix: string): iam.Grant {
+    return this.lakeBucket.grantReadWrite(grantee, `${prefix}*`);
+  }
+
+  /**
    * Lets `grantee` register the lake in the Glue catalog ({@link CATALOG_WRITE_ACTIONS}) on this
    * environment's database only: the account's catalog, database `thermocline_<env>` and its
    * tables (`table/thermocline_<env>/*`, which also covers the tables' partitions). No other
@@ -239,20 +285,25 @@ export class StorageStack extends Stack {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: [...CATALOG_WRITE_ACTIONS],
-      resourceArns: [
-        this.formatArn({ service: 'glue', resource: 'catalog' }),
-        this.formatArn({
-          service: 'glue',
-          resource: 'database',
-          resourceName: this.glueDatabaseName,
-        }),
-        this.formatArn({
-          service: 'glue',
-          resource: 'table',
-          resourceName: `${this.glueDatabaseName}/*`,
-        }),
-      ],
+      resourceArns: this.catalogArns(),
     });
+  }
+
+  /** The catalog, this environment's database and its tables (and their partitions). */
+  private catalogArns(): string[] {
+    return [
+      this.formatArn({ service: 'glue', resource: 'catalog' }),
+      this.formatArn({
+        service: 'glue',
+        resource: 'database',
+        resourceName: this.glueDatabaseName,
+      }),
+      this.formatArn({
+        service: 'glue',
+        resource: 'table',
+        resourceName: `${this.glueDatabaseName}/*`,
+      }),
+    ];
   }
 
   /**

@@ -4,6 +4,7 @@
  * with a config of their own.
  */
 import { Validations, type App } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { environmentConfig } from '#core/config/resolve';
@@ -26,6 +27,12 @@ export interface ThermoclineStacksOptions {
    * @default true - the checks run
    */
   readonly nag?: boolean;
+  /**
+   * The architecture of the functions that run DuckDB (`-c duckdbArch=arm64`): arm64 needs the
+   * linux-arm64 DuckDB binding installed for the build.
+   * @default 'x86_64'
+   */
+  readonly duckDbArchitecture?: 'x86_64' | 'arm64';
 }
 
 /** The stacks of one environment. */
@@ -134,6 +141,11 @@ export function addThermoclineStacks(
     logRetention: retentionDays(environment.log_retention_days),
     etlScheduleExpression: environment.schedules.etl.expression,
     etlScheduleEnabled: environment.schedules.etl.enabled,
+    schedules: environment.schedules,
+    duckDbArchitecture:
+      options.duckDbArchitecture === 'arm64'
+        ? lambda.Architecture.ARM_64
+        : lambda.Architecture.X86_64,
   });
 
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -4,7 +4,7 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { secureBucketDefaults } from './secure-bucket';
@@ -123,7 +123,38 @@ export class QueryWorkgroup extends Construct {
   grantResultsReadWrite(grantee: iam.IGrantable): iam.Grant {
     return this.resultsBucket.grantReadWrite(grantee, `${ATHENA_RESULTS_PREFIX}*`);
   }
+
+  /**
+   * Lets `grantee` run queries in this workgroup and only this one: start, poll, page results
+   * and stop them ({@link QUERY_EXECUTION_ACTIONS}), and read and write their results. The data
+   * a query reads is granted separately (lake read, catalog read).
+   * @example
+   * query.grantQueryExecution(queryFunction);
+   */
+  grantQueryExecution(grantee: iam.IGrantable): iam.Grant {
+    this.grantResultsReadWrite(grantee);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...QUERY_EXECUTION_ACTIONS],
+      resourceArns: [
+        Stack.of(this).formatArn({
+          service: 'athena',
+          resource: 'workgroup',
+          resourceName: this.workgroupName,
+        }),
+      ],
+    });
+  }
 }
+
+/** What running a query in a workgroup takes. */
+export const QUERY_EXECUTION_ACTIONS = [
+  'athena:StartQueryExecution',
+  'athena:GetQueryExecution',
+  'athena:GetQueryResults',
+  'athena:StopQueryExecution',
+  'athena:GetWorkGroup',
+] as const;
 
 /**
  * `GiB` as whole bytes, checked against Athena's 10 MB minimum.
