@@ -1,0 +1,950 @@
+/**
+ * The SQL guard: every SQL step is parsed with a real parser (node-sql-parser) before it runs.
+ * It allows exactly one read-only statement — SELECT, WITH … SELECT, UNION/INTERSECT/EXCEPT of
+ * them — over known tables, and learns what the scan estimate needs: which columns of which lake
+ * table the statement references and its conjunctive predicates on partition keys.
+ *
+ * Dialects: the lake's SQL is parsed with node-sql-parser's `trino` grammar (Athena engine v3 is
+ * Trino; the grammar knows try_cast, lambdas, FILTER and `$n` parameters); the hot SQL with its
+ * `postgresql` grammar. Before parsing, a lexer that follows the engines' own rules (PostgreSQL's,
+ * which DuckDB shares) checks for the few places where the parser reads the text differently from
+ * the engine — a backslash before a closing quote (the parser takes it as an escape, the engines
+ * do not), `//` (a comment to the parser, integer division to DuckDB) and a second statement after
+ * a `;` — so the parser never sees less than the engine runs.
+ *
+ * The guard is one layer: hot queries also run in a READ ONLY transaction as a read-only role
+ * with a statement timeout, lake queries in a workgroup with a scan cutoff.
+ */
+import { Parser as PostgresParser } from 'node-sql-parser/build/postgresql';
+import { Parser as TrinoParser } from 'node-sql-parser/build/trino';
+import { SqlRejectedError } from '#core/query/errors';
+import type { CatalogTable } from '#ports/catalog';
+
+/** Which engine the SQL is for: the lake (Athena, DuckDB locally) or the hot database (PostgreSQL). */
+export type GuardEngine = 'lake' | 'hot';
+
+/** What the guard checks a statement against. */
+export interface GuardOptions {
+  readonly engine: GuardEngine;
+  /** The lake's tables (the catalog's): names, columns and partition keys. */
+  readonly lakeTables: readonly CatalogTable[];
+  /** The hot tables a plan may read (names, lowercase). */
+  readonly hotTables: readonly string[];
+  /** The only schema a hot table may be qualified with. @default 'public' */
+  readonly hotSchema?: string;
+  /** Where the SQL came from, for messages (`steps[0].sql`). @default 'sql' */
+  readonly path?: string;
+}
+
+/** The comparison of a partition predicate. */
+export type PartitionOp = 'eq' | 'in' | 'between' | 'lt' | 'le' | 'gt' | 'ge';
+
+/** A value of a partition predicate: a string literal, or the `$n` parameter. */
+export type PartitionValue = string | { readonly param: number };
+
+/**
+ * One conjunctive constraint on a partition key in a WHERE clause (`dt BETWEEN '…' AND '…'`,
+ * `event_type IN ('Login', $1)`). `between` has two values (low, high); `in` one or more; the
+ * others one.
+ */
+export interface PartitionPredicate {
+  readonly key: string;
+  readonly op: PartitionOp;
+  readonly values: readonly PartitionValue[];
+}
+
+/** One place where the statement reads a table (a UNION of two event types reads it twice). */
+export interface TableOccurrence {
+  /** Lowercased columns this occurrence references (every column with `*`). */
+  readonly columns: readonly string[];
+  readonly partitionPredicates: readonly PartitionPredicate[];
+}
+
+/** A table the statement reads. */
+export interface AnalyzedTable {
+  readonly name: string;
+  /**
+   * Lowercased columns of the table the statement references, partition keys included (all of
+   * them when `*` is used). For hot tables, whose columns the guard does not know, best effort.
+   */
+  readonly columns: readonly string[];
+  /**
+   * Partition predicates that hold for every occurrence of the table (each occurrence's own are
+   * in `occurrences`). Only literal strings and `$n` parameters; an OR does not count.
+   */
+  readonly partitionPredicates: readonly PartitionPredicate[];
+  /** Each place the statement reads the table, in statement order. */
+  readonly occurrences: readonly TableOccurrence[];
+}
+
+/** What the guard learned about an accepted statement. */
+export interface SqlAnalysis {
+  readonly sql: string;
+  readonly engine: GuardEngine;
+  readonly statement: 'select';
+  /** The tables read, in order of first appearance (CTE names are not tables). */
+  readonly tables: readonly AnalyzedTable[];
+  /** E.g. `SELECT *` — returned with the result, not errors. */
+  readonly warnings: readonly string[];
+  /** The highest `$n` the statement uses (0 without parameters). */
+  readonly paramCount: number;
+}
+
+/**
+ * Functions a hot query may not call: side effects (sleep, signalling backends, settings, large
+ * objects, advisory locks, sequences, notifications), file and network access, and functions that
+ * run SQL given as text (which would bypass the table check). Matched on the lowercased name
+ * without schema; entries ending with `*` are prefixes.
+ */
+export const HOT_DENIED_FUNCTIONS: readonly string[] = [
+  'pg_sleep*',
+  'pg_terminate_backend',
+  'pg_cancel_backend',
+  'pg_reload_conf',
+  'pg_rotate_logfile',
+  'pg_read_*',
+  'pg_ls_*',
+  'pg_stat_file',
+  'pg_file_*',
+  'pg_advisory*',
+  'pg_try_advisory*',
+  'pg_notify',
+  'pg_switch_wal',
+  'pg_create_*',
+  'pg_drop_*',
+  'pg_replication_*',
+  'pg_logical_*',
+  'pg_promote',
+  'pg_backup_*',
+  'pg_start_backup',
+  'pg_stop_backup',
+  'pg_import_system_collations',
+  'pg_export_snapshot',
+  'pg_log_backend_memory_contexts',
+  'set_config',
+  'lo_*',
+  'dblink*',
+  'nextval',
+  'setval',
+  'query_to_xml*',
+  'table_to_xml*',
+  'cursor_to_xml*',
+  'schema_to_xml*',
+  'database_to_xml*',
+];
+
+/**
+ * Functions a lake query may not call: DuckDB's file, settings and secrets readers (locally the
+ * lake engine is DuckDB, which could otherwise read any file); they do not exist on Athena.
+ */
+export const LAKE_DENIED_FUNCTIONS: readonly string[] = [
+  'read_*',
+  'parquet_*',
+  'glob',
+  'sniff_csv',
+  'query',
+  'query_table',
+  'getenv',
+  'duckdb_*',
+  'current_setting',
+  'iceberg_*',
+  'delta_scan',
+];
+
+/** Set-returning functions a lake query may use in FROM. */
+const LAKE_FROM_FUNCTIONS = new Set(['unnest']);
+
+/** AST node types that are statements other than SELECT. */
+const STATEMENT_TYPES = new Set([
+  'insert',
+  'replace',
+  'update',
+  'delete',
+  'merge',
+  'create',
+  'drop',
+  'alter',
+  'truncate',
+  'rename',
+  'grant',
+  'revoke',
+  'call',
+  'set',
+  'use',
+  'show',
+  'desc',
+  'explain',
+  'lock',
+  'unlock',
+  'transaction',
+  'load_data',
+  'exec',
+  'declare',
+  'deallocate',
+  'prepare',
+  'execute',
+  'copy',
+  'unload',
+  'analyze',
+  'vacuum',
+  'attach',
+  'detach',
+]);
+
+type Node = { readonly [key: string]: unknown };
+
+const trino = new TrinoParser();
+const postgres = new PostgresParser();
+
+/**
+ * Parses with the engine's dialect: PostgreSQL for hot SQL; Trino for lake SQL, falling back to
+ * PostgreSQL for the few constructs node-sql-parser's Trino grammar lacks (a scalar subquery in
+ * the select list) — both grammars give the same AST shapes. Reports the first grammar's error.
+ */
+function parse(sql: string, engine: GuardEngine, reject: (message: string) => never): unknown {
+  if (engine === 'hot') {
+    try {
+      return postgres.astify(sql, { database: 'postgresql' });
+    } catch (error) {
+      return reject(parseErrorMessage(sql, error));
+    }
+  }
+  try {
+    return trino.astify(sql, { database: 'trino' });
+  } catch (error) {
+    try {
+      return postgres.astify(sql, { database: 'postgresql' });
+    } catch {
+      return reject(parseErrorMessage(sql, error));
+    }
+  }
+}
+
+/**
+ * Checks one SQL statement for the lake or the hot engine and describes it.
+ * @throws SqlRejectedError when it does not parse, is not exactly one read-only SELECT, reads an
+ *   unknown table, calls a denied function, or (lake) reads a partitioned table without filtering
+ *   its partition keys in WHERE. The message says what to change.
+ * @example
+ * const analysis = guardSql(
+ *   "SELECT membercode, count(*) FROM events WHERE event_type = 'GameOpened' AND dt BETWEEN '2024-11-01' AND '2024-11-30' GROUP BY 1",
+ *   { engine: 'lake', lakeTables: await catalog.listTables(), hotTables: [] },
+ * );
+ * analysis.tables[0]; // { name: 'events', columns: ['dt', 'event_type', 'membercode'], partitionPredicates: [eq event_type, between dt], … }
+ */
+export function guardSql(sql: string, options: GuardOptions): SqlAnalysis {
+  const path = options.path ?? 'sql';
+  const reject = (message: string): never => {
+    throw new SqlRejectedError(message, path);
+  };
+  if (sql.trim() === '') reject('the SQL is empty; write one SELECT statement');
+  lexCheck(sql, options.engine, reject);
+
+  const ast = parse(sql, options.engine, reject);
+  const statements = (Array.isArray(ast) ? ast : [ast]).filter(isNode);
+  if (statements.length !== 1) {
+    reject(
+      `found ${statements.length} statements; send exactly one SELECT per step (split the others ` +
+        `into steps of their own)`,
+    );
+  }
+  const statement = statements[0] as Node;
+  if (statement.type !== 'select') reject(notSelectMessage(statement));
+
+  const analyzer = new Analyzer(options, reject);
+  analyzer.statement(statement, undefined, new Set());
+  return {
+    sql,
+    engine: options.engine,
+    statement: 'select',
+    tables: analyzer.tables(),
+    warnings: analyzer.warnings(),
+    paramCount: analyzer.maxParam,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lexical check, by the engine's rules
+
+/**
+ * Walks the SQL the way PostgreSQL's (and DuckDB's) lexer does — '' strings, E'' strings with
+ * backslash escapes, "" identifiers, $tag$ strings, -- and nested /* comments — and rejects the
+ * constructs the parser would read differently from the engine.
+ */
+function lexCheck(sql: string, engine: GuardEngine, reject: (message: string) => never): void {
+  const at = (i: number): string => sql[i] ?? '';
+  const isIdentChar = (c: string): boolean => /[A-Za-z0-9_$\u0080-\uffff]/u.test(c);
+  let i = 0;
+  let statementEnded = -1;
+  while (i < sql.length) {
+    const c = at(i);
+    const start = i;
+    if (c === '-' && at(i + 1) === '-') {
+      while (i < sql.length && at(i) !== '\n') i++;
+      continue;
+    }
+    if (c === '/' && at(i + 1) === '*') {
+      let depth = 1;
+      i += 2;
+      while (i < sql.length && depth > 0) {
+        const pair = sql.slice(i, i + 2);
+        if (pair === '/*' || pair === '*/') {
+          depth += pair === '/*' ? 1 : -1;
+          i += 2;
+        } else {
+          i++;
+        }
+      }
+      continue;
+    }
+    if (/\s/u.test(c)) {
+      i++;
+      continue;
+    }
+    if (statementEnded >= 0 && c !== ';') {
+      reject(
+        `found more after the ';' at offset ${statementEnded}: ${excerpt(sql, i)}; send exactly ` +
+          `one SELECT per step`,
+      );
+    }
+    if (c === ';') {
+      statementEnded = i;
+      i++;
+      continue;
+    }
+    if ((c === 'E' || c === 'e') && at(i + 1) === "'" && !isIdentChar(at(i - 1))) {
+      i += 2;
+      while (i < sql.length) {
+        if (at(i) === '\\') i += 2;
+        else if (at(i) === "'" && at(i + 1) === "'") i += 2;
+        else if (at(i) === "'") break;
+        else i++;
+      }
+      i++;
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      i++;
+      while (i < sql.length) {
+        if (at(i) === c && at(i + 1) === c) i += 2;
+        else if (at(i) === c) break;
+        else i++;
+      }
+      if (i < sql.length && at(i - 1) === '\\') {
+        reject(
+          `the ${c === "'" ? 'string' : 'quoted name'} ${excerpt(sql, start)} ends with a backslash, ` +
+            `which the engines take literally but the parser as an escape; write a quote inside a ` +
+            `string as '' (two quotes), build the backslash with chr(92), or pick another LIKE escape ` +
+            `character (ESCAPE '!')`,
+        );
+      }
+      i++;
+      continue;
+    }
+    if (c === '$' && !isIdentChar(at(i - 1))) {
+      const tag = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/u.exec(sql.slice(i));
+      if (tag) {
+        const close = sql.indexOf(tag[0], i + tag[0].length);
+        i = close < 0 ? sql.length : close + tag[0].length;
+        continue;
+      }
+    }
+    if (engine === 'lake' && c === '/' && at(i + 1) === '/') {
+      reject(
+        `'//' at ${excerpt(sql, i)} is integer division to DuckDB but a comment to the parser; ` +
+          `write floor(a / b) for division and -- for comments`,
+      );
+    }
+    if (isIdentChar(c)) {
+      while (i < sql.length && isIdentChar(at(i))) i++;
+      continue;
+    }
+    i++;
+  }
+}
+
+function excerpt(sql: string, offset: number): string {
+  const text = sql.slice(offset, offset + 30).replace(/\s+/gu, ' ');
+  return `'${text}${offset + 30 < sql.length ? '…' : ''}'`;
+}
+
+function parseErrorMessage(sql: string, error: unknown): string {
+  const e = error as {
+    message?: string;
+    found?: string | null;
+    location?: { start?: { offset?: number; line?: number; column?: number } };
+  };
+  const start = e.location?.start;
+  if (start?.offset === undefined) {
+    return `the SQL does not parse (${String(e.message ?? error).slice(0, 200)}); write one SELECT statement`;
+  }
+  const where = `line ${start.line ?? 1}, column ${start.column ?? 1}`;
+  const before = sql.slice(0, start.offset);
+  const hint =
+    /\$\d+\s*$/u.test(before) && sql.slice(start.offset).startsWith('::')
+      ? '; cast a parameter with CAST($1 AS type) instead of $1::type'
+      : '';
+  const near = e.found === null ? 'the end of the SQL' : excerpt(sql, start.offset);
+  return (
+    `the SQL does not parse at ${where}, near ${near}${hint}. Only one read-only SELECT ` +
+    `(or WITH … SELECT) may run: no DDL, DML, CTAS, UNLOAD, COPY, EXPLAIN, locking clauses or ` +
+    `several statements`
+  );
+}
+
+function notSelectMessage(statement: Node): string {
+  const type = String(statement.type ?? 'unknown');
+  const keyword = typeof statement.keyword === 'string' ? ` ${statement.keyword}` : '';
+  const ctas = type === 'create' && isNode(statement.query_expr) ? ' … AS SELECT (CTAS)' : '';
+  return (
+    `only read-only SELECT statements may run; found ${type.toUpperCase()}${keyword.toUpperCase()}` +
+    `${ctas}. Write a SELECT (results come back with the plan; nothing is written)`
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// AST analysis
+
+function isNode(value: unknown): value is Node {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** An identifier from the AST's various shapes: 'x', {value: 'x'}, {expr: {value: 'x'}}. */
+function identName(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (!isNode(value)) return undefined;
+  if (typeof value.value === 'string') return value.value;
+  if (value.expr !== undefined) return identName(value.expr);
+  return undefined;
+}
+
+/** A function's name, lowercased, without schema. */
+function functionName(node: Node): string {
+  const name = node.name;
+  if (typeof name === 'string') return name.toLowerCase();
+  if (isNode(name) && Array.isArray(name.name)) {
+    const parts = name.name.map((part) => identName(part) ?? '');
+    return (parts[parts.length - 1] ?? '').toLowerCase();
+  }
+  return (identName(name) ?? '').toLowerCase();
+}
+
+/** The SELECT of a subquery wrapper ({ast: …}) or the node itself. */
+function selectOf(value: unknown): Node | undefined {
+  if (!isNode(value)) return undefined;
+  if (value.type === 'select') return value;
+  if (isNode(value.ast)) return selectOf(value.ast);
+  return undefined;
+}
+
+/** An alias as the parser gives it (`x`, `x(a, b)` for column aliases), lowercased. */
+function aliasName(value: unknown): string | undefined {
+  const name = identName(value);
+  if (name === undefined) return undefined;
+  return (name.split('(')[0] ?? name).trim().toLowerCase();
+}
+
+function matches(patterns: readonly string[], name: string): boolean {
+  return patterns.some((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+}
+
+interface TableInfo {
+  readonly name: string;
+  /** Known columns (lake), or undefined (hot: names only). */
+  readonly columns: readonly string[] | undefined;
+  readonly partitionKeys: readonly string[];
+}
+
+interface Occurrence {
+  readonly table: TableInfo;
+  readonly columns: Set<string>;
+  predicates: PartitionPredicate[];
+  restricted: Set<string>;
+}
+
+interface Source {
+  readonly alias: string;
+  /** The table's own name (for a qualifier that names the table behind an odd alias). */
+  readonly tableName?: string;
+  readonly occurrence?: Occurrence;
+}
+
+interface Scope {
+  readonly sources: Source[];
+  readonly parent: Scope | undefined;
+}
+
+/** Walks the AST once: tables, columns, functions, parameters, partition predicates. */
+class Analyzer {
+  maxParam = 0;
+  private readonly occurrences: Occurrence[] = [];
+  private readonly warned = new Set<string>();
+  private readonly lake: Map<string, CatalogTable>;
+
+  constructor(
+    private readonly options: GuardOptions,
+    private readonly reject: (message: string) => never,
+  ) {
+    this.lake = new Map(options.lakeTables.map((t) => [t.name.toLowerCase(), t]));
+  }
+
+  /** One SELECT (with its CTEs and its UNION/INTERSECT/EXCEPT chain). */
+  statement(node: Node, parent: Scope | undefined, ctes: ReadonlySet<string>): void {
+    if (node.type !== 'select') this.reject(notSelectMessage(node));
+    const into = node.into;
+    if (isNode(into) && (into.position != null || into.expr != null)) {
+      this.reject(
+        'SELECT … INTO creates a table; only read-only SELECT may run — remove INTO (results come back with the plan)',
+      );
+    }
+    for (const key of ['locking_read', 'for_update', 'lock']) {
+      if (node[key] != null && node[key] !== false) {
+        this.reject('locking clauses (FOR UPDATE, FOR SHARE) are not allowed; remove them');
+      }
+    }
+    const visible = new Set(ctes);
+    for (const cte of Array.isArray(node.with) ? node.with : []) {
+      if (!isNode(cte)) continue;
+      const name = (identName(cte.name) ?? '').toLowerCase();
+      visible.add(name);
+      const body = isNode(cte.stmt) && isNode(cte.stmt.ast) ? cte.stmt.ast : cte.stmt;
+      if (!isNode(body)) continue;
+      if (body.type !== 'select' && typeof body.type === 'string')
+        this.reject(notSelectMessage(body));
+      this.statement(selectOf(body) ?? body, parent, visible);
+    }
+
+    const scope: Scope = { sources: [], parent };
+    const from = Array.isArray(node.from) ? node.from.filter(isNode) : [];
+    for (const item of from) this.source(item, scope, visible);
+    for (const item of from) {
+      if (item.on != null) this.walk(item.on, scope, visible);
+      if (Array.isArray(item.using)) {
+        for (const column of item.using) this.column(undefined, identName(column), scope);
+      }
+    }
+    for (const [key, value] of Object.entries(node)) {
+      if (['with', 'from', '_next', 'into', 'set_op', 'type'].includes(key)) continue;
+      this.walk(value, scope, visible);
+    }
+    this.partitionFilters(node.where, scope);
+
+    if (isNode(node._next)) this.statement(node._next, parent, visible);
+  }
+
+  /** One FROM item: a table, a CTE, a subquery, or a table function. */
+  private source(item: Node, scope: Scope, ctes: ReadonlySet<string>): void {
+    const sub = selectOf(item.expr);
+    if (sub) {
+      const lateral = String(item.prefix ?? '').toUpperCase() === 'LATERAL';
+      this.statement(sub, lateral ? scope : scope.parent, ctes);
+      scope.sources.push({ alias: aliasName(item.as) ?? '' });
+      return;
+    }
+    if (isNode(item.expr) && isNode(item.expr.ast) && typeof item.expr.ast.type === 'string') {
+      this.reject(notSelectMessage(item.expr.ast));
+    }
+    const tableName = identName(item.table);
+    if (tableName === undefined || item.expr != null) {
+      // A table function (unnest, generate_series, …) or another construct: walk it.
+      if (isNode(item.expr) && (item.expr.type === 'function' || item.expr.type === 'aggr_func')) {
+        const name = functionName(item.expr);
+        if (this.options.engine === 'lake' && !LAKE_FROM_FUNCTIONS.has(name)) {
+          this.reject(
+            `the table function ${name}() is not allowed in FROM of a lake query; read the lake's ` +
+              `tables (${this.lakeNames()}), or UNNEST an array column`,
+          );
+        }
+      }
+      this.walk(item.expr, scope, ctes);
+      scope.sources.push({ alias: aliasName(item.as) ?? '' });
+      return;
+    }
+    const name = tableName.toLowerCase();
+    const schema = identName(item.db) ?? identName(item.schema);
+    if (schema === undefined && ctes.has(name)) {
+      scope.sources.push({ alias: aliasName(item.as) ?? name });
+      return;
+    }
+    const table = this.table(name, schema);
+    const occurrence: Occurrence = {
+      table,
+      columns: new Set(),
+      predicates: [],
+      restricted: new Set(),
+    };
+    this.occurrences.push(occurrence);
+    scope.sources.push({ alias: aliasName(item.as) ?? name, tableName: name, occurrence });
+  }
+
+  /** A base table, known to the engine's list. */
+  private table(name: string, schema: string | undefined): TableInfo {
+    if (this.options.engine === 'lake') {
+      if (schema !== undefined) {
+        this.reject(
+          `write lake tables without a database or schema: '${name}' instead of '${schema}.${name}'`,
+        );
+      }
+      const table = this.lake.get(name);
+      if (!table) {
+        this.reject(
+          `table '${name}' is not in the lake catalog; known tables: ${this.lakeNames()}` +
+            (this.options.hotTables.includes(name)
+              ? ` ('${name}' is a hot table: use an AuroraQuery step)`
+              : ''),
+        );
+      }
+      return {
+        name,
+        columns: table.columns.map((c) => c.name.toLowerCase()),
+        partitionKeys: table.partitionKeys.map((k) => k.toLowerCase()),
+      };
+    }
+    const allowedSchema = (this.options.hotSchema ?? 'public').toLowerCase();
+    if (schema !== undefined && schema.toLowerCase() !== allowedSchema) {
+      this.reject(
+        `schema '${schema}' is not readable; plans read only the tables ${this.hotNames()} ` +
+          `(unqualified, or qualified with ${allowedSchema})`,
+      );
+    }
+    if (!this.options.hotTables.map((t) => t.toLowerCase()).includes(name)) {
+      this.reject(
+        `table '${name}' is not a hot table plans may read; known tables: ${this.hotNames()}` +
+          (this.lake.has(name) ? ` ('${name}' is in the lake: use an AthenaQuery step)` : ''),
+      );
+    }
+    return { name, columns: undefined, partitionKeys: [] };
+  }
+
+  private hotNames(): string {
+    return [...this.options.hotTables].sort().join(', ') || '(none)';
+  }
+
+  private lakeNames(): string {
+    return [...this.lake.keys()].sort().join(', ') || '(none)';
+  }
+
+  /** Every node below `value`: column refs, functions, parameters, nested SELECTs. */
+  private walk(value: unknown, scope: Scope, ctes: ReadonlySet<string>): void {
+    if (Array.isArray(value)) {
+      for (const item of value) this.walk(item, scope, ctes);
+      return;
+    }
+    if (!isNode(value)) return;
+    if (value.type === 'select') {
+      this.statement(value, scope, ctes);
+      return;
+    }
+    if (isNode(value.ast)) {
+      const inner = value.ast;
+      if (typeof inner.type === 'string' && STATEMENT_TYPES.has(inner.type)) {
+        this.reject(notSelectMessage(inner));
+      }
+      this.walk(inner, scope, ctes);
+      return;
+    }
+    switch (value.type) {
+      case 'column_ref':
+        this.column(identName(value.table), identName(value.column), scope);
+        return;
+      case 'function':
+      case 'aggr_func':
+        this.function(functionName(value));
+        break;
+      case 'var':
+        if (value.prefix === '$' && typeof value.name === 'number') {
+          this.maxParam = Math.max(this.maxParam, value.name);
+        }
+        return;
+      default:
+        break;
+    }
+    for (const [key, child] of Object.entries(value)) {
+      if (key === 'tableList' || key === 'columnList') continue;
+      this.walk(child, scope, ctes);
+    }
+  }
+
+  private function(name: string): void {
+    const denied =
+      this.options.engine === 'hot'
+        ? matches(HOT_DENIED_FUNCTIONS, name)
+        : matches(LAKE_DENIED_FUNCTIONS, name);
+    if (denied) {
+      this.reject(
+        this.options.engine === 'hot'
+          ? `the function ${name}() is not allowed in plan queries (it has side effects, reads ` +
+              `files or runs SQL given as text); remove it`
+          : `the function ${name}() is not allowed in lake queries (it reads files or settings ` +
+              `outside the catalog's tables); query the tables instead`,
+      );
+    }
+  }
+
+  /** Attributes a column reference to the table(s) it reads. */
+  private column(qualifier: string | undefined, name: string | undefined, scope: Scope): void {
+    if (name === undefined) return;
+    const column = name.toLowerCase();
+    const qual = qualifier?.toLowerCase();
+    if (column === '*') {
+      const targets = qual
+        ? [this.find(qual, scope)].filter((s): s is Source => s !== undefined)
+        : scope.sources;
+      for (const source of targets) {
+        if (!source.occurrence) continue;
+        const { table } = source.occurrence;
+        for (const c of [...(table.columns ?? []), ...table.partitionKeys]) {
+          source.occurrence.columns.add(c);
+        }
+        if (table.columns === undefined) source.occurrence.columns.add('*');
+        this.warnStar(table);
+      }
+      return;
+    }
+    if (qual) {
+      const source = this.find(qual, scope);
+      if (source?.occurrence) {
+        const { table } = source.occurrence;
+        if (table.columns && !has(table, column) && !column.startsWith('$')) {
+          this.reject(
+            `column '${column}' is not a column of ${table.name}; its columns: ` +
+              `${[...table.partitionKeys, ...table.columns].join(', ')}`,
+          );
+        }
+        source.occurrence.columns.add(column);
+        return;
+      }
+      if (source) return;
+      // Not a table: maybe `struct_column.field` — count the struct column.
+      this.unqualified(qual, scope);
+      return;
+    }
+    this.unqualified(column, scope);
+  }
+
+  /** An unqualified column: the table(s) in the nearest scope that have it. */
+  private unqualified(column: string, scope: Scope): void {
+    for (let s: Scope | undefined = scope; s; s = s.parent) {
+      const bases = s.sources.filter((src) => src.occurrence);
+      const having = bases.filter((src) => has((src.occurrence as Occurrence).table, column));
+      if (having.length > 0) {
+        for (const src of having) src.occurrence?.columns.add(column);
+        return;
+      }
+      const unknown = bases.filter((src) => src.occurrence?.table.columns === undefined);
+      if (unknown.length > 0 && unknown.length === bases.length) {
+        for (const src of unknown) src.occurrence?.columns.add(column);
+        return;
+      }
+      // A derived table's column, a select alias or a lambda argument: nothing to count here.
+      if (s.sources.length > 0 && bases.length < s.sources.length) return;
+    }
+  }
+
+  /** The source a qualifier names: an alias in this or an outer scope, else a table's name. */
+  private find(qualifier: string, scope: Scope): Source | undefined {
+    for (let s: Scope | undefined = scope; s; s = s.parent) {
+      const byAlias = s.sources.find((src) => src.alias === qualifier);
+      if (byAlias) return byAlias;
+    }
+    for (let s: Scope | undefined = scope; s; s = s.parent) {
+      const byTable = s.sources.find((src) => src.tableName === qualifier);
+      if (byTable) return byTable;
+    }
+    return undefined;
+  }
+
+  private warnStar(table: TableInfo): void {
+    const message =
+      this.options.engine === 'lake'
+        ? `SELECT * on ${table.name} reads all ${(table.columns?.length ?? 0) + table.partitionKeys.length} ` +
+          `columns and is billed for each; name only the columns you need`
+        : `SELECT * on ${table.name} returns every column; name only the columns you need`;
+    this.warned.add(message);
+  }
+
+  /**
+   * The conjunctive partition predicates of `where` for each base table of the scope, and the
+   * pruning rule: a partitioned lake table must be restricted on its keys.
+   */
+  private partitionFilters(where: unknown, scope: Scope): void {
+    const conjuncts = splitAnd(where);
+    for (const source of scope.sources) {
+      const occurrence = source.occurrence;
+      if (!occurrence || occurrence.table.partitionKeys.length === 0) continue;
+      for (const conjunct of conjuncts) {
+        const found = this.predicate(conjunct, source, scope);
+        if (!found) continue;
+        occurrence.restricted.add(found.key);
+        if (found.predicate) occurrence.predicates.push(found.predicate);
+      }
+      if (this.options.engine !== 'lake') continue;
+      const required = requiredKeys(occurrence.table.partitionKeys);
+      const missing = required.filter((k) => !occurrence.restricted.has(k));
+      if (missing.length > 0) this.reject(missingFilterMessage(occurrence.table, required));
+    }
+  }
+
+  /** A restriction of one partition key of `source` by `conjunct`, if it is one. */
+  private predicate(
+    conjunct: Node,
+    source: Source,
+    scope: Scope,
+  ): { key: string; predicate?: PartitionPredicate } | undefined {
+    if (conjunct.type !== 'binary_expr') return undefined;
+    const operator = String(conjunct.operator ?? '').toUpperCase();
+    const op = OPERATORS[operator];
+    if (!op) return undefined;
+    let keySide = this.partitionKeyOf(conjunct.left, source, scope);
+    let valueSide = conjunct.right;
+    let flipped = false;
+    if (!keySide && op !== 'in' && op !== 'between') {
+      keySide = this.partitionKeyOf(conjunct.right, source, scope);
+      valueSide = conjunct.left;
+      flipped = true;
+    }
+    if (!keySide) return undefined;
+    const values =
+      op === 'in' || op === 'between'
+        ? isNode(valueSide) && Array.isArray(valueSide.value)
+          ? valueSide.value.map(constantValue)
+          : [undefined]
+        : [constantValue(valueSide)];
+    if (values.some((v) => v === undefined)) return undefined;
+    if (op === 'between' && values.length !== 2) return undefined;
+    const usable = values.filter((v): v is PartitionValue => v !== OTHER);
+    if (usable.length !== values.length) return { key: keySide };
+    return {
+      key: keySide,
+      predicate: { key: keySide, op: flipped ? FLIP[op] : op, values: usable },
+    };
+  }
+
+  /** The partition key `node` names, if it is a column of `source`'s table that is a key. */
+  private partitionKeyOf(node: unknown, source: Source, scope: Scope): string | undefined {
+    if (!isNode(node) || node.type !== 'column_ref' || !source.occurrence) return undefined;
+    const column = identName(node.column)?.toLowerCase();
+    if (!column || !source.occurrence.table.partitionKeys.includes(column)) return undefined;
+    const qualifier = identName(node.table)?.toLowerCase();
+    if (qualifier !== undefined) return this.find(qualifier, scope) === source ? column : undefined;
+    return column;
+  }
+
+  tables(): AnalyzedTable[] {
+    const byName = new Map<string, Occurrence[]>();
+    for (const occurrence of this.occurrences) {
+      const list = byName.get(occurrence.table.name) ?? [];
+      list.push(occurrence);
+      byName.set(occurrence.table.name, list);
+    }
+    return [...byName].map(([name, occurrences]) => {
+      const columns = new Set(occurrences.flatMap((o) => [...o.columns]));
+      const [first, ...rest] = occurrences;
+      const common = (first?.predicates ?? []).filter((p) =>
+        rest.every((o) => o.predicates.some((q) => samePredicate(p, q))),
+      );
+      return {
+        name,
+        columns: [...columns].sort(),
+        partitionPredicates: common,
+        occurrences: occurrences.map((o) => ({
+          columns: [...o.columns].sort(),
+          partitionPredicates: o.predicates,
+        })),
+      };
+    });
+  }
+
+  warnings(): string[] {
+    return [...this.warned];
+  }
+}
+
+/** A constant the guard cannot compare with partition values. */
+const OTHER = Symbol('other constant');
+
+const OPERATORS: Readonly<Record<string, PartitionOp>> = {
+  '=': 'eq',
+  IN: 'in',
+  BETWEEN: 'between',
+  '<': 'lt',
+  '<=': 'le',
+  '>': 'gt',
+  '>=': 'ge',
+};
+
+const FLIP: Readonly<Record<PartitionOp, PartitionOp>> = {
+  eq: 'eq',
+  in: 'in',
+  between: 'between',
+  lt: 'gt',
+  le: 'ge',
+  gt: 'lt',
+  ge: 'le',
+};
+
+function has(table: TableInfo, column: string): boolean {
+  return table.partitionKeys.includes(column) || (table.columns ?? []).includes(column);
+}
+
+/** Top-level AND conjuncts (an OR, or anything else, is one conjunct). */
+function splitAnd(where: unknown): Node[] {
+  if (!isNode(where)) return [];
+  if (where.type === 'binary_expr' && String(where.operator).toUpperCase() === 'AND') {
+    return [...splitAnd(where.left), ...splitAnd(where.right)];
+  }
+  return [where];
+}
+
+/**
+ * A comparison's constant side: a string literal, `$n`, OTHER for a constant the guard cannot
+ * compare (a number, a date literal, a function of constants — still a restriction), or
+ * undefined when it reads columns (not a restriction).
+ */
+function constantValue(node: unknown): PartitionValue | typeof OTHER | undefined {
+  if (!isNode(node)) return undefined;
+  if (
+    (node.type === 'single_quote_string' || node.type === 'string') &&
+    typeof node.value === 'string'
+  ) {
+    return node.value;
+  }
+  if (node.type === 'var' && node.prefix === '$' && typeof node.name === 'number') {
+    return { param: node.name };
+  }
+  if (node.type === 'null' || node.type === 'bool') return undefined;
+  return readsColumns(node) ? undefined : OTHER;
+}
+
+function readsColumns(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(readsColumns);
+  if (!isNode(value)) return false;
+  if (value.type === 'column_ref' || value.type === 'select' || isNode(value.ast)) return true;
+  return Object.values(value).some(readsColumns);
+}
+
+/** Keys a query must restrict: `year` for year/month/day tables, every key otherwise. */
+function requiredKeys(keys: readonly string[]): string[] {
+  return keys[0] === 'year' && keys.length === 3 ? ['year'] : [...keys];
+}
+
+function missingFilterMessage(table: TableInfo, required: readonly string[]): string {
+  const keys = required.join(' and ');
+  const example =
+    required[0] === 'year'
+      ? `WHERE year = '2025' AND month = '02'`
+      : `WHERE ${required
+          .map((k) =>
+            k === 'dt' ? `dt BETWEEN '2025-02-01' AND '2025-02-15'` : `${k} = '<value>'`,
+          )
+          .join(' AND ')}`;
+  return (
+    `queries on partitioned table '${table.name}' must filter on its partition ` +
+    `key${required.length > 1 ? 's' : ''} ${keys} in WHERE, e.g. … ${example} (with =, IN, ` +
+    `BETWEEN, <, <=, >, >= or a $n parameter, ANDed with the rest of the WHERE)`
+  );
+}
+
+function samePredicate(a: PartitionPredicate, b: PartitionPredicate): boolean {
+  return a.key === b.key && a.op === b.op && JSON.stringify(a.values) === JSON.stringify(b.values);
+}

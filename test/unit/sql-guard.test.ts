@@ -1,0 +1,338 @@
+import { SqlRejectedError } from '#core/query/errors';
+import { guardSql, type GuardOptions, type SqlAnalysis } from '#core/query/guard';
+import type { CatalogTable } from '#ports/catalog';
+
+function table(name: string, columns: string[], partitionKeys: string[]): CatalogTable {
+  return {
+    name,
+    columns: columns.map((c) => ({ name: c, type: 'string', sourceType: 'text' })),
+    partitionKeys,
+    location: `${name}/`,
+    schemaHash: 'h',
+  };
+}
+
+const lakeTables = [
+  table('events', ['id', 'membercode', 'occurred_at', 'payload'], ['event_type', 'dt']),
+  table('agent_tasks', ['id', 'agent_id', 'status', 'created_at'], ['year', 'month', 'day']),
+  table('agents', ['agent_id', 'name'], []),
+];
+const lake: GuardOptions = { engine: 'lake', lakeTables, hotTables: ['members'] };
+const hot: GuardOptions = { engine: 'hot', lakeTables, hotTables: ['members', 'games'] };
+
+const SEED_ATHENA =
+  "SELECT memberCode, count(*) FROM events WHERE event_type = 'GameOpened' AND dt BETWEEN '2024-11-01' AND '2024-11-30' GROUP BY 1";
+const SEED_AURORA = 'SELECT member_code, total_deposit FROM members WHERE member_code = ANY($1)';
+
+/** The SqlRejectedError guardSql throws. */
+function rejected(sql: string, options: GuardOptions): SqlRejectedError {
+  try {
+    guardSql(sql, options);
+  } catch (error) {
+    if (error instanceof SqlRejectedError) return error;
+    throw error;
+  }
+  throw new Error(`the guard accepted: ${sql}`);
+}
+
+function only(analysis: SqlAnalysis, name: string): SqlAnalysis['tables'][number] | undefined {
+  return analysis.tables.find((t) => t.name === name);
+}
+
+describe('guardSql accepts', () => {
+  it("the seed's AthenaQuery, with its columns and partition predicates", () => {
+    const analysis = guardSql(SEED_ATHENA, lake);
+
+    expect(analysis.tables).toEqual([
+      expect.objectContaining({
+        name: 'events',
+        columns: ['dt', 'event_type', 'membercode'],
+        partitionPredicates: [
+          { key: 'event_type', op: 'eq', values: ['GameOpened'] },
+          { key: 'dt', op: 'between', values: ['2024-11-01', '2024-11-30'] },
+        ],
+      }),
+    ]);
+    expect(analysis.warnings).toEqual([]);
+  });
+
+  it("the seed's AuroraQuery with its $1 parameter", () => {
+    const analysis = guardSql(SEED_AURORA, hot);
+
+    expect(analysis.paramCount).toBe(1);
+    expect(analysis.tables.map((t) => t.name)).toEqual(['members']);
+  });
+
+  it('WITH … SELECT, reading the filters inside the CTE (CTE names are not tables)', () => {
+    const analysis = guardSql(
+      "WITH logins AS (SELECT membercode FROM events WHERE event_type = 'Login' AND dt >= '2025-02-01') SELECT membercode FROM logins",
+      lake,
+    );
+
+    expect(analysis.tables.map((t) => t.name)).toEqual(['events']);
+    expect(only(analysis, 'events')?.partitionPredicates).toEqual([
+      { key: 'event_type', op: 'eq', values: ['Login'] },
+      { key: 'dt', op: 'ge', values: ['2025-02-01'] },
+    ]);
+  });
+
+  it('UNION ALL, keeping each branch as an occurrence of the table', () => {
+    const analysis = guardSql(
+      "SELECT id FROM events WHERE event_type = 'Login' AND dt = '2025-02-01' UNION ALL SELECT id FROM events WHERE event_type = 'Logout' AND dt = '2025-02-01'",
+      lake,
+    );
+
+    const events = only(analysis, 'events');
+    expect(events?.occurrences).toHaveLength(2);
+    expect(events?.partitionPredicates).toEqual([{ key: 'dt', op: 'eq', values: ['2025-02-01'] }]);
+  });
+
+  it('$n parameters as partition filters', () => {
+    const analysis = guardSql(
+      'SELECT id FROM events WHERE event_type IN ($1, $2) AND dt BETWEEN $3 AND $4',
+      lake,
+    );
+
+    expect(analysis.paramCount).toBe(4);
+    expect(only(analysis, 'events')?.partitionPredicates).toEqual([
+      { key: 'event_type', op: 'in', values: [{ param: 1 }, { param: 2 }] },
+      { key: 'dt', op: 'between', values: [{ param: 3 }, { param: 4 }] },
+    ]);
+  });
+
+  it('a comparison written constant first, flipping it', () => {
+    const analysis = guardSql(
+      "SELECT id FROM agent_tasks WHERE '2025' <= year AND status = 'done'",
+      lake,
+    );
+
+    expect(only(analysis, 'agent_tasks')?.partitionPredicates).toEqual([
+      { key: 'year', op: 'ge', values: ['2025'] },
+    ]);
+  });
+
+  it('Trino functions and lambdas', () => {
+    const analysis = guardSql(
+      "SELECT try_cast(id AS bigint) AS n, filter(ARRAY[1, 2], x -> x > 1) AS f FROM events WHERE event_type = 'a' AND dt = '2025-02-01'",
+      lake,
+    );
+
+    expect(only(analysis, 'events')?.columns).toEqual(['dt', 'event_type', 'id']);
+  });
+
+  it('a correlated scalar subquery, attributing columns through aliases', () => {
+    const analysis = guardSql(
+      "SELECT a.name, (SELECT max(e.occurred_at) FROM events e WHERE e.membercode = a.agent_id AND e.event_type = 'x' AND e.dt = '2025-02-01') AS last FROM agents a",
+      lake,
+    );
+
+    expect(only(analysis, 'agents')?.columns).toEqual(['agent_id', 'name']);
+    expect(only(analysis, 'events')?.columns).toEqual([
+      'dt',
+      'event_type',
+      'membercode',
+      'occurred_at',
+    ]);
+  });
+
+  it('a trailing semicolon and comment', () => {
+    expect(guardSql('SELECT name FROM agents; -- all agents', lake).tables).toHaveLength(1);
+  });
+
+  it('a hot table qualified with public', () => {
+    expect(guardSql('SELECT member_code FROM public.members', hot).tables[0]?.name).toBe('members');
+  });
+});
+
+describe('guardSql warns', () => {
+  it('on SELECT *, counting every column of the table', () => {
+    const analysis = guardSql(
+      "SELECT * FROM events WHERE event_type = 'Login' AND dt = '2025-02-01'",
+      lake,
+    );
+
+    expect(analysis.warnings).toEqual([
+      expect.stringMatching(/SELECT \* on events reads all 6 columns/),
+    ]);
+    expect(only(analysis, 'events')?.columns).toEqual([
+      'dt',
+      'event_type',
+      'id',
+      'membercode',
+      'occurred_at',
+      'payload',
+    ]);
+  });
+
+  it('on t.*', () => {
+    const analysis = guardSql('SELECT m.* FROM members m', hot);
+
+    expect(analysis.warnings).toEqual([expect.stringMatching(/SELECT \* on members/)]);
+  });
+
+  it('not on count(*)', () => {
+    expect(guardSql('SELECT count(*) FROM agents', lake).warnings).toEqual([]);
+  });
+});
+
+describe('guardSql rejects', () => {
+  it.each([
+    ['DELETE', 'DELETE FROM members WHERE member_code = $1', /found DELETE/],
+    ['UPDATE', "UPDATE members SET name = 'x'", /found UPDATE/],
+    ['INSERT', 'INSERT INTO members SELECT * FROM members', /found INSERT/],
+    ['DROP', 'DROP TABLE members', /found DROP TABLE/],
+    ['TRUNCATE', 'TRUNCATE TABLE members', /found TRUNCATE/],
+    ['ALTER', 'ALTER TABLE members ADD COLUMN x int', /found ALTER/],
+    ['GRANT', 'GRANT SELECT ON members TO bob', /found GRANT/],
+    ['SET', 'SET search_path = x', /found SET/],
+    ['CALL', 'CALL refresh()', /found CALL/],
+  ])('%s on the hot database', (_, sql, message) => {
+    expect(rejected(sql, hot).message).toMatch(message);
+  });
+
+  it('CREATE TABLE AS (CTAS)', () => {
+    expect(rejected('CREATE TABLE copy AS SELECT * FROM members', hot).message).toMatch(
+      /found CREATE TABLE … AS SELECT \(CTAS\)/,
+    );
+  });
+
+  it('CTAS on the lake', () => {
+    expect(rejected('CREATE TABLE x AS SELECT name FROM agents', lake).message).toMatch(
+      /found CREATE TABLE … AS SELECT \(CTAS\)/,
+    );
+  });
+
+  it('several statements', () => {
+    expect(rejected('SELECT name FROM agents; SELECT name FROM agents', lake).message).toMatch(
+      /more after the ';'/,
+    );
+  });
+
+  it('a second statement hidden from the parser by a backslash before a quote', () => {
+    expect(
+      rejected("SELECT 'a\\'; DELETE FROM members; --' AS x FROM members", hot).message,
+    ).toMatch(/ends with a backslash/);
+  });
+
+  it("'//' on the lake (a comment to the parser, division to DuckDB)", () => {
+    expect(rejected('SELECT 1 // 2 FROM agents', lake).message).toMatch(/'\/\/'/);
+  });
+
+  it('UNLOAD', () => {
+    expect(
+      rejected(
+        "UNLOAD (SELECT name FROM agents) TO 's3://bucket/x/' WITH (format = 'PARQUET')",
+        lake,
+      ).message,
+    ).toMatch(/does not parse/);
+  });
+
+  it('SELECT INTO', () => {
+    expect(rejected('SELECT * INTO copy FROM members', hot).message).toMatch(/SELECT … INTO/);
+  });
+
+  it('FOR UPDATE', () => {
+    expect(rejected('SELECT name FROM members FOR UPDATE', hot).message).toMatch(
+      /does not parse at line 1, column 30, near 'UPDATE'.*no .*locking clauses/,
+    );
+  });
+
+  it('EXPLAIN ANALYZE', () => {
+    expect(rejected('EXPLAIN ANALYZE SELECT name FROM members', hot).message).toMatch(
+      /does not parse/,
+    );
+  });
+
+  it('pg_sleep on the hot database', () => {
+    expect(rejected('SELECT pg_sleep(10)', hot).message).toMatch(
+      /the function pg_sleep\(\) is not allowed/,
+    );
+  });
+
+  it('a function that runs SQL given as text', () => {
+    expect(rejected("SELECT query_to_xml('SELECT 1', true, true, '')", hot).message).toMatch(
+      /query_to_xml\(\)/,
+    );
+  });
+
+  it("DuckDB's file readers on the lake", () => {
+    expect(rejected("SELECT * FROM read_csv('/etc/passwd')", lake).message).toMatch(
+      /read_csv\(\) is not allowed/,
+    );
+  });
+
+  it('an unknown lake table, listing the known ones', () => {
+    expect(rejected("SELECT id FROM evnts WHERE dt = '2025-02-01'", lake).message).toMatch(
+      /table 'evnts' is not in the lake catalog; known tables: agent_tasks, agents, events/,
+    );
+  });
+
+  it('a hot table in a lake query, saying where it is', () => {
+    expect(rejected('SELECT member_code FROM members', lake).message).toMatch(
+      /'members' is a hot table: use an AuroraQuery step/,
+    );
+  });
+
+  it('an unknown hot table, listing the known ones', () => {
+    expect(rejected('SELECT * FROM pg_user', hot).message).toMatch(
+      /table 'pg_user' is not a hot table plans may read; known tables: games, members/,
+    );
+  });
+
+  it('another schema on the hot database', () => {
+    expect(rejected('SELECT usename FROM pg_catalog.pg_user', hot).message).toMatch(
+      /schema 'pg_catalog' is not readable/,
+    );
+  });
+
+  it('a schema-qualified lake table', () => {
+    expect(rejected('SELECT name FROM lake.agents', lake).message).toMatch(
+      /without a database or schema/,
+    );
+  });
+
+  it('a query on events without its partition keys', () => {
+    expect(rejected("SELECT id FROM events WHERE dt = '2025-02-01'", lake).message).toMatch(
+      /queries on partitioned table 'events' must filter on its partition keys event_type and dt in WHERE, e\.g\. … WHERE event_type = '<value>' AND dt BETWEEN '2025-02-01' AND '2025-02-15'/,
+    );
+  });
+
+  it('a year/month/day table without year', () => {
+    expect(rejected("SELECT id FROM agent_tasks WHERE month = '02'", lake).message).toMatch(
+      /partition key year in WHERE/,
+    );
+  });
+
+  it('a partition filter under a top-level OR', () => {
+    expect(
+      rejected("SELECT id FROM agent_tasks WHERE year = '2025' OR status = 'done'", lake).message,
+    ).toMatch(/partition key year/);
+  });
+
+  it('a column the lake table does not have', () => {
+    expect(
+      rejected("SELECT e.memberCod FROM events e WHERE event_type = 'a' AND dt = 'b'", lake)
+        .message,
+    ).toMatch(/column 'membercod' is not a column of events; its columns: event_type, dt, id/);
+  });
+
+  it('SQL that does not parse, with where', () => {
+    expect(rejected('SELEC name FROM agents', lake).message).toMatch(
+      /does not parse at line 1, column 7, near 'name FROM agents'/,
+    );
+  });
+
+  it('a cast of a parameter with ::, saying how to write it', () => {
+    expect(rejected('SELECT name FROM members WHERE id = $1::int', hot).message).toMatch(
+      /CAST\(\$1 AS type\)/,
+    );
+  });
+
+  it('with the path and status 400', () => {
+    const error = rejected('DROP TABLE members', { ...hot, path: 'steps[1].sql' });
+
+    expect(error.path).toBe('steps[1].sql');
+    expect(error.message.startsWith('steps[1].sql: ')).toBe(true);
+    expect([error.status, error.exitCode, error.code]).toEqual([400, 2, 'sql_rejected']);
+  });
+});
