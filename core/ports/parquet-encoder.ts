@@ -28,6 +28,11 @@ export interface EncodedFile {
   readonly rows: number;
   /** The partition value of its directory (undefined without partitionBy; null for NULL). */
   readonly partitionValue?: string | null;
+  /**
+   * Compressed bytes of each column's chunks over the file's row groups (`total_compressed_size`
+   * in the Parquet footer), by top-level column name: what a scan of that column reads.
+   */
+  readonly columnBytes?: Readonly<Record<string, number>>;
 }
 
 /** Files written to the encoder's scratch space; `dispose` deletes them. */

@@ -38,6 +38,12 @@ export interface QueryResult {
 export interface LakeTableScan {
   readonly table: CatalogTable;
   readonly partitions: readonly CatalogPartition[];
+  /**
+   * The table's columns the statement reads, when the caller knows them (the scan estimate does):
+   * the DuckDB engine then reports the bytes of exactly these column chunks. Absent: the DuckDB
+   * engine asks its own query plan which columns each scan projects.
+   */
+  readonly columns?: readonly string[];
 }
 
 /** One query for the lake engine. */

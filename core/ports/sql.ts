@@ -4,8 +4,27 @@
  * over the wire); the AWS runtime adds the RDS Data API.
  */
 
+/** A result column: its name and PostgreSQL type OID (`pg_type.oid`, e.g. 20 for int8). */
+export interface SqlField {
+  readonly name: string;
+  readonly dataTypeID: number;
+}
+
 /** A connection (or transaction) on which statements run in order. */
 export interface SqlSession {
+  /**
+   * Like {@link SqlSession.query}, with the result's columns in select-list order (also when no
+   * row came back). Optional: adapters that know the columns implement it; the hot query engine
+   * uses it for column names and types.
+   * @example
+   * const { rows, fields } = await session.queryWithFields!('SELECT 1::int8 AS n');
+   * fields; // [{ name: 'n', dataTypeID: 20 }]
+   */
+  queryWithFields?<Row extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params?: readonly unknown[],
+  ): Promise<{ rows: Row[]; fields: SqlField[] }>;
+
   /**
    * Runs one statement with positional parameters (`$1`, `$2`, …) and returns its rows.
    * @example

@@ -468,6 +468,60 @@ describe('GlueCatalog deletePartitions', () => {
   });
 });
 
+describe('GlueCatalog column bytes', () => {
+  const columnBytes = { id: 812, cost: 1236 };
+
+  it("stores a partition's column bytes as the thermocline.column_bytes parameter", async () => {
+    // Prepare
+    glueMock.on(GetTableCommand).resolves({ Table: glueTable('hash-2') });
+    glueMock.on(BatchGetPartitionCommand).resolves({ Partitions: [] });
+    glueMock.on(BatchCreatePartitionCommand).resolves({});
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [{ ...partition('15'), columnBytes }]);
+
+    // Assess
+    const input = glueMock.commandCalls(BatchCreatePartitionCommand)[0]?.args[0].input;
+    expect(input?.PartitionInputList?.[0]?.Parameters?.['thermocline.column_bytes']).toBe(
+      '{"id":812,"cost":1236}',
+    );
+  });
+
+  it('reads the column bytes back from the partition parameter', async () => {
+    // Prepare
+    const stored = partitionInput('15') as { Parameters: Record<string, string> };
+    glueMock.on(GetPartitionCommand).resolves({
+      Partition: {
+        ...stored,
+        Parameters: { ...stored.Parameters, 'thermocline.column_bytes': '{"id":812,"cost":1236}' },
+      },
+    });
+
+    // Act
+    const found = await catalog.getPartition('agent_tasks', ['2025', '02', '15']);
+
+    // Assess
+    expect(found).toEqual({ ...partition('15'), columnBytes });
+  });
+
+  it('leaves column bytes out when the parameter is not an object of byte counts', async () => {
+    // Prepare
+    const stored = partitionInput('15') as { Parameters: Record<string, string> };
+    glueMock.on(GetPartitionCommand).resolves({
+      Partition: {
+        ...stored,
+        Parameters: { ...stored.Parameters, 'thermocline.column_bytes': '{"id":"many"}' },
+      },
+    });
+
+    // Act
+    const found = await catalog.getPartition('agent_tasks', ['2025', '02', '15']);
+
+    // Assess
+    expect(found?.columnBytes).toBeUndefined();
+  });
+});
+
 describe('GlueCatalog partitions', () => {
   it('maps a Glue partition back with its location relative to the lake', async () => {
     // Prepare

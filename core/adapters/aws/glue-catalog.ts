@@ -44,6 +44,8 @@ const BYTES = 'thermocline.bytes';
 const FILES = 'thermocline.files';
 const RUN_ID = 'thermocline.run_id';
 const PUBLISHED_AT = 'thermocline.published_at';
+/** Partition parameter: JSON object of column name → compressed bytes of its chunks. */
+const COLUMN_BYTES = 'thermocline.column_bytes';
 
 const INPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat';
 const OUTPUT_FORMAT = 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat';
@@ -73,7 +75,8 @@ const UNPROCESSED_ATTEMPTS = 5;
  * table was written with) and `thermocline.source_types` (column → PostgreSQL type, also kept in
  * each column's comment as `postgres <type>`). Partition parameters carry `thermocline.rows`,
  * `thermocline.bytes`, `thermocline.files`, `thermocline.run_id`, `thermocline.published_at`,
- * and `numRows` for engines that read it.
+ * `thermocline.column_bytes` (JSON: column → compressed bytes of its chunks, for scan estimates;
+ * absent on partitions published before it was recorded), and `numRows` for engines that read it.
  * @example
  * const catalog = new GlueCatalog(new GlueClient({}), {
  *   database: 'thermocline_lake',
@@ -131,7 +134,10 @@ export class GlueCatalog implements Catalog {
     }
     if (existing.Parameters?.[SCHEMA_HASH] === table.schemaHash) return;
     await this.client.send(
-      new UpdateTableCommand({ DatabaseName: this.database, TableInput: input }),
+      new UpdateTableCommand({
+        DatabaseName: this.database,
+        TableInput: keepCurrentVersion(input, existing),
+      }),
     );
   }
 
@@ -178,6 +184,10 @@ export class GlueCatalog implements Catalog {
       );
     }
     const keys = (glueTable.PartitionKeys ?? []).map((k) => k.Name ?? '');
+    if (keys.length === 0) {
+      await this.switchUnpartitioned(table, glueTable, partitions);
+      return;
+    }
     const seen = new Set<string>();
     for (const partition of partitions) {
       const id = valuesId(partition.values);
@@ -261,6 +271,7 @@ export class GlueCatalog implements Catalog {
     table: string,
     values: readonly string[],
   ): Promise<CatalogPartition | undefined> {
+    if (values.length === 0) return this.unpartitionedCurrent(table);
     try {
       const response = await this.client.send(
         new GetPartitionCommand({
@@ -296,7 +307,70 @@ export class GlueCatalog implements Catalog {
       }
       token = page.NextToken;
     } while (token);
+    if (partitions.length === 0) {
+      const current = await this.unpartitionedCurrent(table);
+      if (current) return [current];
+    }
     return partitions.sort((a, b) => compareValues(a.values, b.values));
+  }
+
+  /**
+   * An unpartitioned table (no partition keys, e.g. the sync's `ref_<table>` current state) has
+   * one partition, with values `[]`: Glue has no partition objects for it, so its location is
+   * the table's own `StorageDescriptor.Location`, switched with UpdateTable — atomic for Athena
+   * like a partition switch — and its rows, bytes, files, run id and publish time are table
+   * parameters. Throws unless exactly one partition with values `[]` is given.
+   */
+  private async switchUnpartitioned(
+    table: string,
+    glueTable: Table,
+    partitions: readonly CatalogPartition[],
+  ): Promise<void> {
+    const [partition] = partitions;
+    if (partitions.length !== 1 || partition === undefined || partition.values.length !== 0) {
+      throw new UsageError(
+        `${this.name(table)} has no partition keys: give exactly one partition with values [] ` +
+          `(its location becomes the table's); got ${partitions.map((p) => valuesId(p.values)).join(', ')}`,
+      );
+    }
+    checkLocation(partition.location, `location of ${this.name(table)}`);
+    const { Parameters: partitionParameters } = this.partitionInput([], partition);
+    await this.client.send(
+      new UpdateTableCommand({
+        DatabaseName: this.database,
+        TableInput: {
+          Name: table,
+          TableType: glueTable.TableType ?? 'EXTERNAL_TABLE',
+          Parameters: { ...glueTable.Parameters, ...partitionParameters },
+          PartitionKeys: [],
+          StorageDescriptor: storageDescriptor(
+            glueTable.StorageDescriptor?.Columns ?? [],
+            this.root + partition.location,
+          ),
+        },
+      }),
+    );
+  }
+
+  /** The one partition of an unpartitioned table once a version was switched in, else undefined. */
+  private async unpartitionedCurrent(table: string): Promise<CatalogPartition | undefined> {
+    let glueTable: Table | undefined;
+    try {
+      const response = await this.client.send(
+        new GetTableCommand({ DatabaseName: this.database, Name: table }),
+      );
+      glueTable = response?.Table;
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    if (!glueTable || (glueTable.PartitionKeys ?? []).length > 0) return undefined;
+    if (glueTable.Parameters?.[RUN_ID] === undefined) return undefined;
+    return this.toCatalogPartition(table, {
+      Values: [],
+      StorageDescriptor: glueTable.StorageDescriptor,
+      Parameters: glueTable.Parameters,
+    });
   }
 
   private async fetchTable(name: string): Promise<Table | undefined> {
@@ -380,6 +454,7 @@ export class GlueCatalog implements Catalog {
         [FILES]: String(partition.files),
         [RUN_ID]: partition.runId,
         [PUBLISHED_AT]: partition.publishedAt,
+        ...(partition.columnBytes ? { [COLUMN_BYTES]: JSON.stringify(partition.columnBytes) } : {}),
         numRows: String(partition.rows),
       },
     };
@@ -413,12 +488,14 @@ export class GlueCatalog implements Catalog {
     const values = partition.Values ?? [];
     const what = `partition ${valuesId(values)} of ${this.name(table)}`;
     const parameters = partition.Parameters ?? {};
+    const columnBytes = parseColumnBytes(parameters[COLUMN_BYTES]);
     return {
       values,
       location: this.relative(partition.StorageDescriptor?.Location, what),
       rows: count(parameters, ROWS, what),
       bytes: count(parameters, BYTES, what),
       files: count(parameters, FILES, what),
+      ...(columnBytes ? { columnBytes } : {}),
       runId: parameters[RUN_ID] ?? '',
       publishedAt: parameters[PUBLISHED_AT] ?? '',
     };
@@ -467,6 +544,28 @@ function storageDescriptor(columns: Column[], location: string): StorageDescript
   };
 }
 
+/**
+ * An UpdateTable input that keeps an unpartitioned table's current version (its location and
+ * version parameters, see `switchUnpartitioned`) instead of pointing it back at the table root.
+ */
+function keepCurrentVersion(input: TableInput, existing: Table): TableInput {
+  const parameters = existing.Parameters ?? {};
+  if ((input.PartitionKeys ?? []).length > 0 || parameters[RUN_ID] === undefined) return input;
+  const version = Object.fromEntries(
+    [ROWS, BYTES, FILES, RUN_ID, PUBLISHED_AT, COLUMN_BYTES, 'numRows'].flatMap((key) =>
+      parameters[key] === undefined ? [] : [[key, parameters[key]]],
+    ),
+  );
+  return {
+    ...input,
+    Parameters: { ...input.Parameters, ...version },
+    StorageDescriptor: {
+      ...input.StorageDescriptor,
+      Location: existing.StorageDescriptor?.Location ?? input.StorageDescriptor?.Location,
+    },
+  };
+}
+
 function checkLocation(location: string, what: string): void {
   if (location.startsWith('/') || hasDotDot(location) || !location.endsWith('/')) {
     throw new UsageError(
@@ -510,6 +609,25 @@ function parseSourceTypes(json: string | undefined): Record<string, string> {
     );
   } catch {
     return {};
+  }
+}
+
+/**
+ * `thermocline.column_bytes` back to an object; undefined when absent or not an object of
+ * whole numbers (the estimate then counts the partition whole — never an error for a reader).
+ */
+function parseColumnBytes(json: string | undefined): Record<string, number> | undefined {
+  if (json === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+    const entries = Object.entries(parsed);
+    if (!entries.every(([, v]) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0)) {
+      return undefined;
+    }
+    return Object.fromEntries(entries) as Record<string, number>;
+  } catch {
+    return undefined;
   }
 }
 

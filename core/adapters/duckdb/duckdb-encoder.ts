@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { createWriteStream } from 'node:fs';
 import { promisify } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { rewriteParquet } from '#adapters/duckdb/duckdb-rewriter';
 import { quoteIdent } from '#core/sql/ident';
 import type {
   EncodeColumn,
@@ -16,6 +17,7 @@ import type {
   ParquetEncoder,
   RowChecksum,
 } from '#ports/parquet-encoder';
+import type { ParquetRewriter } from '#ports/parquet-rewriter';
 
 /** Options of {@link createDuckDbEncoder}. */
 export interface DuckDbEncoderOptions {
@@ -47,7 +49,7 @@ export function sqlString(value: string): string {
  */
 export async function createDuckDbEncoder(
   options: DuckDbEncoderOptions = {},
-): Promise<ParquetEncoder> {
+): Promise<ParquetEncoder & ParquetRewriter> {
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: options.memoryLimit ?? '256MB',
     threads: String(options.threads ?? 2),
@@ -59,6 +61,8 @@ export async function createDuckDbEncoder(
     encodeCsv: (source, columns, encodeOptions) =>
       encodeCsv(connection, source, columns, encodeOptions, maxLine),
     checksum: (files, rowCanonical, groupBy) => checksum(connection, files, rowCanonical, groupBy),
+    // The reference-table sync's merges, on their own connections of the same instance.
+    rewrite: (request) => rewriteParquet(instance, request),
     close: async () => {
       connection.closeSync();
       instance.closeSync();
@@ -148,6 +152,7 @@ async function listOutput(
   ).getRowObjects() as { file_name: string; rows: bigint }[];
   const rowsOf = new Map(rows.map((r) => [r.file_name, Number(r.rows)]));
   const values = partitionBy ? await partitionValues(connection, list, partitionBy) : undefined;
+  const columnBytes = await columnChunkBytes(connection, list);
   const files: EncodedFile[] = [];
   for (const path of paths) {
     files.push({
@@ -155,9 +160,34 @@ async function listOutput(
       bytes: (await stat(path)).size,
       rows: rowsOf.get(path) ?? 0,
       ...(values ? { partitionValue: values.get(path) ?? null } : {}),
+      columnBytes: columnBytes.get(path) ?? {},
     });
   }
   return files;
+}
+
+/**
+ * Per file, the compressed bytes of each top-level column's chunks over its row groups, from the
+ * footers (`total_compressed_size`); a nested column's leaves (`tags, list, element`) add up to it.
+ */
+async function columnChunkBytes(
+  connection: DuckDBConnection,
+  list: string,
+): Promise<Map<string, Record<string, number>>> {
+  const rows = (
+    await connection.runAndReadAll(
+      `SELECT file_name, split_part(path_in_schema, ', ', 1) AS name,
+              sum(total_compressed_size)::BIGINT AS bytes
+         FROM parquet_metadata(${list}) GROUP BY 1, 2`,
+    )
+  ).getRowObjects() as { file_name: string; name: string; bytes: bigint }[];
+  const byFile = new Map<string, Record<string, number>>();
+  for (const row of rows) {
+    const columns = byFile.get(row.file_name) ?? {};
+    columns[row.name] = Number(row.bytes);
+    byFile.set(row.file_name, columns);
+  }
+  return byFile;
 }
 
 /** The decoded Hive partition value of each file, as DuckDB itself reads its directories. */

@@ -95,6 +95,16 @@ function sessionOf(client: pg.Pool | pg.PoolClient): SqlSession & { copying(): b
   return {
     query: async <Row extends Record<string, unknown>>(sql: string, params?: readonly unknown[]) =>
       (await client.query<Row>(sql, params ? [...params] : undefined)).rows,
+    queryWithFields: async <Row extends Record<string, unknown>>(
+      sql: string,
+      params?: readonly unknown[],
+    ) => {
+      const result = await client.query<Row>(sql, params ? [...params] : undefined);
+      return {
+        rows: result.rows,
+        fields: result.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID })),
+      };
+    },
     copyFrom: async (sql, chunks) => {
       if (!('release' in client)) throw new Error('copyFrom needs a dedicated connection');
       const stream = client.query(copyFromStream(sql));
