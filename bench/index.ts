@@ -3,12 +3,14 @@
 import { benchBundles } from './bundles';
 import { benchEtl, benchEtlPhase } from './etl';
 import { benchSeed } from './seed';
+import { benchSync } from './sync';
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   seed: benchSeed,
   bundles: benchBundles,
   etl: benchEtl,
   'etl-phase': benchEtlPhase,
+  sync: benchSync,
 };
 
 async function main(): Promise<void> {

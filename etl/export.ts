@@ -37,6 +37,7 @@ import {
   versionPrefix,
 } from '#etl/layout';
 import { copyCsv, duckRowCanonical, sourceChecksumSql, sourceSelect } from '#etl/sql';
+import { refuseIfPurged } from '#etl/retention/log';
 import {
   DESCRIBE_COLUMNS_SQL,
   planColumn,
@@ -110,6 +111,8 @@ export interface DayManifest {
     readonly rows: number;
     readonly bytes: number;
     readonly checksum: string;
+    /** Compressed bytes per column over the partition's files (Parquet footers), for estimates. */
+    readonly column_bytes?: Readonly<Record<string, number>>;
   }[];
 }
 
@@ -119,8 +122,11 @@ const DEFAULT_FILE_BYTES = 128 * 2 ** 20;
  * Output settings the extraction and the checksum depend on, fixed for the transaction whatever
  * the server or role defaults are: shortest-exact floats, ISO dates, hex bytea, ISO 8601
  * intervals (the load expressions and canonical texts of the type contract assume them).
+ * Retention and verify (`etl/retention/`) checksum hot rows under the same settings.
+ * @example
+ * for (const setting of EXPORT_SETTINGS) await session.query(setting);
  */
-const EXPORT_SETTINGS = [
+export const EXPORT_SETTINGS = [
   'SET LOCAL extra_float_digits = 3',
   "SET LOCAL DateStyle = 'ISO, YMD'",
   "SET LOCAL bytea_output = 'hex'",
@@ -198,6 +204,8 @@ export async function exportTableDay(
   options: ExportOptions = {},
 ): Promise<TableDayResult> {
   const started = performance.now();
+  // A day retention has (partly) deleted from PostgreSQL must not be replaced by what is left.
+  await refuseIfPurged(deps.db, table.name, day);
   const plans = await planTable(deps.db, table);
   const catalogTable = catalogTableOf(table, plans);
   const groupBy = partitionColumnOf(table)[0];
@@ -369,6 +377,7 @@ async function uploadPartition(
   const sum = `${checksum?.rows ?? 0}:${checksum?.sum ?? '0'}`;
   const rows = uploaded.reduce((n, f) => n + f.rows, 0);
   const bytes = uploaded.reduce((n, f) => n + f.bytes, 0);
+  const columnBytes = sumColumnBytes(files);
   const manifest = {
     format: 1,
     table: table.name,
@@ -401,11 +410,34 @@ async function uploadPartition(
       rows,
       bytes,
       files: uploaded.length,
+      ...(columnBytes ? { columnBytes } : {}),
       runId,
       publishedAt: run.publishedAt,
     },
-    manifest: { values, location, rows, bytes, checksum: sum },
+    manifest: {
+      values,
+      location,
+      rows,
+      bytes,
+      checksum: sum,
+      ...(columnBytes ? { column_bytes: columnBytes } : {}),
+    },
   };
+}
+
+/**
+ * Compressed bytes per column summed over a partition's files (the scan estimate's input);
+ * undefined when the encoder did not report them for every file.
+ */
+function sumColumnBytes(files: readonly EncodedFile[]): Record<string, number> | undefined {
+  if (files.length === 0 || files.some((f) => f.columnBytes === undefined)) return undefined;
+  const total: Record<string, number> = {};
+  for (const file of files) {
+    for (const [column, bytes] of Object.entries(file.columnBytes ?? {})) {
+      total[column] = (total[column] ?? 0) + bytes;
+    }
+  }
+  return total;
 }
 
 /**

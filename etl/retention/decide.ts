@@ -1,0 +1,137 @@
+/**
+ * The retention rule as a pure function: given what is known about one old table-day (its day
+ * manifest, the catalog, the files, the hot rows' count and checksum, the retention log), may its
+ * hot rows be deleted? Everything that is not a positive proof that the lake holds exactly these
+ * rows holds the day, with a reason and the command that resolves it.
+ */
+import {
+  addChecksums,
+  checksumText,
+  type ManifestRead,
+  type RowsChecksum,
+} from '#etl/retention/evidence';
+import type { RetentionLogEntry } from '#etl/retention/log';
+
+/** What is known about one table-day that still has hot rows. */
+export interface DayFacts {
+  readonly table: string;
+  readonly day: string;
+  readonly manifest: ManifestRead;
+  /** Why the catalog does not serve the manifest's partitions (undefined: it does). */
+  readonly catalogProblem?: string;
+  /** Which published files are missing (undefined: all there). */
+  readonly filesProblem?: string;
+  /** The hot rows of the day now; undefined when not computed (the day is held before). */
+  readonly hot?: RowsChecksum;
+  /** The retention log's entry for the day, if any. */
+  readonly log?: RetentionLogEntry;
+}
+
+/** The verdict on one day. */
+export type DayDecision =
+  | {
+      readonly verdict: 'delete';
+      /** A resumed day: the log's deleted rows count towards the manifest and are kept. */
+      readonly keepDeleted: boolean;
+    }
+  | { readonly verdict: 'hold'; readonly reason: string; readonly recovery: string };
+
+/**
+ * The recovery command that re-exports one table-day (while its rows are still hot).
+ * @example
+ * backfillCommand('events', '2025-02-15'); // 'thermocline backfill --from 2025-02-15 --to 2025-02-15 --table events'
+ */
+export function backfillCommand(table: string, day: string): string {
+  return `thermocline backfill --from ${day} --to ${day} --table ${table}`;
+}
+
+/**
+ * The command that reconciles one table-day.
+ * @example
+ * verifyCommand('events', '2025-02-15'); // 'thermocline verify --from 2025-02-15 --to 2025-02-15 --table events'
+ */
+export function verifyCommand(table: string, day: string): string {
+  return `thermocline verify --from ${day} --to ${day} --table ${table}`;
+}
+
+/**
+ * Whether a day's hot rows may be deleted. Held when: there is no (readable) manifest; the
+ * catalog does not point at the manifest's partitions; a published file is missing; the hot rows
+ * (plus, for a resumed purge of the same data, the rows the log says are already deleted) differ
+ * from the manifest in count or checksum; rows arrived after the day was purged; or the day was
+ * re-published after a partial purge.
+ * @example
+ * decideDay({ table: 'events', day: '2025-02-15', manifest: { problem: 'no manifest (…)' } });
+ * // { verdict: 'hold', reason: 'no manifest (…): the day was never published', recovery: 'thermocline backfill …' }
+ */
+export function decideDay(facts: DayFacts): DayDecision {
+  const { table, day, manifest: read, log } = facts;
+  const backfill = backfillCommand(table, day);
+  const hold = (reason: string, recovery = backfill): DayDecision => ({
+    verdict: 'hold',
+    reason,
+    recovery,
+  });
+
+  if (!read.manifest) {
+    return hold(
+      read.problem.startsWith('no manifest')
+        ? `${read.problem}: the day was never published`
+        : read.problem,
+    );
+  }
+  const manifest = read.manifest;
+  if (facts.catalogProblem) {
+    return hold(
+      `catalog points elsewhere: ${facts.catalogProblem} (re-run backfill --from ${day} --to ${day} to publish the day again)`,
+    );
+  }
+  if (facts.filesProblem) {
+    return hold(
+      `missing files: ${facts.filesProblem} (re-run backfill --from ${day} --to ${day} while the rows are hot, or restore the files from S3 object versions)`,
+    );
+  }
+  const hot = facts.hot;
+  if (!hot) return hold('hot rows not checked', verifyCommand(table, day));
+
+  if (log && log.status !== 'deleting') {
+    return hold(
+      `${hot.rows} hot rows arrived after the day was purged (run ${log.manifestRunId}, ${log.rowsDeleted} rows deleted); ` +
+        `do not backfill the day: it would replace the lake's rows with these only`,
+      `${verifyCommand(table, day)}; then add the rows to the lake by hand or delete them`,
+    );
+  }
+  let already: RowsChecksum = { rows: 0, sum: 0n };
+  let keepDeleted = false;
+  if (log && log.rowsDeleted > 0) {
+    const sameData =
+      log.manifestRunId === manifest.run_id || log.checksumExpected === manifest.checksum;
+    if (!sameData) {
+      return hold(
+        `re-published (run ${manifest.run_id}, ${manifest.rows} rows) after its purge under run ` +
+          `${log.manifestRunId} (${log.rowsExpected} rows) had deleted ${log.rowsDeleted} rows: the lake's day may lack them`,
+        `restore the partitions of run ${log.manifestRunId} from S3 object versions (README "Recovery procedures"), then purge again`,
+      );
+    }
+    already = { rows: log.rowsDeleted, sum: log.sumDeleted };
+    keepDeleted = true;
+  }
+
+  const total = addChecksums(hot, already);
+  const hotText =
+    already.rows > 0 ? `${hot.rows} (+ ${already.rows} already purged)` : `${hot.rows}`;
+  if (total.rows !== manifest.rows) {
+    const why =
+      total.rows > manifest.rows
+        ? `rows added after export: re-run backfill --from ${day} --to ${day}`
+        : `rows deleted from PostgreSQL after export: check them; re-run backfill --from ${day} --to ${day} only if the lake should lose them too`;
+    return hold(`manifest rows ${manifest.rows} ≠ hot rows ${hotText} (${why})`);
+  }
+  if (checksumText(total) !== manifest.checksum) {
+    return hold(
+      `checksum mismatch: manifest ${manifest.checksum} ≠ hot rows ${checksumText(total)} ` +
+        `(rows changed after export: re-run backfill --from ${day} --to ${day})`,
+    );
+  }
+  return { verdict: 'delete', keepDeleted };
+}

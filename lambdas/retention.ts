@@ -1,0 +1,164 @@
+/**
+ * AWS Lambda entry points of the retention state machine (`etl/state-machines/retention.asl.json`):
+ * `planHandler` (PlanPurge: the tables to purge) and `purgeHandler` (PurgeTable: one table's hot
+ * rows of days older than `hot_retention_days`, deleted from Aurora only when verified against
+ * the S3 lake and the Glue catalog). One bundle, two functions; the Pipeline stack sets
+ * `THERMOCLINE_CONFIG_JSON` on both and, on the purge function, the variables read by
+ * {@link retentionEnvironment}. The purge needs no DuckDB (PostgreSQL computes the checksums), so
+ * it bundles without the layer and runs on arm64.
+ *
+ * Errors leave with the names the tasks give them (`TransientError` is retried, the rest caught
+ * and alerted by the state machine); held days are alerted by the state machine's SNS task from
+ * the task's summary, so the handler itself publishes nothing.
+ */
+import { GlueClient } from '@aws-sdk/client-glue';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { pgConnectionFromSecret, readDatabaseSecret } from '#adapters/aws/database-secret';
+import { GlueCatalog } from '#adapters/aws/glue-catalog';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store';
+import { createPgDatabase } from '#adapters/pg/pg-database';
+import type { ThermoclineConfig } from '#core/config/schema';
+import type { PurgeDeps } from '#etl/retention/purge';
+import {
+  planPurge,
+  purgeTableTask,
+  type PurgeTableItem,
+  type PurgeTableSummary,
+  type RetentionInput,
+  type RetentionPlan,
+} from '#etl/retention/tasks';
+import { classify } from '#etl/tasks';
+import { systemClock } from '#ports/clock';
+import { configFromEnv, requiredEnv, type Env } from '#lambdas/env';
+import { observed, type InvocationContext } from '#lambdas/observability';
+
+/** What the purge handler reads from its environment. */
+export interface RetentionEnvironment {
+  /** `DATABASE_SECRET_ARN`: the Aurora cluster's secret (host, port, dbname, username, password). */
+  readonly databaseSecretArn: string;
+  /** `THERMOCLINE_SCHEMA`, default `public`: the schema of the hot tables (and the retention log). */
+  readonly schema: string;
+  /** `LAKE_BUCKET`. */
+  readonly bucket: string;
+  /** `LAKE_PREFIX`, default `''`: the lake's key prefix, ending with `/`. */
+  readonly prefix: string;
+  /** `GLUE_DATABASE`. */
+  readonly glueDatabase: string;
+}
+
+/**
+ * Reads and checks the purge handler's variables.
+ * @throws EnvironmentError naming a missing variable and what sets it.
+ * @example
+ * retentionEnvironment(process.env).glueDatabase; // 'thermocline_prod'
+ */
+export function retentionEnvironment(env: Env): RetentionEnvironment {
+  return {
+    databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
+    schema: env['THERMOCLINE_SCHEMA'] || 'public',
+    bucket: requiredEnv(env, 'LAKE_BUCKET'),
+    prefix: env['LAKE_PREFIX'] ?? '',
+    glueDatabase: requiredEnv(env, 'GLUE_DATABASE'),
+  };
+}
+
+/** The SDK clients the purge uses, created once per container. */
+export interface RetentionClients {
+  readonly s3: S3Client;
+  readonly glue: GlueClient;
+  readonly secrets: SecretsManagerClient;
+}
+
+/**
+ * Retention's dependencies on AWS (alerts aside: the state machine sends them): PostgreSQL from
+ * the database secret (TLS verified, one connection — batches run one after the other), the S3
+ * lake, the Glue catalog, the system clock.
+ * @example
+ * const deps = await awsRetentionDeps(retentionEnvironment(process.env), clients, config);
+ * await purgeTableTask(deps)({ table: 'events', dryRun: false });
+ */
+export async function awsRetentionDeps(
+  env: RetentionEnvironment,
+  clients: RetentionClients,
+  config: Pick<ThermoclineConfig, 'tables'>,
+): Promise<Omit<PurgeDeps, 'alerts'>> {
+  const secret = await readDatabaseSecret(clients.secrets, env.databaseSecretArn);
+  const connection = pgConnectionFromSecret(secret, { source: `secret ${env.databaseSecretArn}` });
+  const url = `postgres://${encodeURIComponent(connection.user ?? '')}@${connection.host ?? ''}:${connection.port ?? 5432}/${encodeURIComponent(connection.database ?? '')}`;
+  return {
+    db: createPgDatabase({
+      connection,
+      target: { kind: 'server', url, description: `Aurora PostgreSQL ${url} (TLS)` },
+      schema: env.schema,
+      maxConnections: 1,
+    }),
+    store: new S3ObjectStore(clients.s3, { bucket: env.bucket, prefix: env.prefix }),
+    catalog: new GlueCatalog(clients.glue, {
+      database: env.glueDatabase,
+      bucket: env.bucket,
+      prefix: env.prefix,
+    }),
+    clock: systemClock,
+    config,
+  };
+}
+
+/** Time kept back from the Lambda timeout: no batch starts in the last minute. */
+const DEADLINE_MARGIN_MS = 60_000;
+
+/**
+ * The epoch ms after which the purge starts no new batch: the invocation's remaining time less a
+ * margin (at least a fifth of it), so a big backlog ends `deferred`, not killed by the timeout.
+ * @example
+ * purgeDeadline(900_000, 0); // 720000 (3 minutes kept back)
+ */
+export function purgeDeadline(remainingMs: number, now: number = Date.now()): number {
+  return now + Math.max(0, remainingMs - Math.max(DEADLINE_MARGIN_MS, remainingMs / 5));
+}
+
+// Once per container (cold start): configuration and SDK clients. The purge's own variables are
+// read on its first invocation, so the plan function needs only THERMOCLINE_CONFIG_JSON.
+const config = configFromEnv(process.env);
+const clients: RetentionClients = {
+  s3: new S3Client({}),
+  glue: new GlueClient({}),
+  secrets: new SecretsManagerClient({}),
+};
+
+let deps: Promise<Omit<PurgeDeps, 'alerts'>> | undefined;
+
+/** The dependencies, built on the first purge invocation; a failure is retried next time. */
+function containerDeps(): Promise<Omit<PurgeDeps, 'alerts'>> {
+  deps ??= Promise.resolve()
+    .then(() => awsRetentionDeps(retentionEnvironment(process.env), clients, config))
+    .catch((error: unknown) => {
+      deps = undefined;
+      throw classify(error);
+    });
+  return deps;
+}
+
+/** The part of the Lambda context the purge reads. */
+/**
+ * PlanPurge: `{ dryRun?, tables? }` → `{ dryRun, items: [{ table, dryRun }] }`; an unknown table is
+ * a `UsageError`.
+ * @example
+ * await planHandler({ tables: ['events'] }, context); // { dryRun: false, items: [{ table: 'events', dryRun: false }] }
+ */
+export const planHandler = observed<RetentionInput, RetentionPlan>(async (event: RetentionInput) =>
+  planPurge(config, event ?? {}),
+);
+
+/**
+ * PurgeTable: `{ table, dryRun }` → the table's {@link PurgeTableSummary}. Stops starting batches
+ * a minute before the timeout; the next run resumes the rest.
+ * @example
+ * await purgeHandler({ table: 'events', dryRun: false }, context); // { table: 'events', deletedRows: 3012, anyHeld: false, … }
+ */
+export const purgeHandler = observed<PurgeTableItem, PurgeTableSummary>(
+  async (event: PurgeTableItem, context: InvocationContext) =>
+    purgeTableTask(await containerDeps(), {
+      deadline: purgeDeadline(context.getRemainingTimeInMillis()),
+    })(event),
+);

@@ -1,0 +1,141 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openDatabase } from '#adapters/open-database';
+import type { PurgeExecution } from '#cli/commands/purge';
+import type { VerifyReport } from '#etl/retention/verify';
+import { thermocline } from '#test/support/cli';
+
+// Three days ending 2025-02-15: far older than hot_retention_days (90), so every day is old.
+const SAMPLE = ['--days', '3', '--scale', '0.02', '--end', '2025-02-15'];
+const LATE_DAY = '2025-02-14';
+
+// One embedded database and lake for the whole file, in order: a dry run; a purge killed after
+// its first batch, then resumed; a day held for a late row; verify; the recovery (backfill, purge).
+describe('thermocline purge / verify', () => {
+  let work: string;
+  let home: string;
+  let dryRun: PurgeExecution;
+
+  /** The hot rows of events' old days a report found. */
+  const eventsRows = (result: PurgeExecution): number =>
+    (result.tables.find((t) => t.table === 'events')?.days ?? []).reduce(
+      (n, d) => n + d.hotRows,
+      0,
+    );
+
+  async function sql(statement: string): Promise<Record<string, unknown>[]> {
+    const db = await openDatabase({ env: {}, home });
+    try {
+      return await db.query(statement);
+    } finally {
+      await db.close();
+    }
+  }
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'thermocline-retention-cli-'));
+    home = join(work, '.thermocline');
+    const up = await thermocline(['up', '--once', '--json', ...SAMPLE], { cwd: work });
+    expect(up.code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('dry run lists every old day as deletable, changes nothing and alerts nothing', async () => {
+    const run = await thermocline(['purge', '--dry-run', '--json'], { cwd: work });
+
+    expect(run.code).toBe(0);
+    dryRun = JSON.parse(run.stdout) as PurgeExecution;
+    expect(dryRun.dryRun).toBe(true);
+    expect(dryRun.tables).toHaveLength(6);
+    expect(dryRun.tables.flatMap((t) => t.days.map((d) => d.action))).toEqual(
+      Array(18).fill('delete'),
+    );
+    expect(dryRun.tables.flatMap((t) => t.days.map((d) => d.deletedRows))).toEqual(
+      Array(18).fill(0),
+    );
+    expect(existsSync(join(home, 'alerts.log'))).toBe(false);
+  });
+
+  it('resumes a purge killed after its first batch and deletes exactly the rest', async () => {
+    const hotEvents = eventsRows(dryRun);
+
+    const killed = await thermocline(['purge', '--table', 'events', '--batch-rows', '10'], {
+      cwd: work,
+      env: { THERMOCLINE_FAULT: 'kill-after-purge-batch' },
+    });
+    const resumed = await thermocline(['purge', '--table', 'events', '--json'], { cwd: work });
+
+    expect(killed.signal).toBe('SIGKILL');
+    expect(resumed.code).toBe(0);
+    const result = JSON.parse(resumed.stdout) as PurgeExecution;
+    // The first run had deleted one batch (the dry run's count was before it).
+    expect(eventsRows(result)).toBe(hotEvents - 10);
+    expect(result.tables[0]?.days.every((d) => d.action === 'deleted')).toBe(true);
+    expect(result.tables[0]?.days.reduce((n, d) => n + d.deletedRows, 0)).toBe(hotEvents - 10);
+  });
+
+  it('holds a day with a row added after export, alerts it, purges the rest and exits 1', async () => {
+    await sql(
+      `INSERT INTO public.workflows SELECT gen_random_uuid(), agent_id, name, status, priority, step_count,
+              metadata, created_at + interval '1 second', completed_at
+         FROM public.workflows WHERE created_at >= '${LATE_DAY}' AND created_at < '${LATE_DAY}'::date + 1 LIMIT 1`,
+    );
+
+    const run = await thermocline(['purge', '--json'], { cwd: work });
+
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout) as PurgeExecution;
+    expect(result.execution.error?.error).toBe('RetentionHeld');
+    const workflows = result.tables.find((t) => t.table === 'workflows');
+    const held = workflows?.days.find((d) => d.day === LATE_DAY);
+    expect(held?.action).toBe('hold');
+    expect(held?.reason).toMatch(/^manifest rows (\d+) ≠ hot rows \d+ \(rows added after export/);
+    expect(workflows?.days.filter((d) => d.action === 'deleted')).toHaveLength(2);
+    const alerts = await readFile(join(home, 'alerts.log'), 'utf8');
+    expect(alerts).toContain('Thermocline retention held days');
+    expect(alerts).toContain(
+      `thermocline backfill --from ${LATE_DAY} --to ${LATE_DAY} --table workflows`,
+    );
+  });
+
+  it('verify prints the held day as a mismatch with what to do, and exits 1', async () => {
+    const run = await thermocline(['verify', '--table', 'workflows'], { cwd: work });
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(new RegExp(`workflows +${LATE_DAY} +mismatch`));
+    expect(run.stdout).toContain(
+      `workflows ${LATE_DAY}: thermocline backfill --from ${LATE_DAY} --to ${LATE_DAY} --table workflows`,
+    );
+    expect(run.stdout).toMatch(
+      /Verified 3 published table-day\(s\) of 1 table\(s\): 0 ok, 2 purged, 0 being purged, 1 mismatch\(es\)\./,
+    );
+  });
+
+  it('after a backfill of the held day, purge deletes it and verify finds all 18 days purged', async () => {
+    const backfill = await thermocline(
+      ['backfill', '--from', LATE_DAY, '--to', LATE_DAY, '--table', 'workflows'],
+      { cwd: work },
+    );
+    const purge = await thermocline(['purge'], { cwd: work });
+    const verify = await thermocline(['verify', '--json'], { cwd: work });
+
+    expect(backfill.code).toBe(0);
+    expect(purge.code).toBe(0);
+    expect(purge.stdout).toMatch(/Deleted \d+ hot rows of 1 day\(s\); 0 day\(s\) held\./);
+    expect(verify.code).toBe(0);
+    const report = JSON.parse(verify.stdout) as VerifyReport;
+    expect(report.summary).toMatchObject({ days: 18, purged: 18, mismatches: 0 });
+  });
+
+  it('refuses an unknown table with exit 2, naming the known ones', async () => {
+    const run = await thermocline(['purge', '--table', 'agent_taks'], { cwd: work });
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/'agent_taks' is not in the config; known tables: .*agent_tasks/);
+  });
+});

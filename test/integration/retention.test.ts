@@ -1,0 +1,354 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
+import { openLocalLake } from '#adapters/local/local-lake';
+import type { TableConfig } from '#core/config/schema';
+import { qualify } from '#core/sql/ident';
+import { exportTableDay, type ExportDeps } from '#etl/export';
+import { PurgedDayError, readRetentionLog } from '#etl/retention/log';
+import { purge, type PurgeDeps, type PurgeReport } from '#etl/retention/purge';
+import type { Alerts } from '#ports/alerts';
+import { fixedClock } from '#ports/clock';
+import type { ParquetEncoder } from '#ports/parquet-encoder';
+import type { SqlDatabase } from '#ports/sql';
+import { openTestDatabase, type TestDatabase } from '#test/support/database';
+
+// "Today" is 2025-06-01: with hot_retention_days 90 the cutoff is 2025-03-03, so January is old.
+const NOW = '2025-06-01T04:00:00Z';
+const D1 = '2025-01-10';
+const D2 = '2025-01-11';
+const RECENT = '2025-05-20';
+const ROWS_PER_DAY = 50;
+
+/** A recording alert port. */
+class RecordedAlerts implements Alerts {
+  readonly sent: { subject: string; message: string }[] = [];
+  async notify(subject: string, message: string): Promise<void> {
+    this.sent.push({ subject, message });
+  }
+}
+
+function tableNamed(name: string): TableConfig {
+  return {
+    name,
+    primary_key: ['id'],
+    timestamp_column: 'at',
+    partition_layout: 'ymd',
+    partition_column: null,
+    export_lag_days: 1,
+    hot_window_days: 30,
+    hot_retention_days: 90,
+  };
+}
+
+describe('purge (retention of hot rows)', () => {
+  let test: TestDatabase;
+  let db: SqlDatabase;
+  let home: string;
+  let encoder: ParquetEncoder;
+  let exportDeps: ExportDeps;
+  let alerts: RecordedAlerts;
+
+  /** A table with ROWS_PER_DAY rows on each of `days`; ids are unique across days. */
+  async function createTable(name: string, days: readonly string[]): Promise<TableConfig> {
+    const t = qualify(db.schema, name);
+    await db.query(
+      `CREATE TABLE ${t} (id int8 PRIMARY KEY, at timestamptz NOT NULL, amount numeric(10,2), note text)`,
+    );
+    for (const [i, day] of days.entries()) {
+      await db.query(
+        `INSERT INTO ${t} SELECT ${i * 1000} + g, TIMESTAMPTZ '${day} 00:00:00+00' + g * interval '17 minutes',
+                g * 1.5, 'row ' || g FROM generate_series(1, ${ROWS_PER_DAY}) g`,
+      );
+    }
+    return tableNamed(name);
+  }
+
+  async function rowsOn(table: string, day: string): Promise<number> {
+    const [row] = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${qualify(db.schema, table)} WHERE at >= $1::date AND at < $1::date + 1`,
+      [day],
+    );
+    return Number(row?.n);
+  }
+
+  function deps(table: TableConfig, extra: Partial<PurgeDeps> = {}): PurgeDeps {
+    return {
+      db,
+      store: exportDeps.store,
+      catalog: exportDeps.catalog,
+      alerts,
+      clock: fixedClock(NOW),
+      config: { tables: [table] },
+      ...extra,
+    };
+  }
+
+  function dayOf(report: PurgeReport, day: string) {
+    return report.tables[0]?.days.find((d) => d.day === day);
+  }
+
+  beforeAll(async () => {
+    test = await openTestDatabase('retention');
+    db = test.db;
+    home = await mkdtemp(join(tmpdir(), 'thermocline-retention-'));
+    encoder = await createDuckDbEncoder();
+    exportDeps = { db, encoder, clock: fixedClock('2025-01-20T02:00:00Z'), ...openLocalLake(home) };
+  });
+
+  beforeEach(() => {
+    alerts = new RecordedAlerts();
+  });
+
+  afterAll(async () => {
+    await encoder.close();
+    await test.cleanup();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('holds a day without a manifest: deletes nothing and alerts with table, day, reason and command', async () => {
+    const table = await createTable('r_missing', [D1]);
+
+    const report = await purge(deps(table), { dryRun: false });
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'hold', hotRows: 50, deletedRows: 0 });
+    expect(dayOf(report, D1)?.reason).toMatch(
+      /^no manifest \(r_missing\/_manifests\/2025-01-10\.json\)/,
+    );
+    expect(await rowsOn('r_missing', D1)).toBe(ROWS_PER_DAY);
+    expect(alerts.sent).toHaveLength(1);
+    expect(alerts.sent[0]?.subject).toBe('Thermocline retention held 1 day(s) of r_missing');
+    expect(alerts.sent[0]?.message).toContain(
+      'r_missing 2025-01-10: no manifest (r_missing/_manifests/2025-01-10.json): the day was never published. ' +
+        'Recovery: thermocline backfill --from 2025-01-10 --to 2025-01-10 --table r_missing',
+    );
+  });
+
+  it('holds a day whose manifest has fewer rows than the hot table (rows added after export)', async () => {
+    const table = await createTable('r_short', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    await db.query(
+      `INSERT INTO ${qualify(db.schema, 'r_short')} VALUES (9001, '${D1} 23:00:00+00', 1, 'late'), (9002, '${D1} 23:30:00+00', 2, 'late')`,
+    );
+
+    const report = await purge(deps(table), { dryRun: false });
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'hold', manifestRows: 50, hotRows: 52 });
+    expect(dayOf(report, D1)?.reason).toBe(
+      'manifest rows 50 ≠ hot rows 52 (rows added after export: re-run backfill --from 2025-01-10 --to 2025-01-10)',
+    );
+    expect(await rowsOn('r_short', D1)).toBe(52);
+    expect(alerts.sent[0]?.message).toMatch(/r_short 2025-01-10: manifest rows 50 ≠ hot rows 52/);
+  });
+
+  it('holds a day whose hot rows changed after export (checksum mismatch)', async () => {
+    const table = await createTable('r_changed', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    await db.query(`UPDATE ${qualify(db.schema, 'r_changed')} SET note = 'edited' WHERE id = 7`);
+
+    const report = await purge(deps(table), { dryRun: false });
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'hold', manifestRows: 50, hotRows: 50 });
+    expect(dayOf(report, D1)?.reason).toMatch(
+      /^checksum mismatch: manifest 50:\d+ ≠ hot rows 50:\d+/,
+    );
+    expect(await rowsOn('r_changed', D1)).toBe(ROWS_PER_DAY);
+    expect(alerts.sent[0]?.message).toMatch(/r_changed 2025-01-10: checksum mismatch/);
+  });
+
+  it('holds a day when the catalog no longer points at the version the manifest published', async () => {
+    const table = await createTable('r_moved', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    const [partition] = await exportDeps.catalog.listPartitions('r_moved');
+    await exportDeps.catalog.putPartitions('r_moved', [
+      { ...partition!, location: 'r_moved/year=2025/month=01/day=10/v=elsewhere/' },
+    ]);
+
+    const report = await purge(deps(table), { dryRun: false });
+
+    expect(dayOf(report, D1)?.reason).toMatch(
+      /^catalog points elsewhere: partition 2025\/01\/10 is at .*v=elsewhere/,
+    );
+    expect(await rowsOn('r_moved', D1)).toBe(ROWS_PER_DAY);
+  });
+
+  it("deletes exactly a verified day's rows, in batches, and leaves other days alone", async () => {
+    const table = await createTable('r_good', [D1, D2, RECENT]);
+    await exportTableDay(exportDeps, table, D1);
+    await exportTableDay(exportDeps, table, RECENT);
+
+    const report = await purge(deps(table), { dryRun: false, batchRows: 20 });
+
+    expect(report.tables[0]?.cutoffDay).toBe('2025-03-03');
+    expect(report.tables[0]?.days.map((d) => [d.day, d.action, d.deletedRows])).toEqual([
+      [D1, 'deleted', 50],
+      [D2, 'hold', 0], // never exported
+    ]);
+    expect(await rowsOn('r_good', D1)).toBe(0);
+    expect(await rowsOn('r_good', D2)).toBe(ROWS_PER_DAY);
+    expect(await rowsOn('r_good', RECENT)).toBe(ROWS_PER_DAY);
+    const log = await readRetentionLog(db, 'r_good');
+    expect(log.get(D1)).toMatchObject({ status: 'deleted', rowsExpected: 50, rowsDeleted: 50 });
+    // Only the held day is alerted.
+    expect(alerts.sent).toHaveLength(1);
+    expect(alerts.sent[0]?.message).not.toContain(D1);
+  });
+
+  it('resumes a purge interrupted after its first batch and deletes exactly the day in total', async () => {
+    const table = await createTable('r_resume', [D1, D2]);
+    await exportTableDay(exportDeps, table, D1);
+    const crash = deps(table, {
+      afterBatch: () => {
+        throw new Error('simulated crash after the first batch');
+      },
+    });
+
+    await expect(purge(crash, { dryRun: false, batchRows: 15 })).rejects.toThrow(/simulated crash/);
+    expect(await rowsOn('r_resume', D1)).toBe(35);
+    expect((await readRetentionLog(db, 'r_resume')).get(D1)).toMatchObject({
+      status: 'deleting',
+      rowsDeleted: 15,
+    });
+
+    const report = await purge(deps(table), { dryRun: false, batchRows: 15 });
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'deleted', hotRows: 35, deletedRows: 35 });
+    expect(dayOf(report, D1)?.reason).toBeUndefined();
+    expect(await rowsOn('r_resume', D1)).toBe(0);
+    expect(await rowsOn('r_resume', D2)).toBe(ROWS_PER_DAY);
+    expect((await readRetentionLog(db, 'r_resume')).get(D1)).toMatchObject({
+      status: 'deleted',
+      rowsDeleted: 50,
+    });
+  });
+
+  it("refuses to export a purged day again, so a backfill cannot empty the lake's day", async () => {
+    const table = await createTable('r_reexport', [D1]);
+    const first = await exportTableDay(exportDeps, table, D1);
+    await purge(deps(table), { dryRun: false });
+
+    const again = exportTableDay(exportDeps, table, D1);
+
+    await expect(again).rejects.toThrow(PurgedDayError);
+    await expect(again).rejects.toThrow(
+      /^r_reexport 2025-01-10 was purged from PostgreSQL by retention \(status deleted, 50 of 50 rows deleted/,
+    );
+    const [partition] = await exportDeps.catalog.listPartitions('r_reexport');
+    expect(partition).toMatchObject({ runId: first.runId, rows: 50 });
+  });
+
+  it('holds a resumed day whose remaining rows changed while it was interrupted', async () => {
+    const table = await createTable('r_resume_changed', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    const crash = deps(table, {
+      afterBatch: () => {
+        throw new Error('crash');
+      },
+    });
+    await expect(purge(crash, { dryRun: false, batchRows: 10 })).rejects.toThrow(/crash/);
+    await db.query(
+      `UPDATE ${qualify(db.schema, 'r_resume_changed')} SET amount = amount + 1 WHERE id = (SELECT max(id) FROM ${qualify(db.schema, 'r_resume_changed')})`,
+    );
+
+    const report = await purge(deps(table), { dryRun: false, batchRows: 10 });
+
+    expect(dayOf(report, D1)?.action).toBe('hold');
+    expect(dayOf(report, D1)?.reason).toMatch(/^checksum mismatch: .*≠ hot rows 50:/);
+    expect(await rowsOn('r_resume_changed', D1)).toBe(40);
+  });
+
+  it('alerts when rows written to the day during its purge made the deleted rows differ from the lake', async () => {
+    const table = await createTable('r_racing', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    let inserted = false;
+    const racing = deps(table, {
+      afterBatch: async () => {
+        if (inserted) return;
+        inserted = true;
+        await db.query(
+          `INSERT INTO ${qualify(db.schema, 'r_racing')} VALUES (8001, '${D1} 12:00:00+00', 1, 'during purge')`,
+        );
+      },
+    });
+
+    const report = await purge(racing, { dryRun: false, batchRows: 20 });
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'deleted', deletedRows: 51 });
+    expect(dayOf(report, D1)?.reason).toMatch(
+      /^the deleted rows \(51:\d+\) do not add up to the manifest \(50:\d+\)/,
+    );
+    expect((await readRetentionLog(db, 'r_racing')).get(D1)?.status).toBe('mismatch');
+    expect(alerts.sent[0]?.message).toMatch(/r_racing 2025-01-10: the deleted rows/);
+  });
+
+  it('deletes a day of an event_type/dt table published as several partitions', async () => {
+    const t = qualify(db.schema, 'r_events');
+    await db.query(
+      `CREATE TABLE ${t} (id int8 PRIMARY KEY, kind text NOT NULL, occurred_at timestamptz NOT NULL, payload jsonb)`,
+    );
+    await db.query(
+      `INSERT INTO ${t} SELECT g, (ARRAY['Login', 'GameOpened', 'apiError'])[1 + g % 3],
+              TIMESTAMPTZ '${D1} 00:00:00+00' + g * interval '5 minutes', jsonb_build_object('g', g)
+         FROM generate_series(1, 90) g`,
+    );
+    const table: TableConfig = {
+      ...tableNamed('r_events'),
+      timestamp_column: 'occurred_at',
+      partition_layout: 'event_type/dt',
+      partition_column: 'kind',
+    };
+    const published = await exportTableDay(exportDeps, table, D1);
+    expect(published.partitions).toBe(3);
+
+    const report = await purge(deps(table), { dryRun: false });
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'deleted', deletedRows: 90 });
+    expect(dayOf(report, D1)?.reason).toBeUndefined();
+  });
+
+  it('dry run reports what would go and what is held, and deletes, logs and alerts nothing', async () => {
+    const table = await createTable('r_dry', [D1, D2]);
+    await exportTableDay(exportDeps, table, D1);
+
+    const report = await purge(deps(table), { dryRun: true });
+
+    expect(report.dryRun).toBe(true);
+    expect(report.tables[0]?.days.map((d) => [d.day, d.action, d.deletedRows])).toEqual([
+      [D1, 'delete', 0],
+      [D2, 'hold', 0],
+    ]);
+    expect(dayOf(report, D2)?.reason).toMatch(/^no manifest/);
+    expect(await rowsOn('r_dry', D1)).toBe(ROWS_PER_DAY);
+    expect(await rowsOn('r_dry', D2)).toBe(ROWS_PER_DAY);
+    expect((await readRetentionLog(db, 'r_dry')).size).toBe(0);
+    expect(alerts.sent).toEqual([]);
+  });
+
+  it('defers the days it has no time left for (the Lambda deadline), deleting nothing', async () => {
+    const table = await createTable('r_deadline', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+
+    const report = await purge(deps(table), { dryRun: false, deadline: Date.now() - 1 });
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'deferred', deletedRows: 0 });
+    expect(await rowsOn('r_deadline', D1)).toBe(ROWS_PER_DAY);
+    expect(alerts.sent).toEqual([]);
+  });
+
+  it('fails a configured table that PostgreSQL does not have, naming it', async () => {
+    const purging = purge(deps(tableNamed('r_absent')), { dryRun: true });
+
+    await expect(purging).rejects.toThrow(/^table '.*r_absent' does not exist in /);
+  });
+
+  it('keeps days younger than hot_retention_days', async () => {
+    const table = await createTable('r_young', [RECENT]);
+    await exportTableDay(exportDeps, table, RECENT);
+
+    const report = await purge(deps(table), { dryRun: false });
+
+    expect(report.tables[0]?.days).toEqual([]);
+    expect(await rowsOn('r_young', RECENT)).toBe(ROWS_PER_DAY);
+  });
+});
