@@ -1,6 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { registerEtl } from '#cli/commands/etl';
+import { registerPurge } from '#cli/commands/purge';
+import { registerVerify } from '#cli/commands/verify';
+import { registerQuery } from '#cli/commands/query';
 import { registerSeed } from '#cli/commands/seed';
+import { registerSync } from '#cli/commands/sync';
 import { registerUp } from '#cli/commands/up';
 import { ConfigError } from '#core/config/resolve';
 import { ThermoclineError } from '#core/errors';
@@ -35,6 +39,10 @@ Exit codes: 0 ok, 1 failed, 2 bad input (flags, config), 3 database unreachable.
   registerUp(program);
   registerSeed(program);
   registerEtl(program);
+  registerSync(program);
+  registerPurge(program);
+  registerVerify(program);
+  registerQuery(program);
   const override = (command: Command): void => {
     command.exitOverride();
     command.commands.forEach(override);

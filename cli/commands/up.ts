@@ -10,6 +10,12 @@ import {
   type SampleFlags,
 } from '#cli/commands/seed';
 import { exportWithProgress, reportRun } from '#cli/commands/etl';
+import { runSyncStateMachine, type SyncExecution } from '#cli/commands/sync';
+import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
+import { openLocalBucket } from '#adapters/local/local-lake';
+import { DEFAULT_S3_SOURCES } from '#core/config/defaults';
+import { writeSampleExternalSource } from '#core/sample/external-source';
+import { describeApi, parsePort, startLocalApi, untilStopped } from '#cli/commands/query';
 import { summarizeTables, type TableSummary } from '#core/hot/summary';
 import { daysBetween, lastClosedDay, unpublished, type RunSummary } from '#etl/run';
 import { existingSampleTables } from '#core/sample/load';
@@ -18,6 +24,7 @@ import type { SqlDatabase } from '#ports/sql';
 
 interface UpFlags extends SampleFlags {
   readonly once?: boolean;
+  readonly port?: string;
   readonly json?: boolean;
 }
 
@@ -27,10 +34,14 @@ export function registerUp(program: Command): void {
     program
       .command('up')
       .description(
-        'start the local platform: Postgres (embedded unless DATABASE_URL/PG* is set), the sample data set if the database is empty, a summary and what to do next',
+        'start the local platform: Postgres (embedded unless DATABASE_URL/PG* is set), the sample data set if the database is empty, the closed days exported to the lake, the query API on http://127.0.0.1:3000, a summary and what to do next',
       ),
   )
-    .option('--once', 'print the summary and exit instead of serving the embedded database')
+    .option(
+      '--once',
+      'print the summary and exit instead of serving the query API (and the embedded database)',
+    )
+    .option('--port <n>', 'port of the query API on 127.0.0.1; 0 picks a free one (default 3000)')
     .option('--json', 'print the summary as JSON')
     .addHelpText(
       'after',
@@ -38,12 +49,14 @@ export function registerUp(program: Command): void {
 Examples:
   $ npm start                                   # same as: thermocline up
   $ thermocline up --once --json                # summary as JSON, then exit
+  $ thermocline up --port 3001                  # the query API on another port
   $ DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres thermocline up
   $ thermocline up --days 30 --scale 0.2        # a smaller sample when the database is empty`,
     )
     .action(async (flags: UpFlags, command: Command) => {
       const context = createContext(command.optsWithGlobals<GlobalOptions>());
       const options = sampleOptions(flags, context.clock);
+      const port = parsePort(flags.port);
       const json = !!flags.json;
       const db = await context.openDatabase();
       try {
@@ -57,29 +70,43 @@ Examples:
         if (seeded && !json) print('', ...describeLoad(seeded, options));
         const tables = await summarizeTables(db, context.config);
         const exported = await exportClosedDays(context, db, tables, json);
+        const synced = await syncReferenceTables(context, db, json);
+        const external = await writeExternalSamples(context, db, json);
         const serving = db.target.embeddedRole === 'owner' && !flags.once;
-        const next = nextSteps(db, serving, context.home, context.clock.now());
-        if (json) {
-          printJson({
-            database: db.target,
-            schema: db.schema,
-            config: context.config.source,
-            seeded: seeded ? { sample: options, ...seeded } : null,
-            tables,
-            exported,
-            serving,
-            next,
-          });
-        } else {
-          print(
-            '',
-            describeTables(tables),
-            '',
-            'What you can do next:',
-            ...next.map((n) => `  ${n}`),
-          );
+        // After the export, so the API's examples name days the lake has.
+        const api = flags.once
+          ? undefined
+          : await startLocalApi(context, db, port, { quiet: json });
+        try {
+          const next = nextSteps(db, serving, context.home, context.clock.now());
+          if (json) {
+            printJson({
+              database: db.target,
+              schema: db.schema,
+              config: context.config.source,
+              seeded: seeded ? { sample: options, ...seeded } : null,
+              tables,
+              exported,
+              synced,
+              external,
+              serving,
+              api: api ? { url: api.server.url, examples: api.examples } : null,
+              next,
+            });
+          } else {
+            print(
+              '',
+              describeTables(tables),
+              '',
+              'What you can do next:',
+              ...next.map((n) => `  ${n}`),
+            );
+            if (api) print('', ...describeApi(api));
+          }
+          if (api) await serveUntilStopped(db, serving, json);
+        } finally {
+          await api?.close();
         }
-        if (serving) await serveUntilStopped(db, json);
       } finally {
         await db.close();
       }
@@ -117,6 +144,71 @@ async function exportClosedDays(
   return summary;
 }
 
+/**
+ * Syncs the reference tables to the lake (`ref_<table>`) through the sync state machine, in each
+ * mapping's own mode: the first `npm start` writes them whole, later ones only the changes.
+ */
+async function syncReferenceTables(
+  context: CliContext,
+  db: SqlDatabase,
+  json: boolean,
+): Promise<SyncExecution['summary'] | null> {
+  if (context.config.mappings.length === 0) return null;
+  if (!json) print('', `Syncing ${context.config.mappings.length} reference tables to the lake:`);
+  const { summary } = await runSyncStateMachine(context, db, {}, json);
+  if (summary.failed.length > 0) process.exitCode = 1;
+  if (!json) {
+    const changed = summary.synced.reduce((n, r) => n + r.changedRows, 0);
+    print(
+      `Synced ${summary.synced.length} mappings (${changed} changed rows) in ${summary.seconds.toFixed(1)} s` +
+        (summary.failed.length > 0
+          ? `; failed: ${summary.failed.map((f) => `${f.table} (${f.error})`).join(', ')}`
+          : '.'),
+    );
+  }
+  return summary;
+}
+
+/**
+ * Writes the sample's external S3 source (`events/<EventType>/<day>.parquet`, the seed's "S3
+ * Direct Integration" layout) under `THERMOCLINE_HOME/s3/<bucket>/` once, when the config keeps
+ * the sample source and its folder is empty, so `S3ParquetRead` and `GET /catalog` have files.
+ */
+async function writeExternalSamples(
+  context: CliContext,
+  db: SqlDatabase,
+  json: boolean,
+): Promise<{ bucket: string; files: number; bytes: number } | null> {
+  const sample = DEFAULT_S3_SOURCES[0];
+  const source = context.config.s3_sources.find(
+    (s) => s.bucket === sample?.bucket && s.prefix === sample.prefix,
+  );
+  if (!source) return null;
+  const bucket = openLocalBucket(context.home, source.bucket);
+  if ((await bucket.list(source.prefix)).length > 0) return null;
+  const encoder = await createDuckDbEncoder();
+  try {
+    const written = await writeSampleExternalSource(db, bucket, {
+      days: EXTERNAL_SAMPLE_DAYS,
+      encoder,
+      prefix: source.prefix,
+    });
+    if (!json) {
+      print(
+        '',
+        `Wrote the sample external source s3://${source.bucket}/${source.prefix} ` +
+          `(${written.keys.length} files, ${written.days.length} days) under ${bucket.root}.`,
+      );
+    }
+    return { bucket: source.bucket, files: written.keys.length, bytes: written.bytes };
+  } finally {
+    await encoder.close();
+  }
+}
+
+/** Days of events the sample external source holds. */
+const EXTERNAL_SAMPLE_DAYS = 3;
+
 function describeTables(tables: readonly TableSummary[]): string {
   return formatTable(
     ['table', 'kind', 'rows', 'first day', 'last day'],
@@ -131,6 +223,7 @@ function nextSteps(db: SqlDatabase, serving: boolean, home: string, now: Date): 
     `psql ${db.target.url}${serving ? '   # while this runs' : ''}`,
     `ls ${lake}/lake ${lake}/catalog.json   # the Parquet lake and its catalog`,
     'npx thermocline etl run --json                       # export yesterday again (replaces it whole)',
+    'npx thermocline catalog                               # what the query API can read',
     `npx thermocline backfill --from ${day(7)} --to ${day(1)}   # re-export a week`,
     'npx thermocline seed --reset --days 30 --scale 0.5   # reload a different sample',
     'npx thermocline --help                                # every command, with examples',
@@ -139,17 +232,23 @@ function nextSteps(db: SqlDatabase, serving: boolean, home: string, now: Date): 
   return db.target.kind === 'embedded' && !serving ? steps.slice(1) : steps;
 }
 
-async function serveUntilStopped(db: SqlDatabase, json: boolean): Promise<void> {
+/** Waits for Ctrl-C while the query API (and the embedded database, when this owns it) serve. */
+async function serveUntilStopped(
+  db: SqlDatabase,
+  servingDatabase: boolean,
+  json: boolean,
+): Promise<void> {
   if (!json) {
     print(
       '',
-      `Serving the embedded database on ${db.target.url} for psql and other thermocline commands.`,
+      ...(servingDatabase
+        ? [
+            `Serving the embedded database on ${db.target.url} for psql and other thermocline commands.`,
+          ]
+        : []),
       'Press Ctrl-C to stop.',
     );
   }
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopped();
   if (!json) print('Stopping.');
 }

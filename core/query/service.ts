@@ -28,6 +28,21 @@ export interface StepStats {
   readonly durationMs?: number;
   readonly warnings?: readonly string[];
   readonly error?: { readonly code: string; readonly message: string };
+  /** Rows the query returned before the step's `limit` was applied. */
+  readonly totalRows?: number;
+  /** A routed (`TableRange`) step: what each tier read. */
+  readonly parts?: readonly {
+    readonly tier: 'hot' | 'lake';
+    readonly engine: string;
+    /** The tier's days, inclusive. */
+    readonly from: string;
+    readonly to: string;
+    readonly rows: number;
+    readonly bytesScanned: number;
+    readonly estimatedBytes?: number;
+    readonly costUsd: number;
+    readonly engineMs: number;
+  }[];
 }
 
 /** One page of a step's (or the plan's output step's) rows. */

@@ -4,6 +4,9 @@
  * runtime runs the same JSON with local values and each Task bound to its handler in-process.
  */
 import etl from './etl.asl.json';
+import sync from './sync.asl.json';
+import retention from './retention.asl.json';
+import plan from './plan.asl.json';
 
 /** An Amazon States Language definition. */
 export type StateMachineDefinition = Record<string, unknown> & {
@@ -16,6 +19,45 @@ export const ETL_DEFINITION = etl as unknown as StateMachineDefinition;
 
 /** The placeholders of the ETL definition, which every deployment must fill. */
 export const ETL_PLACEHOLDERS = ['PlanFunctionArn', 'ExportFunctionArn', 'AlertTopicArn'] as const;
+
+/**
+ * Reference-table sync: PlanSync → Map(SyncMapping, Retry TransientError ×3, Catch) → alert and
+ * fail on failures. Deployed with {@link SYNC_PLACEHOLDERS} filled (`lambdas/sync.ts`:
+ * `planHandler`, `handler`; the alert topic); its input is `{mode}` (`incremental` every 15
+ * minutes, `full` daily) and optionally `tables`.
+ */
+export const SYNC_DEFINITION = sync as unknown as StateMachineDefinition;
+
+/** The placeholders of the sync definition, which every deployment must fill. */
+export const SYNC_PLACEHOLDERS = [
+  'SyncPlanFunctionArn',
+  'SyncFunctionArn',
+  'AlertTopicArn',
+] as const;
+
+/**
+ * Retention: PlanPurge → Map(PurgeTable, Retry, Catch) → alert and fail on failures or held days.
+ * Deployed with {@link RETENTION_PLACEHOLDERS} filled (plan and purge functions of
+ * `lambdas/retention.ts`: `planHandler`, `purgeHandler`; the alert topic).
+ */
+export const RETENTION_DEFINITION = retention as unknown as StateMachineDefinition;
+
+/** The placeholders of the retention definition, which every deployment must fill. */
+export const RETENTION_PLACEHOLDERS = [
+  'PlanFunctionArn',
+  'PurgeFunctionArn',
+  'AlertTopicArn',
+] as const;
+
+/**
+ * A query plan run: LoadPlan → RunSteps (Map, MaxConcurrency 1: RunStep with Retry on
+ * TransientError) → FinishPlan; any failure → FailPlan → Fail. Every Task is the one plan-step
+ * function (`lambdas/plan-step.ts`), told what to do by its `action` parameter.
+ */
+export const PLAN_DEFINITION = plan as unknown as StateMachineDefinition;
+
+/** The placeholders of the plan definition, which every deployment must fill. */
+export const PLAN_PLACEHOLDERS = ['PlanStepFunctionArn'] as const;
 
 /**
  * Fills `${Name}` placeholders in every string of a definition, as Step Functions'

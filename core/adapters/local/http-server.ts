@@ -1,0 +1,226 @@
+/**
+ * The local query API: a `node:http` server on 127.0.0.1 that turns each request into the API
+ * Gateway REST (v1) proxy event the Lambda would get — path parameters, query string, headers,
+ * body, and `requestContext.identity.userArn` = `local:<os user>` — calls the same handler, and
+ * writes its result back. So `curl http://127.0.0.1:3000/...` exercises the code API Gateway runs.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { errorResult, matchRoute, type ApiHandler } from '#core/api/handler';
+import { BodyTooLargeError, MAX_BODY_BYTES } from '#core/api/json-body';
+import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';
+import { ThermoclineError } from '#core/errors';
+
+/** The port `thermocline serve` and `npm start` listen on unless told otherwise. */
+export const DEFAULT_API_PORT = 3000;
+
+/** The port is taken by another process. Code `port_in_use`, exit code 2. */
+export class PortInUseError extends ThermoclineError {
+  constructor(host: string, port: number) {
+    super(
+      `port ${port} on ${host} is in use (another 'thermocline serve' or 'npm start'?); stop ` +
+        `what uses it, or choose another port with --port, e.g. --port ${port + 1}`,
+      'port_in_use',
+      2,
+    );
+  }
+}
+
+/** One answered request, for an access log. */
+export interface AccessLogEntry {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  readonly ms: number;
+  readonly requestId: string;
+}
+
+/** Options of {@link startLocalApiServer}. */
+export interface LocalApiServerOptions {
+  /** The API handler (the one the Lambda exports wraps). */
+  readonly handler: ApiHandler;
+  /** @default 3000; 0 picks a free port */
+  readonly port?: number;
+  /** @default '127.0.0.1' - never reachable from other machines */
+  readonly host?: string;
+  /** The caller id is `local:<user>`. @default the operating system user */
+  readonly user?: string;
+  /** Called after every response. @default nothing */
+  readonly onRequest?: (entry: AccessLogEntry) => void;
+}
+
+/** A running local API server. */
+export interface LocalApiServer {
+  /** `http://127.0.0.1:<port>`, no trailing slash. */
+  readonly url: string;
+  readonly port: number;
+  /** Stops accepting requests, ends idle keep-alive connections and resolves when closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the local API server and resolves once it listens.
+ * @throws PortInUseError when the port is taken.
+ * @example
+ * const server = await startLocalApiServer({ handler: createApiHandler(service), port: 3000 });
+ * server.url; // 'http://127.0.0.1:3000'
+ * await server.close();
+ */
+export async function startLocalApiServer(options: LocalApiServerOptions): Promise<LocalApiServer> {
+  const host = options.host ?? '127.0.0.1';
+  const user = options.user ?? localUser();
+  const server = createServer((request, response) => {
+    void answer(request, response, options, user);
+  });
+  const wanted = options.port ?? DEFAULT_API_PORT;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException): void => {
+      reject(error.code === 'EADDRINUSE' ? new PortInUseError(host, wanted) : error);
+    };
+    server.once('error', onError);
+    server.listen(wanted, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : wanted;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+/** Reads the request, calls the handler, writes the result; answers 500 if anything breaks. */
+async function answer(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: LocalApiServerOptions,
+  user: string,
+): Promise<void> {
+  const started = performance.now();
+  const requestId = randomUUID();
+  let result: ApiGatewayProxyResult;
+  try {
+    const body = await readBody(request);
+    result =
+      typeof body === 'number'
+        ? errorResult(new BodyTooLargeError(body), requestId)
+        : await options.handler(proxyEvent(request, body, { user, requestId }));
+  } catch {
+    // The handler never throws; a broken connection can.
+    result = {
+      statusCode: 500,
+      headers: { 'Content-Type': 'application/json; charset=utf-8', 'x-request-id': requestId },
+      body: JSON.stringify({
+        error: { code: 'internal', message: `internal error; request id ${requestId}` },
+      }),
+    };
+  }
+  if (!response.destroyed) {
+    response.writeHead(result.statusCode, result.headers);
+    response.end(Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8'));
+  }
+  options.onRequest?.({
+    method: request.method ?? 'GET',
+    path: request.url ?? '/',
+    status: result.statusCode,
+    ms: Math.round(performance.now() - started),
+    requestId,
+  });
+}
+
+/**
+ * The body as UTF-8 text (null when empty), or its size in bytes when it is over
+ * {@link MAX_BODY_BYTES}: then the rest is read and dropped, so the client gets the 413.
+ */
+async function readBody(request: IncomingMessage): Promise<string | null | number> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  for await (const chunk of request) {
+    const buffer = chunk as Buffer;
+    bytes += buffer.length;
+    if (bytes <= MAX_BODY_BYTES) chunks.push(buffer);
+  }
+  if (bytes > MAX_BODY_BYTES) return bytes;
+  return bytes === 0 ? null : Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The API Gateway REST (v1) proxy event for a request, as API Gateway builds it: the resource
+ * template and path parameters of the matched route, single- and multi-value headers and query
+ * parameters (the last value wins in the single-value maps), the body as text.
+ * @example
+ * proxyEvent(request, '{"sql":"SELECT 1"}', { user: 'ana', requestId: 'r1' }).requestContext.identity.userArn; // 'local:ana'
+ */
+export function proxyEvent(
+  request: Pick<IncomingMessage, 'method' | 'url' | 'headersDistinct'> & {
+    readonly socket?: { readonly remoteAddress?: string };
+  },
+  body: string | null,
+  context: { readonly user: string; readonly requestId: string },
+): ApiGatewayProxyEvent {
+  const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+  const path = url.pathname;
+  const method = (request.method ?? 'GET').toUpperCase();
+  const match = matchRoute(path);
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [name, values] of Object.entries(request.headersDistinct)) {
+    if (!values || values.length === 0) continue;
+    headers[name] = values.at(-1) ?? '';
+    multiValueHeaders[name] = values;
+  }
+  const query: Record<string, string> = {};
+  const multiValueQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    query[name] = value;
+    (multiValueQuery[name] ??= []).push(value);
+  }
+  const hasQuery = Object.keys(query).length > 0;
+  return {
+    httpMethod: method,
+    path,
+    resource: match?.resource ?? path,
+    pathParameters:
+      match && Object.keys(match.pathParameters).length > 0 ? match.pathParameters : null,
+    queryStringParameters: hasQuery ? query : null,
+    multiValueQueryStringParameters: hasQuery ? multiValueQuery : null,
+    headers,
+    multiValueHeaders,
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      requestId: context.requestId,
+      resourcePath: match?.resource ?? path,
+      httpMethod: method,
+      path,
+      stage: 'local',
+      requestTimeEpoch: Date.now(),
+      identity: {
+        userArn: `local:${context.user}`,
+        sourceIp: request.socket?.remoteAddress ?? '127.0.0.1',
+      },
+    },
+  };
+}
+
+/**
+ * The operating system user (callers are `local:<user>` locally), or `unknown` where the platform
+ * has none.
+ * @example
+ * localUser(); // 'ana'
+ */
+export function localUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

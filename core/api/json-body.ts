@@ -1,0 +1,173 @@
+/**
+ * Request bodies of the query API: at most 1 MiB of JSON, with a parse error that says where the
+ * JSON breaks (line, column, position) so a user can fix it.
+ */
+import { ThermoclineError } from '#core/errors';
+
+/** The largest request body the API reads: 1 MiB. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The request body is not valid JSON. HTTP 400, code `bad_json`; `position` is the offset of the
+ * first character that breaks the JSON (the body's length when it ends too early).
+ * @example
+ * parseJsonBody('{"sql": }'); // throws BadJsonError: … line 1, column 9 (position 8) …
+ */
+export class BadJsonError extends ThermoclineError {
+  /** HTTP status of the API answer. */
+  readonly status = 400;
+  constructor(
+    message: string,
+    /** Offset of the offending character in the body, in UTF-16 code units. */
+    readonly position: number,
+  ) {
+    super(message, 'bad_json', 2);
+  }
+}
+
+/**
+ * The request body is larger than {@link MAX_BODY_BYTES}. HTTP 413, code `body_too_large`.
+ * @example
+ * throw new BodyTooLargeError(2_000_000);
+ */
+export class BodyTooLargeError extends ThermoclineError {
+  /** HTTP status of the API answer. */
+  readonly status = 413;
+  constructor(bytes: number) {
+    super(
+      `the request body has ${bytes} bytes, over the limit of ${MAX_BODY_BYTES} (1 MiB); ` +
+        `send a smaller plan (results are read with GET /plans/{id}, not sent)`,
+      'body_too_large',
+      2,
+    );
+  }
+}
+
+/**
+ * Parses a JSON request body. An empty body or a syntax error throws {@link BadJsonError} naming
+ * the line, column and position of the first bad character.
+ * @example
+ * parseJsonBody('{"sql": "SELECT 1"}'); // { sql: 'SELECT 1' }
+ */
+export function parseJsonBody(text: string, example = '{"sql": "SELECT …"}'): unknown {
+  if (text.trim() === '') {
+    throw new BadJsonError(`the request body is empty; send a JSON document, e.g. ${example}`, 0);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const position = firstJsonErrorPosition(text);
+    const { line, column } = lineAndColumn(text, position);
+    const found =
+      position >= text.length ? 'the end of the body' : JSON.stringify(text.charAt(position));
+    throw new BadJsonError(
+      `the request body is not valid JSON: unexpected ${found} at line ${line}, column ${column} ` +
+        `(position ${position}) — ${(error as Error).message}; fix the JSON there (check quotes, ` +
+        `commas and brackets), e.g. ${example}`,
+      position,
+    );
+  }
+}
+
+/** 1-based line and column of `position` in `text`. */
+function lineAndColumn(text: string, position: number): { line: number; column: number } {
+  const before = text.slice(0, position);
+  const lines = before.split('\n');
+  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
+}
+
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const HEX4 = /^[0-9a-fA-F]{4}$/;
+
+/**
+ * Offset of the first character that makes `text` invalid JSON (RFC 8259), by a scan of the
+ * grammar: JSON.parse's messages do not always carry a position. The length of `text` when the
+ * JSON ends too early; 0 when the nesting is too deep to scan.
+ */
+export function firstJsonErrorPosition(text: string): number {
+  let i = 0;
+  const fail = (): never => {
+    throw new JsonScanStop(i);
+  };
+  const space = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i++;
+  };
+  const string = (): void => {
+    i++; // the opening quote
+    while (i < text.length) {
+      const c = text.charAt(i);
+      if (c === '"') {
+        i++;
+        return;
+      }
+      if (c === '\\') {
+        i++;
+        const escape = text.charAt(i);
+        if ('"\\/bfnrt'.includes(escape) && escape !== '') i++;
+        else if (escape === 'u' && HEX4.test(text.slice(i + 1, i + 5))) i += 5;
+        else fail();
+        continue;
+      }
+      if (c < ' ') fail();
+      i++;
+    }
+    fail();
+  };
+  const value = (): void => {
+    space();
+    const c = text.charAt(i);
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i++;
+      space();
+      if (text.charAt(i) === close) {
+        i++;
+        return;
+      }
+      for (;;) {
+        if (c === '{') {
+          space();
+          if (text.charAt(i) !== '"') fail();
+          string();
+          space();
+          if (text.charAt(i) !== ':') fail();
+          i++;
+        }
+        value();
+        space();
+        if (text.charAt(i) === ',') {
+          i++;
+          continue;
+        }
+        if (text.charAt(i) === close) {
+          i++;
+          return;
+        }
+        fail();
+      }
+    }
+    if (c === '"') return string();
+    NUMBER.lastIndex = i;
+    if (NUMBER.test(text)) {
+      i = NUMBER.lastIndex;
+      return;
+    }
+    const word = ['true', 'false', 'null'].find((w) => text.startsWith(w, i));
+    if (!word) fail();
+    i += word?.length ?? 0;
+  };
+  try {
+    value();
+    space();
+    if (i < text.length) fail();
+    return text.length;
+  } catch (stop) {
+    if (stop instanceof JsonScanStop) return stop.position;
+    return 0; // nesting deeper than the stack: no position worth showing
+  }
+}
+
+/** Ends the scan at the first bad character. */
+class JsonScanStop {
+  constructor(readonly position: number) {}
+}

@@ -1,0 +1,478 @@
+import { createApiHandler, matchRoute, type ApiLogger } from '#core/api/handler';
+import { firstJsonErrorPosition } from '#core/api/json-body';
+import type { ApiGatewayProxyEvent } from '#core/api/types';
+import {
+  ConflictError,
+  DatabaseUnavailableError,
+  ThermoclineError,
+  UsageError,
+} from '#core/errors';
+import type { ScanEstimate } from '#core/query/estimate';
+import {
+  BindError,
+  PlanValidationError,
+  ScanLimitExceededError,
+  SqlRejectedError,
+} from '#core/query/errors';
+import type {
+  CatalogSummary,
+  CostReport,
+  EstimateResponse,
+  PlanStatus,
+  QueryService,
+} from '#core/query/service';
+
+// A stand-in QueryService: these tests check the HTTP mapping, not the engines (the
+// integration tests run the real service behind the local server).
+const SUCCEEDED: PlanStatus = {
+  id: 'p1',
+  status: 'succeeded',
+  caller: 'arn:aws:iam::123456789012:user/ana',
+  submittedAt: '2025-02-16T10:00:00.000Z',
+  finishedAt: '2025-02-16T10:00:01.000Z',
+  steps: [{ id: 's1', type: 'AthenaQuery', status: 'succeeded', rows: 1 }],
+  bytesScanned: 1000,
+  costUsd: 0.000005,
+  result: { step: 's1', columns: [{ name: 'n', type: 'bigint' }], rows: [{ n: 1 }], totalRows: 1 },
+  warnings: [],
+};
+const RUNNING: PlanStatus = { ...SUCCEEDED, id: 'p 2', status: 'running', steps: [] };
+const ESTIMATE: EstimateResponse = {
+  bytes: 20e9,
+  gb: 20,
+  costUsd: 0.1,
+  limitGb: 10,
+  withinLimit: false,
+  tables: [],
+  warnings: [],
+};
+const CATALOG = { external_sources: { s3_sources: [] } } as unknown as CatalogSummary;
+const COSTS: CostReport = {
+  month: '2025-02',
+  queries: 0,
+  bytesScanned: 0,
+  costUsd: 0,
+  cacheHits: 0,
+  byCaller: [],
+};
+const SCAN: ScanEstimate = {
+  bytes: 20e9,
+  costUsd: 0.1,
+  scans: [],
+  tables: [{ table: 'events', partitions: 90, partitionsTotal: 90, bytes: 20e9, columns: ['id'] }],
+};
+
+function fakeService(): jest.Mocked<QueryService> {
+  return {
+    submitPlan: jest.fn<Promise<PlanStatus>, Parameters<QueryService['submitPlan']>>(
+      async () => SUCCEEDED,
+    ),
+    getPlan: jest.fn<Promise<PlanStatus>, Parameters<QueryService['getPlan']>>(
+      async () => SUCCEEDED,
+    ),
+    estimate: jest.fn<Promise<EstimateResponse>, [unknown]>(async () => ESTIMATE),
+    catalog: jest.fn(async () => CATALOG),
+    costs: jest.fn(async () => COSTS),
+    close: jest.fn(async () => undefined),
+  };
+}
+
+function event(
+  method: string,
+  path: string,
+  extra: Partial<ApiGatewayProxyEvent> = {},
+): ApiGatewayProxyEvent {
+  return {
+    httpMethod: method,
+    path,
+    requestContext: {
+      requestId: 'req-1',
+      path,
+      identity: { userArn: 'arn:aws:iam::123456789012:user/ana' },
+    },
+    ...extra,
+  };
+}
+
+function post(path: string, body: unknown): ApiGatewayProxyEvent {
+  return event('POST', path, { body: JSON.stringify(body) });
+}
+
+const PLAN = { steps: [{ id: 's1', type: 'AthenaQuery', sql: 'SELECT 1' }] };
+
+let service: jest.Mocked<QueryService>;
+let logger: jest.Mocked<ApiLogger>;
+
+beforeEach(() => {
+  service = fakeService();
+  logger = { error: jest.fn() };
+});
+
+function handler(options: { waitMs?: number } = {}) {
+  return createApiHandler(service, { logger, ...options });
+}
+
+function json(body: string): Record<string, unknown> & { error: Record<string, unknown> } {
+  return JSON.parse(body) as Record<string, unknown> & { error: Record<string, unknown> };
+}
+
+describe('POST /plans', () => {
+  it('answers 200 with the plan status when the plan finished in time', async () => {
+    const result = await handler({ waitMs: 5000 })(post('/plans', PLAN));
+
+    expect(result.statusCode).toBe(200);
+    expect(json(result.body)).toEqual(SUCCEEDED);
+    expect(service.submitPlan).toHaveBeenCalledWith(
+      PLAN,
+      { id: 'arn:aws:iam::123456789012:user/ana' },
+      { waitMs: 5000 },
+    );
+  });
+
+  it('answers 200 for a failed plan too: the status says failed', async () => {
+    service.submitPlan.mockResolvedValue({ ...SUCCEEDED, status: 'failed' });
+
+    const result = await handler()(post('/plans', PLAN));
+
+    expect(result.statusCode).toBe(200);
+    expect(json(result.body).status).toBe('failed');
+  });
+
+  it('answers 202 with the id and a Location when the plan is still running', async () => {
+    service.submitPlan.mockResolvedValue(RUNNING);
+
+    const result = await handler()(post('/plans', PLAN));
+
+    expect(result.statusCode).toBe(202);
+    expect(json(result.body)).toEqual({ id: 'p 2', status: 'running', location: '/plans/p%202' });
+    expect(result.headers.Location).toBe('/plans/p%202');
+  });
+
+  it('puts the stage in front of the Location on API Gateway', async () => {
+    service.submitPlan.mockResolvedValue({ ...RUNNING, id: 'p2' });
+    const request = post('/plans', PLAN);
+
+    const result = await handler()({
+      ...request,
+      requestContext: { ...request.requestContext, path: '/prod/plans' },
+    });
+
+    expect(result.headers.Location).toBe('/prod/plans/p2');
+  });
+
+  it('passes ?wait_seconds to the service in milliseconds', async () => {
+    await handler({ waitMs: 5000 })({
+      ...post('/plans', PLAN),
+      queryStringParameters: { wait_seconds: '0' },
+    });
+
+    expect(service.submitPlan).toHaveBeenCalledWith(PLAN, expect.anything(), { waitMs: 0 });
+  });
+
+  it('refuses a wait_seconds over the maximum with 400', async () => {
+    const result = await handler()({
+      ...post('/plans', PLAN),
+      queryStringParameters: { wait_seconds: '60' },
+    });
+
+    expect(result.statusCode).toBe(400);
+    expect(json(result.body).error).toMatchObject({ code: 'bad_request', path: 'wait_seconds' });
+  });
+
+  it('calls a request without an IAM principal anonymous', async () => {
+    await handler()({ httpMethod: 'POST', path: '/plans', body: JSON.stringify(PLAN) });
+
+    expect(service.submitPlan).toHaveBeenCalledWith(PLAN, { id: 'anonymous' }, {});
+  });
+
+  it('reads a base64-encoded body', async () => {
+    await handler()({
+      ...event('POST', '/plans'),
+      body: Buffer.from(JSON.stringify(PLAN)).toString('base64'),
+      isBase64Encoded: true,
+    });
+
+    expect(service.submitPlan).toHaveBeenCalledWith(PLAN, expect.anything(), {});
+  });
+});
+
+describe('the other routes', () => {
+  it('GET /plans/{id} passes the id, page and step', async () => {
+    const result = await handler()({
+      ...event('GET', '/plans/p1'),
+      queryStringParameters: { page: '2', step: 's1' },
+    });
+
+    expect(result.statusCode).toBe(200);
+    expect(service.getPlan).toHaveBeenCalledWith('p1', { page: '2', step: 's1' });
+  });
+
+  it('GET /plans/{id} answers 404 for a plan the service does not know', async () => {
+    service.getPlan.mockRejectedValue(
+      Object.assign(new ThermoclineError("plan 'nope' is not known", 'not_found', 2), {
+        status: 404,
+      }),
+    );
+
+    const result = await handler()(event('GET', '/plans/nope'));
+
+    expect(result.statusCode).toBe(404);
+    expect(json(result.body).error).toEqual({
+      code: 'not_found',
+      message: "plan 'nope' is not known",
+    });
+  });
+
+  it('POST /estimate answers 200 even over the limit: an estimate is information', async () => {
+    const result = await handler()(post('/estimate', { sql: 'SELECT 1' }));
+
+    expect(result.statusCode).toBe(200);
+    expect(json(result.body)).toEqual(ESTIMATE);
+    expect(service.estimate).toHaveBeenCalledWith({ sql: 'SELECT 1' });
+  });
+
+  it('GET /catalog answers the catalog summary', async () => {
+    const result = await handler()(event('GET', '/catalog'));
+
+    expect(result.statusCode).toBe(200);
+    expect(json(result.body)).toEqual(CATALOG);
+  });
+
+  it('GET /costs passes the month', async () => {
+    const result = await handler()({
+      ...event('GET', '/costs'),
+      queryStringParameters: { month: '2025-02' },
+    });
+
+    expect(result.statusCode).toBe(200);
+    expect(service.costs).toHaveBeenCalledWith({ month: '2025-02' });
+  });
+
+  it('GET /costs refuses a month that is not YYYY-MM', async () => {
+    const result = await handler()({
+      ...event('GET', '/costs'),
+      queryStringParameters: { month: 'feb' },
+    });
+
+    expect(result.statusCode).toBe(400);
+    expect(json(result.body).error.message).toMatch(/YYYY-MM.*'feb'/);
+    expect(service.costs).not.toHaveBeenCalled();
+  });
+
+  it('ignores a trailing slash', async () => {
+    const result = await handler()(event('GET', '/catalog/'));
+
+    expect(result.statusCode).toBe(200);
+  });
+});
+
+describe('errors of the service', () => {
+  it.each([
+    [
+      'PlanValidationError',
+      new PlanValidationError('a cycle: s1 → s2 → s1', 'steps[0].bind'),
+      400,
+      'plan_invalid',
+    ],
+    [
+      'SqlRejectedError',
+      new SqlRejectedError('only SELECT may run; found DROP', 'steps[0].sql'),
+      400,
+      'sql_rejected',
+    ],
+    [
+      'BindError',
+      new BindError("step 's1' has no column 'x'", 'steps[1].bind.$1.field'),
+      422,
+      'bind_failed',
+    ],
+  ])('%s answers its status with the code and the path', async (_name, error, status, code) => {
+    service.submitPlan.mockRejectedValue(error);
+
+    const result = await handler()(post('/plans', PLAN));
+
+    expect(result.statusCode).toBe(status);
+    expect(json(result.body).error).toEqual({
+      code,
+      message: error.message,
+      path: error.path,
+    });
+  });
+
+  it('ScanLimitExceededError answers 413 with the estimate, without the partition list', async () => {
+    service.submitPlan.mockRejectedValue(new ScanLimitExceededError(SCAN, 10e9, 'steps[0]'));
+
+    const result = await handler()(post('/plans', PLAN));
+
+    expect(result.statusCode).toBe(413);
+    const { error } = json(result.body);
+    expect(error).toMatchObject({
+      code: 'scan_limit_exceeded',
+      limitBytes: 10e9,
+      path: 'steps[0]',
+    });
+    expect(error.estimate).toEqual({ bytes: 20e9, costUsd: 0.1, tables: SCAN.tables });
+  });
+
+  it.each([
+    ['bad input (exit code 2)', 400, new UsageError('bad')],
+    ['an unreachable database (exit code 3)', 503, new DatabaseUnavailableError('down')],
+    ['any other failure (exit code 1)', 500, new ConflictError('conflict')],
+  ])('a ThermoclineError without a status: %s answers %i', async (_name, status, error) => {
+    service.catalog.mockRejectedValue(error);
+
+    const result = await handler()(event('GET', '/catalog'));
+
+    expect(result.statusCode).toBe(status);
+    expect(json(result.body).error).toEqual({ code: error.code, message: error.message });
+  });
+
+  it('answers 500 when the service returns what JSON cannot write', async () => {
+    service.costs.mockResolvedValue({ ...COSTS, queries: 1n as unknown as number });
+
+    const result = await handler()(event('GET', '/costs'));
+
+    expect(result.statusCode).toBe(500);
+    expect(json(result.body).error.code).toBe('internal');
+  });
+
+  it('answers an unexpected error with 500 and the request id, never the stack', async () => {
+    const error = new TypeError("Cannot read properties of undefined (reading 'rows')");
+    service.catalog.mockRejectedValue(error);
+
+    const result = await handler()(event('GET', '/catalog'));
+
+    expect(result.statusCode).toBe(500);
+    expect(json(result.body)).toEqual({
+      error: { code: 'internal', message: 'internal error; request id req-1' },
+    });
+    expect(result.body).not.toMatch(/rows|TypeError|at /);
+  });
+
+  it('logs the stack of an unexpected error with the request id', async () => {
+    const error = new TypeError('boom');
+    service.catalog.mockRejectedValue(error);
+
+    await handler()(event('GET', '/catalog'));
+
+    expect(logger.error).toHaveBeenCalledWith(
+      expect.any(String),
+      expect.objectContaining({
+        requestId: 'req-1',
+        error: expect.objectContaining({ stack: error.stack }),
+      }),
+    );
+  });
+});
+
+describe('requests the handler refuses itself', () => {
+  it('answers bad JSON with 400 bad_json naming where it breaks', async () => {
+    const result = await handler()({ ...event('POST', '/plans'), body: '{"steps": [}' });
+
+    expect(result.statusCode).toBe(400);
+    const { error } = json(result.body);
+    expect(error).toMatchObject({ code: 'bad_json', position: 11 });
+    expect(error.message).toMatch(/unexpected "}" at line 1, column 12 \(position 11\)/);
+    expect(service.submitPlan).not.toHaveBeenCalled();
+  });
+
+  it('counts lines and columns in a multi-line body', async () => {
+    const result = await handler()({
+      ...event('POST', '/estimate'),
+      body: '{\n  "sql": "SELECT 1",\n  "plan": tru\n}',
+    });
+
+    expect(json(result.body).error.message).toMatch(/line 3, column 11/);
+  });
+
+  it('answers an empty body with 400 bad_json', async () => {
+    const result = await handler()(event('POST', '/estimate'));
+
+    expect(result.statusCode).toBe(400);
+    expect(json(result.body).error).toMatchObject({ code: 'bad_json', position: 0 });
+  });
+
+  it('answers a body over 1 MiB with 413 body_too_large and runs nothing', async () => {
+    const body = JSON.stringify({ sql: `SELECT '${'x'.repeat(1024 * 1024)}'` });
+
+    const result = await handler()({ ...event('POST', '/estimate'), body });
+
+    expect(result.statusCode).toBe(413);
+    expect(json(result.body).error.code).toBe('body_too_large');
+    expect(service.estimate).not.toHaveBeenCalled();
+  });
+
+  it('answers an unknown route with 404 listing the routes', async () => {
+    const result = await handler()(event('GET', '/plan'));
+
+    expect(result.statusCode).toBe(404);
+    const { error } = json(result.body);
+    expect(error.code).toBe('not_found');
+    expect(error.routes).toEqual([
+      'POST /plans',
+      'GET /plans/{id}',
+      'POST /estimate',
+      'GET /catalog',
+      'GET /costs',
+    ]);
+  });
+
+  it('answers a wrong method with 405 and Allow', async () => {
+    const result = await handler()(event('DELETE', '/plans/p1'));
+
+    expect(result.statusCode).toBe(405);
+    expect(result.headers.Allow).toBe('GET');
+    expect(json(result.body).error.code).toBe('method_not_allowed');
+  });
+});
+
+describe('every response', () => {
+  it('is JSON with the request id of API Gateway', async () => {
+    const result = await handler()(event('GET', '/nowhere'));
+
+    expect(result.headers['Content-Type']).toMatch(/^application\/json/);
+    expect(result.headers['x-request-id']).toBe('req-1');
+  });
+
+  it('gets a new request id when the event has none', async () => {
+    const result = await createApiHandler(service, { newRequestId: () => 'made-up' })({
+      httpMethod: 'GET',
+      path: '/catalog',
+    });
+
+    expect(result.headers['x-request-id']).toBe('made-up');
+  });
+});
+
+describe('firstJsonErrorPosition', () => {
+  it.each([
+    ['an unterminated string', '{"sql": "SELECT', 15],
+    ['a trailing comma', '[1, 2,]', 6],
+    ['text after the document', '{} {}', 3],
+    ['a bad escape', '"\\x"', 2],
+    ['a leading zero', '01', 1],
+    ['a bare word', '{"a": yes}', 6],
+  ])('finds %s', (_name, text, position) => {
+    expect(firstJsonErrorPosition(text)).toBe(position);
+  });
+
+  it('accepts what JSON.parse accepts', () => {
+    const text = '{"a": [1, -2.5e+3, true, false, null, "\\u00e9\\n"], "b": {}}';
+
+    expect(firstJsonErrorPosition(text)).toBe(text.length);
+  });
+});
+
+describe('matchRoute', () => {
+  it('decodes path parameters', () => {
+    expect(matchRoute('/plans/a%20b')).toEqual({
+      resource: '/plans/{id}',
+      pathParameters: { id: 'a b' },
+      methods: ['GET'],
+    });
+  });
+
+  it('matches nothing for an unknown path', () => {
+    expect(matchRoute('/plans/a/b')).toBeUndefined();
+  });
+});
