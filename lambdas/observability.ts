@@ -17,6 +17,12 @@ export function environmentName(env: Env): string {
   return env['THERMOCLINE_ENVIRONMENT']?.trim() || 'unknown';
 }
 
+/** What the handlers use of the Lambda context. */
+export interface InvocationContext {
+  /** Milliseconds left before Lambda stops the invocation. */
+  getRemainingTimeInMillis(): number;
+}
+
 /** The logger of the function, with the environment on every line. */
 export const logger = new Logger({
   serviceName: 'thermocline',
@@ -34,9 +40,11 @@ export const metrics: MetricsSink = new EmfMetrics(environmentName(process.env))
  * export const handler = observed<PlanInput, PlanOutput>(async (event) => planRun(config, new Date(), event));
  */
 export function observed<Event, Result>(
-  handler: (event: Event) => Promise<Result>,
+  handler: (event: Event, context: InvocationContext) => Promise<Result>,
 ): middy.MiddyfiedHandler<Event, Result> {
-  return middy<Event, Result>(handler)
+  return middy<Event, Result>((event: Event, context: unknown) =>
+    handler(event, context as InvocationContext),
+  )
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       onError: (request) => {

@@ -17,7 +17,10 @@ import {
   ETL_PLACEHOLDERS,
   RETENTION_DEFINITION,
   RETENTION_PLACEHOLDERS,
+  SYNC_DEFINITION,
+  SYNC_PLACEHOLDERS,
 } from '#etl/state-machines/index';
+import { DEFAULT_DATABASE_NAME } from './constructs/aurora-database';
 import type { ScheduleConfig } from '#core/config/schema';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { addStateMachine, scheduleStateMachine } from './constructs/state-machines';
@@ -81,6 +84,9 @@ export interface PipelineStackProps extends StackProps {
   readonly duckDbArchitecture?: lambda.Architecture;
 }
 
+/** Key prefix of the sync's reference tables in the lake (`ref_<table>/`, `ref_<table>_changes/`). */
+export const REFERENCE_TABLE_PREFIX = 'ref_';
+
 /** The default schedules of the sync and retention jobs. */
 const DEFAULT_JOB_SCHEDULES: Record<
   'incremental_sync' | 'full_sync' | 'retention',
@@ -132,6 +138,14 @@ export class PipelineStack extends Stack {
   readonly etlLogGroup: logs.LogGroup;
   /** The rule that starts the ETL on its schedule. */
   readonly etlSchedule: events.Rule;
+  /** The sync state machine's PlanSync function. */
+  readonly syncPlanFunction: ThermoclineFunction;
+  /** The sync state machine's SyncMapping function. */
+  readonly syncFunction: ThermoclineFunction;
+  /** The sync state machine, `thermocline-<env>-sync` (input `{mode}`). */
+  readonly syncStateMachine: sfn.StateMachine;
+  /** The rules that start the incremental and the full sync. */
+  readonly syncSchedules: { readonly incremental: events.Rule; readonly full: events.Rule };
   /** The retention state machine's PlanPurge function. */
   readonly retentionPlanFunction: ThermoclineFunction;
   /** The retention state machine's PurgeTable function. */
@@ -230,6 +244,76 @@ export class PipelineStack extends Stack {
     });
 
     const schedules = { ...DEFAULT_JOB_SCHEDULES, ...props.schedules };
+
+    // Sync: reads Aurora through the Data API (no COPY there), writes the ref_* tables with DuckDB.
+    this.syncPlanFunction = new ThermoclineFunction(this, 'SyncPlanFunction', {
+      ...network,
+      entry: join(ROOT, 'lambdas', 'sync.ts'),
+      handler: 'planHandler',
+      functionName: `${prefix}-sync-plan`,
+      description: 'Thermocline sync PlanSync: the mappings to sync in this mode',
+      // One bundle with the sync: it loads DuckDB at start, so it runs where the layer does.
+      architecture: this.duckDbLayer.architecture,
+      timeoutSec: 30,
+      memoryMiB: 256,
+      externalModules: [DUCKDB_MODULE],
+      layers: [this.duckDbLayer.layer],
+      environment: { THERMOCLINE_CONFIG_JSON: configJson, THERMOCLINE_ENVIRONMENT: props.envName },
+    });
+    this.syncFunction = new ThermoclineFunction(this, 'SyncFunction', {
+      ...network,
+      entry: join(ROOT, 'lambdas', 'sync.ts'),
+      functionName: `${prefix}-sync`,
+      description: "Thermocline SyncMapping: a reference table's changes to its lake table",
+      architecture: this.duckDbLayer.architecture,
+      timeoutSec: 900,
+      memoryMiB: 2048,
+      externalModules: [DUCKDB_MODULE],
+      layers: [this.duckDbLayer.layer],
+      environment: {
+        THERMOCLINE_CONFIG_JSON: configJson,
+        THERMOCLINE_ENVIRONMENT: props.envName,
+        DATABASE_RESOURCE_ARN: database.cluster.clusterArn,
+        DATABASE_SECRET_ARN: database.secret.secretArn,
+        DATABASE_NAME: DEFAULT_DATABASE_NAME,
+        LAKE_BUCKET: storage.lakeBucket.bucketName,
+        GLUE_DATABASE: storage.glueDatabaseName,
+      },
+    });
+    storage.grantLakePrefixReadWrite(this.syncFunction, REFERENCE_TABLE_PREFIX);
+    storage.grantCatalogWrite(this.syncFunction);
+    database.grantDataApiAccess(this.syncFunction);
+    const sync = addStateMachine(this, 'SyncStateMachine', {
+      stateMachineName: `${prefix}-sync`,
+      definition: SYNC_DEFINITION,
+      substitutions: {
+        SyncPlanFunctionArn: this.syncPlanFunction.function.functionArn,
+        SyncFunctionArn: this.syncFunction.function.functionArn,
+        AlertTopicArn: monitoring.alertTopic.topicArn,
+      } satisfies Record<(typeof SYNC_PLACEHOLDERS)[number], string>,
+      comment: 'Thermocline reference-table sync (etl/state-machines/sync.asl.json)',
+      logRetention,
+    });
+    this.syncStateMachine = sync.stateMachine;
+    this.syncPlanFunction.grantInvoke(this.syncStateMachine);
+    this.syncFunction.grantInvoke(this.syncStateMachine);
+    monitoring.grantPublishAlerts(this.syncStateMachine);
+    this.syncSchedules = {
+      incremental: scheduleStateMachine(this, 'IncrementalSyncSchedule', this.syncStateMachine, {
+        ruleName: `${prefix}-incremental-sync`,
+        description: `Starts the ${props.envName} incremental sync (schedules.incremental_sync)`,
+        expression: schedules.incremental_sync.expression,
+        enabled: schedules.incremental_sync.enabled,
+        input: { mode: 'incremental' },
+      }),
+      full: scheduleStateMachine(this, 'FullSyncSchedule', this.syncStateMachine, {
+        ruleName: `${prefix}-full-sync`,
+        description: `Starts the ${props.envName} full sync (schedules.full_sync)`,
+        expression: schedules.full_sync.expression,
+        enabled: schedules.full_sync.enabled,
+        input: { mode: 'full' },
+      }),
+    };
 
     // Retention: PostgreSQL computes the checksums, so no DuckDB (arm64); reads the lake and the
     // catalog to verify a day before deleting its hot rows, never writes them.
@@ -361,7 +445,33 @@ export class PipelineStack extends Stack {
         "the purge checks that the catalog still points at a day's published version.",
     });
 
+    const syncRole = this.syncFunction.role;
+    for (const action of ['Abort*', 'DeleteObject*', 'GetBucket*', 'GetObject*', 'List*']) {
+      Validations.of(syncRole).acknowledge({
+        id: `AwsSolutions-IAM5[Action::s3:${action}]`,
+        reason:
+          `s3:${action} is part of read/write on the lake's ref_* prefix only: a sync writes a ` +
+          'new version folder of a reference table, reads the previous one to merge, and ' +
+          'deletes replaced versions.',
+      });
+    }
+    acknowledgeWildcardResource(
+      syncRole,
+      `${storage.lakeBucket.bucketArn}/${REFERENCE_TABLE_PREFIX}*`,
+      'The reference tables (ref_<table>/, ref_<table>_changes/) of the lake only; their version ' +
+        'folders are named at run time.',
+    );
+    Validations.of(syncRole).acknowledge({
+      id:
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:' +
+        `table/${storage.glueDatabaseName}/*]`,
+      reason:
+        `Tables of this environment's Glue database (${storage.glueDatabaseName}) only: the sync ` +
+        'creates each ref_ table on its first publish and switches its location on every one.',
+    });
+
     this.acknowledgeMachineRole(this.etlStateMachine, [this.planFunction, this.exportFunction]);
+    this.acknowledgeMachineRole(this.syncStateMachine, [this.syncPlanFunction, this.syncFunction]);
     this.acknowledgeMachineRole(this.retentionStateMachine, [
       this.retentionPlanFunction,
       this.purgeFunction,

@@ -14,6 +14,7 @@ import { retentionDays } from './constructs/log-retention';
 import { DatabaseStack } from './database-stack';
 import { MonitoringStack } from './monitoring-stack';
 import { PipelineStack } from './pipeline-stack';
+import { QueryStack } from './query-stack';
 import { DEPLOY_ENVIRONMENTS, StorageStack, type DeployEnvironmentName } from './storage-stack';
 
 /** What {@link addThermoclineStacks} needs. */
@@ -47,6 +48,8 @@ export interface ThermoclineStacks {
   readonly monitoring: MonitoringStack;
   /** `Thermocline-<env>-Pipeline`. */
   readonly pipeline: PipelineStack;
+  /** `Thermocline-<env>-Query`. */
+  readonly query: QueryStack;
 }
 
 /**
@@ -148,6 +151,16 @@ export function addThermoclineStacks(
         : lambda.Architecture.X86_64,
   });
 
+  // Stateless: the query API, its functions and the plan state machine.
+  const query = new QueryStack(app, stackName(envName, 'Query'), {
+    envName,
+    config: options.config,
+    storage,
+    database,
+    monitoring,
+    logRetention: retentionDays(environment.log_retention_days),
+  });
+
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { envName, storage, database, monitoring, pipeline };
+  return { envName, storage, database, monitoring, pipeline, query };
 }

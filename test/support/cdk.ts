@@ -82,7 +82,7 @@ export type StackView = ThermoclineStacks & {
  */
 export function stackViews(
   kit: CdkTestKit,
-  key: 'storage' | 'database' | 'monitoring' | 'pipeline',
+  key: 'storage' | 'database' | 'monitoring' | 'pipeline' | 'query',
 ): {
   synthesize(envName: string, userConfig?: unknown, nag?: boolean): StackView;
   synth(envName: Env): StackView;
@@ -115,7 +115,7 @@ export function stackViews(
  */
 export function stackPerEnvironmentTests(
   synth: (envName: Env) => StackView,
-  key: 'storage' | 'database' | 'monitoring' | 'pipeline',
+  key: 'storage' | 'database' | 'monitoring' | 'pipeline' | 'query',
   suffix: string,
   stateful: boolean,
 ): void {

@@ -8,6 +8,8 @@ import {
   ETL_PLACEHOLDERS,
   RETENTION_DEFINITION,
   RETENTION_PLACEHOLDERS,
+  SYNC_DEFINITION,
+  SYNC_PLACEHOLDERS,
 } from '#etl/state-machines/index';
 import { DuckDbLayer } from '#lib/constructs/duckdb-layer';
 import { ThermoclineFunction } from '#lib/constructs/thermocline-function';
@@ -416,6 +418,66 @@ describe('ETL schedule', () => {
       Name: 'thermocline-dev-etl',
       State: 'DISABLED',
     });
+  });
+});
+
+describe('sync', () => {
+  test('the sync state machine is the sync ASL with its placeholders filled', () => {
+    const properties = machineProperties(synth('dev').template, 'sync');
+    expect(Object.keys(properties['DefinitionSubstitutions'] as object).sort()).toEqual(
+      [...SYNC_PLACEHOLDERS].sort(),
+    );
+    expect(JSON.parse(properties['DefinitionString'] as string)).toEqual(SYNC_DEFINITION);
+  });
+
+  test('the incremental sync runs every 15 minutes with {mode: incremental}', () => {
+    synth('dev').template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'thermocline-dev-incremental-sync',
+      ScheduleExpression: 'rate(15 minutes)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Input: JSON.stringify({ mode: 'incremental' }) })],
+    });
+  });
+
+  test('the full sync runs daily at 03:00 UTC with {mode: full}', () => {
+    synth('dev').template.hasResourceProperties('AWS::Events::Rule', {
+      Name: 'thermocline-dev-full-sync',
+      ScheduleExpression: 'cron(0 3 * * ? *)',
+      Targets: [Match.objectLike({ Input: JSON.stringify({ mode: 'full' }) })],
+    });
+  });
+
+  test('the sync function has the DuckDB layer and reaches Aurora through the Data API', () => {
+    const { pipeline, template } = synth('dev');
+    const properties = functionProperties(template, 'thermocline-dev-sync');
+    expect(properties).toMatchObject({ Layers: [{ Ref: logicalId(pipeline.duckDbLayer.layer) }] });
+    expect(
+      Object.keys((properties['Environment'] as { Variables: object }).Variables).sort(),
+    ).toEqual(
+      [
+        'DATABASE_NAME',
+        'DATABASE_RESOURCE_ARN',
+        'DATABASE_SECRET_ARN',
+        'GLUE_DATABASE',
+        'LAKE_BUCKET',
+        'NODE_OPTIONS',
+        'THERMOCLINE_CONFIG_JSON',
+        'THERMOCLINE_ENVIRONMENT',
+      ].sort(),
+    );
+  });
+
+  test('the sync role writes the lake under ref_ only and may use the Data API', () => {
+    const { pipeline, template } = synth('dev');
+    const policies = JSON.stringify(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { Roles: [{ Ref: logicalId(pipeline.syncFunction.role) }] },
+      }),
+    );
+    expect(policies).toMatch(/rds-data:ExecuteStatement/);
+    // Object-level resources are "<lake ARN>" + a suffix: only "/ref_*" may appear.
+    const suffixes = [...policies.matchAll(/\}\},"(\/[^"]*)"\]\]/g)].map((m) => m[1]);
+    expect([...new Set(suffixes)]).toEqual(['/ref_*']);
   });
 });
 
