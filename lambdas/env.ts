@@ -63,3 +63,51 @@ export function configFromEnv(env: Env): ThermoclineConfig {
   }
   return resolveConfig(parsed, name);
 }
+
+/** Where the lake and its catalog are: the variables every lake-touching handler reads. */
+export interface LakeEnvironment {
+  /** `THERMOCLINE_SCHEMA`, default `public`: the schema of the hot tables. */
+  readonly schema: string;
+  /** `LAKE_BUCKET`. */
+  readonly bucket: string;
+  /** `LAKE_PREFIX`, default `''`: the lake's key prefix, ending with `/`. */
+  readonly prefix: string;
+  /** `GLUE_DATABASE`. */
+  readonly glueDatabase: string;
+}
+
+/**
+ * Reads `THERMOCLINE_SCHEMA`, `LAKE_BUCKET`, `LAKE_PREFIX` and `GLUE_DATABASE`.
+ * @throws EnvironmentError naming a missing variable and what sets it.
+ * @example
+ * lakeEnvironment(process.env).glueDatabase; // 'thermocline_prod'
+ */
+export function lakeEnvironment(env: Env): LakeEnvironment {
+  return {
+    schema: env['THERMOCLINE_SCHEMA'] || 'public',
+    bucket: requiredEnv(env, 'LAKE_BUCKET'),
+    prefix: env['LAKE_PREFIX'] ?? '',
+    glueDatabase: requiredEnv(env, 'GLUE_DATABASE'),
+  };
+}
+
+/** Share of the function's memory given to DuckDB; the rest is Node, the SDK and upload buffers. */
+const DUCKDB_MEMORY_SHARE = 0.6;
+
+/**
+ * DuckDB's memory limit for this function: 60 % of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (set by
+ * Lambda), e.g. `'1228MB'` for 2048 MB.
+ * @throws EnvironmentError when the variable is missing or not a whole number of MB ≥ 128.
+ * @example
+ * duckDbMemoryLimit({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '3008' }); // '1804MB'
+ */
+export function duckDbMemoryLimit(env: Env): string {
+  const memoryText = requiredEnv(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'the Lambda runtime');
+  const memory = Number(memoryText);
+  if (!Number.isInteger(memory) || memory < 128) {
+    throw new EnvironmentError(
+      `environment variable AWS_LAMBDA_FUNCTION_MEMORY_SIZE is '${memoryText}'; expected the function's memory in MB, e.g. 2048`,
+    );
+  }
+  return `${Math.floor(memory * DUCKDB_MEMORY_SHARE)}MB`;
+}

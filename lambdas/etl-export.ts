@@ -11,35 +11,28 @@
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { pgConnectionFromSecret, readDatabaseSecret } from '#adapters/aws/database-secret';
-import { GlueCatalog } from '#adapters/aws/glue-catalog';
-import { S3ObjectStore } from '#adapters/aws/s3-object-store';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
-import { createPgDatabase } from '#adapters/pg/pg-database';
 import type { ExportDeps, TableDayResult } from '#etl/export';
 import { classify, exportTask, type TableDayItem } from '#etl/tasks';
 import { systemClock } from '#ports/clock';
-import { configFromEnv, EnvironmentError, requiredEnv, type Env } from '#lambdas/env';
+import { awsLake, awsPostgres } from '#lambdas/aws-lake';
+import {
+  configFromEnv,
+  duckDbMemoryLimit,
+  lakeEnvironment,
+  requiredEnv,
+  type Env,
+  type LakeEnvironment,
+} from '#lambdas/env';
 import { metrics, observed } from '#lambdas/observability';
 
 /** What the export handler reads from its environment. */
-export interface ExportEnvironment {
+export interface ExportEnvironment extends LakeEnvironment {
   /** `DATABASE_SECRET_ARN`: the Aurora cluster's secret (host, port, dbname, username, password). */
   readonly databaseSecretArn: string;
-  /** `THERMOCLINE_SCHEMA`, default `public`: the schema of the hot tables. */
-  readonly schema: string;
-  /** `LAKE_BUCKET`. */
-  readonly bucket: string;
-  /** `LAKE_PREFIX`, default `''`: the lake's key prefix, ending with `/`. */
-  readonly prefix: string;
-  /** `GLUE_DATABASE`. */
-  readonly glueDatabase: string;
   /** DuckDB's memory limit: 60 % of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (set by Lambda), e.g. `'1228MB'`. */
   readonly duckDbMemoryLimit: string;
 }
-
-/** Share of the function's memory given to DuckDB; the rest is Node, pg and the upload buffers. */
-const DUCKDB_MEMORY_SHARE = 0.6;
 
 /**
  * Reads and checks the export handler's variables.
@@ -48,20 +41,10 @@ const DUCKDB_MEMORY_SHARE = 0.6;
  * exportEnvironment(process.env).bucket; // 'thermocline-lake-123456789012'
  */
 export function exportEnvironment(env: Env): ExportEnvironment {
-  const memoryText = requiredEnv(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'the Lambda runtime');
-  const memory = Number(memoryText);
-  if (!Number.isInteger(memory) || memory < 128) {
-    throw new EnvironmentError(
-      `environment variable AWS_LAMBDA_FUNCTION_MEMORY_SIZE is '${memoryText}'; expected the function's memory in MB, e.g. 2048`,
-    );
-  }
   return {
     databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
-    schema: env['THERMOCLINE_SCHEMA'] || 'public',
-    bucket: requiredEnv(env, 'LAKE_BUCKET'),
-    prefix: env['LAKE_PREFIX'] ?? '',
-    glueDatabase: requiredEnv(env, 'GLUE_DATABASE'),
-    duckDbMemoryLimit: `${Math.floor(memory * DUCKDB_MEMORY_SHARE)}MB`,
+    ...lakeEnvironment(env),
+    duckDbMemoryLimit: duckDbMemoryLimit(env),
   };
 }
 
@@ -84,27 +67,9 @@ export async function awsExportDeps(
   env: ExportEnvironment,
   clients: AwsClients,
 ): Promise<ExportDeps> {
-  const secret = await readDatabaseSecret(clients.secrets, env.databaseSecretArn);
-  const connection = pgConnectionFromSecret(secret, { source: `secret ${env.databaseSecretArn}` });
-  const url = `postgres://${encodeURIComponent(connection.user ?? '')}@${connection.host ?? ''}:${connection.port ?? 5432}/${encodeURIComponent(connection.database ?? '')}`;
-  const db = createPgDatabase({
-    connection,
-    target: { kind: 'server', url, description: `Aurora PostgreSQL ${url} (TLS)` },
-    schema: env.schema,
-    maxConnections: 2,
-  });
+  const db = await awsPostgres(clients.secrets, env.databaseSecretArn, env.schema, 2);
   const encoder = await createDuckDbEncoder({ memoryLimit: env.duckDbMemoryLimit });
-  return {
-    db,
-    encoder,
-    store: new S3ObjectStore(clients.s3, { bucket: env.bucket, prefix: env.prefix }),
-    catalog: new GlueCatalog(clients.glue, {
-      database: env.glueDatabase,
-      bucket: env.bucket,
-      prefix: env.prefix,
-    }),
-    clock: systemClock,
-  };
+  return { db, encoder, ...awsLake(clients, env), clock: systemClock };
 }
 
 // Once per container (cold start): configuration, environment, SDK clients.

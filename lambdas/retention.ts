@@ -14,10 +14,6 @@
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { pgConnectionFromSecret, readDatabaseSecret } from '#adapters/aws/database-secret';
-import { GlueCatalog } from '#adapters/aws/glue-catalog';
-import { S3ObjectStore } from '#adapters/aws/s3-object-store';
-import { createPgDatabase } from '#adapters/pg/pg-database';
 import type { ThermoclineConfig } from '#core/config/schema';
 import type { PurgeDeps } from '#etl/retention/purge';
 import {
@@ -30,21 +26,20 @@ import {
 } from '#etl/retention/tasks';
 import { classify } from '#etl/tasks';
 import { systemClock } from '#ports/clock';
-import { configFromEnv, requiredEnv, type Env } from '#lambdas/env';
+import { awsLake, awsPostgres } from '#lambdas/aws-lake';
+import {
+  configFromEnv,
+  lakeEnvironment,
+  requiredEnv,
+  type Env,
+  type LakeEnvironment,
+} from '#lambdas/env';
 import { observed, type InvocationContext } from '#lambdas/observability';
 
 /** What the purge handler reads from its environment. */
-export interface RetentionEnvironment {
-  /** `DATABASE_SECRET_ARN`: the Aurora cluster's secret (host, port, dbname, username, password). */
+export interface RetentionEnvironment extends LakeEnvironment {
+  /** `DATABASE_SECRET_ARN`: the Aurora cluster's secret. */
   readonly databaseSecretArn: string;
-  /** `THERMOCLINE_SCHEMA`, default `public`: the schema of the hot tables (and the retention log). */
-  readonly schema: string;
-  /** `LAKE_BUCKET`. */
-  readonly bucket: string;
-  /** `LAKE_PREFIX`, default `''`: the lake's key prefix, ending with `/`. */
-  readonly prefix: string;
-  /** `GLUE_DATABASE`. */
-  readonly glueDatabase: string;
 }
 
 /**
@@ -54,13 +49,7 @@ export interface RetentionEnvironment {
  * retentionEnvironment(process.env).glueDatabase; // 'thermocline_prod'
  */
 export function retentionEnvironment(env: Env): RetentionEnvironment {
-  return {
-    databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
-    schema: env['THERMOCLINE_SCHEMA'] || 'public',
-    bucket: requiredEnv(env, 'LAKE_BUCKET'),
-    prefix: env['LAKE_PREFIX'] ?? '',
-    glueDatabase: requiredEnv(env, 'GLUE_DATABASE'),
-  };
+  return { databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'), ...lakeEnvironment(env) };
 }
 
 /** The SDK clients the purge uses, created once per container. */
@@ -83,22 +72,9 @@ export async function awsRetentionDeps(
   clients: RetentionClients,
   config: Pick<ThermoclineConfig, 'tables'>,
 ): Promise<Omit<PurgeDeps, 'alerts'>> {
-  const secret = await readDatabaseSecret(clients.secrets, env.databaseSecretArn);
-  const connection = pgConnectionFromSecret(secret, { source: `secret ${env.databaseSecretArn}` });
-  const url = `postgres://${encodeURIComponent(connection.user ?? '')}@${connection.host ?? ''}:${connection.port ?? 5432}/${encodeURIComponent(connection.database ?? '')}`;
   return {
-    db: createPgDatabase({
-      connection,
-      target: { kind: 'server', url, description: `Aurora PostgreSQL ${url} (TLS)` },
-      schema: env.schema,
-      maxConnections: 1,
-    }),
-    store: new S3ObjectStore(clients.s3, { bucket: env.bucket, prefix: env.prefix }),
-    catalog: new GlueCatalog(clients.glue, {
-      database: env.glueDatabase,
-      bucket: env.bucket,
-      prefix: env.prefix,
-    }),
+    db: await awsPostgres(clients.secrets, env.databaseSecretArn, env.schema, 1),
+    ...awsLake(clients, env),
     clock: systemClock,
     config,
   };

@@ -12,9 +12,7 @@
 import { GlueClient } from '@aws-sdk/client-glue';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GlueCatalog } from '#adapters/aws/glue-catalog';
 import { RdsDataDatabase } from '#adapters/aws/rds-data-database';
-import { S3ObjectStore } from '#adapters/aws/s3-object-store';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import type { MappingConfig } from '#core/config/schema';
 import type { SyncPlan, SyncPlanInput } from '#etl/sync/plan';
@@ -22,31 +20,28 @@ import type { SyncDeps, SyncSummary } from '#etl/sync/run';
 import { planSyncTask, syncTask, type SyncRequest } from '#etl/sync/tasks';
 import { classify } from '#etl/tasks';
 import { systemClock } from '#ports/clock';
-import { configFromEnv, EnvironmentError, requiredEnv, type Env } from '#lambdas/env';
+import { awsLake } from '#lambdas/aws-lake';
+import {
+  configFromEnv,
+  duckDbMemoryLimit,
+  lakeEnvironment,
+  requiredEnv,
+  type Env,
+  type LakeEnvironment,
+} from '#lambdas/env';
 import { observed } from '#lambdas/observability';
 
 /** What the sync handler reads from its environment. */
-export interface SyncEnvironment {
+export interface SyncEnvironment extends LakeEnvironment {
   /** `DATABASE_RESOURCE_ARN`: the Aurora cluster (Data API enabled). */
   readonly databaseResourceArn: string;
   /** `DATABASE_SECRET_ARN`: the cluster's secret, for the Data API. */
   readonly databaseSecretArn: string;
   /** `DATABASE_NAME`. */
   readonly databaseName: string;
-  /** `THERMOCLINE_SCHEMA`, default `public`: the schema of the reference tables and the sync state. */
-  readonly schema: string;
-  /** `LAKE_BUCKET`. */
-  readonly bucket: string;
-  /** `LAKE_PREFIX`, default `''`: the lake's key prefix, ending with `/`. */
-  readonly prefix: string;
-  /** `GLUE_DATABASE`. */
-  readonly glueDatabase: string;
-  /** DuckDB's memory limit: 60 % of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, e.g. `'614MB'`. */
+  /** DuckDB's memory limit: 60 % of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, e.g. `'1228MB'`. */
   readonly duckDbMemoryLimit: string;
 }
-
-/** Share of the function's memory given to DuckDB (as the export function does). */
-const DUCKDB_MEMORY_SHARE = 0.6;
 
 /**
  * Reads and checks the sync handler's variables.
@@ -55,22 +50,12 @@ const DUCKDB_MEMORY_SHARE = 0.6;
  * syncEnvironment(process.env).glueDatabase; // 'thermocline_prod'
  */
 export function syncEnvironment(env: Env): SyncEnvironment {
-  const memoryText = requiredEnv(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'the Lambda runtime');
-  const memory = Number(memoryText);
-  if (!Number.isInteger(memory) || memory < 128) {
-    throw new EnvironmentError(
-      `environment variable AWS_LAMBDA_FUNCTION_MEMORY_SIZE is '${memoryText}'; expected the function's memory in MB, e.g. 1024`,
-    );
-  }
   return {
     databaseResourceArn: requiredEnv(env, 'DATABASE_RESOURCE_ARN'),
     databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
     databaseName: requiredEnv(env, 'DATABASE_NAME'),
-    schema: env['THERMOCLINE_SCHEMA'] || 'public',
-    bucket: requiredEnv(env, 'LAKE_BUCKET'),
-    prefix: env['LAKE_PREFIX'] ?? '',
-    glueDatabase: requiredEnv(env, 'GLUE_DATABASE'),
-    duckDbMemoryLimit: `${Math.floor(memory * DUCKDB_MEMORY_SHARE)}MB`,
+    ...lakeEnvironment(env),
+    duckDbMemoryLimit: duckDbMemoryLimit(env),
   };
 }
 
@@ -101,12 +86,7 @@ export async function awsSyncDeps(
       schema: env.schema,
     }),
     encoder: await createDuckDbEncoder({ memoryLimit: env.duckDbMemoryLimit }),
-    store: new S3ObjectStore(clients.s3, { bucket: env.bucket, prefix: env.prefix }),
-    catalog: new GlueCatalog(clients.glue, {
-      database: env.glueDatabase,
-      bucket: env.bucket,
-      prefix: env.prefix,
-    }),
+    ...awsLake(clients, env),
     clock: systemClock,
     mappings,
   };

@@ -9,11 +9,12 @@ import {
   runLocalStateMachine,
   type LocalExecution,
   type StateEvent,
+  LOCAL_RETRY_PAUSE_MS,
 } from '#adapters/local/local-state-machine';
 import { UsageError } from '#core/errors';
 import type { TableDayResult } from '#etl/export';
 import { runExports, type RunSummary, type TableDay, type TableDayFailure } from '#etl/run';
-import { ETL_DEFINITION, substitute } from '#etl/state-machines/index';
+import { ETL_DEFINITION, ETL_PLACEHOLDERS, localDefinition } from '#etl/state-machines/index';
 import { exportTask, planRun, type PlanInput } from '#etl/tasks';
 import type { SqlDatabase } from '#ports/sql';
 
@@ -49,16 +50,6 @@ export async function exportWithProgress(
   }
 }
 
-/** Placeholder values for the local runtime: the Task states run local handlers instead. */
-const LOCAL_RESOURCES = {
-  PlanFunctionArn: 'arn:aws:lambda:local:000000000000:function:thermocline-etl-plan',
-  ExportFunctionArn: 'arn:aws:lambda:local:000000000000:function:thermocline-etl-export',
-  AlertTopicArn: 'arn:aws:sns:local:000000000000:thermocline-alerts',
-};
-
-/** Pause between Retry attempts locally (the definition's 30 s × 2ⁿ is for AWS). */
-const LOCAL_RETRY_PAUSE_MS = 1000;
-
 /** What `etl run` and `backfill` print: the execution, its states, and the run summary. */
 export interface EtlExecution {
   readonly execution: {
@@ -88,7 +79,7 @@ export async function runEtlStateMachine(
   let done = 0;
   try {
     const execution = await runLocalStateMachine(
-      substitute(ETL_DEFINITION, LOCAL_RESOURCES),
+      localDefinition(ETL_DEFINITION, ETL_PLACEHOLDERS),
       {
         PlanRun: async (planInput: PlanInput) =>
           planRun(context.config, context.clock.now(), planInput),

@@ -5,7 +5,11 @@ import { createContext, type CliContext, type GlobalOptions } from '#cli/context
 import { formatTable, print, printJson } from '#cli/output';
 import { createProgress, type Progress } from '#cli/progress';
 import { FileAlerts } from '#adapters/local/file-alerts';
-import { runLocalStateMachine, type LocalExecution } from '#adapters/local/local-state-machine';
+import {
+  LOCAL_RETRY_PAUSE_MS,
+  runLocalStateMachine,
+  type LocalExecution,
+} from '#adapters/local/local-state-machine';
 import {
   purgeProblems,
   type PurgeBatch,
@@ -13,7 +17,11 @@ import {
   type PurgeTableReport,
 } from '#etl/retention/purge';
 import { planPurge, purgeTableTask, type RetentionInput } from '#etl/retention/tasks';
-import { RETENTION_DEFINITION, substitute } from '#etl/state-machines/index';
+import {
+  RETENTION_DEFINITION,
+  RETENTION_PLACEHOLDERS,
+  localDefinition,
+} from '#etl/state-machines/index';
 import type { SqlDatabase } from '#ports/sql';
 
 interface PurgeFlags {
@@ -22,16 +30,6 @@ interface PurgeFlags {
   readonly batchRows?: string;
   readonly json?: boolean;
 }
-
-/** Placeholder values for the local runtime: the Task states run local handlers instead. */
-const LOCAL_RESOURCES = {
-  PlanFunctionArn: 'arn:aws:lambda:local:000000000000:function:thermocline-retention-plan',
-  PurgeFunctionArn: 'arn:aws:lambda:local:000000000000:function:thermocline-retention-purge',
-  AlertTopicArn: 'arn:aws:sns:local:000000000000:thermocline-alerts',
-};
-
-/** Pause between Retry attempts locally (the definition's 30 s × 2ⁿ is for AWS). */
-const LOCAL_RETRY_PAUSE_MS = 1000;
 
 /** What `purge` prints with `--json`: the execution and the whole report. */
 export interface PurgeExecution extends PurgeReport {
@@ -99,7 +97,7 @@ export async function runRetentionStateMachine(
   };
   try {
     const execution = await runLocalStateMachine(
-      substitute(RETENTION_DEFINITION, LOCAL_RESOURCES),
+      localDefinition(RETENTION_DEFINITION, RETENTION_PLACEHOLDERS),
       {
         PlanPurge: async (planInput: RetentionInput) => planPurge(context.config, planInput),
         PurgeTable: task,

@@ -8,13 +8,14 @@ import {
   runLocalStateMachine,
   type LocalExecution,
   type StateEvent,
+  LOCAL_RETRY_PAUSE_MS,
 } from '#adapters/local/local-state-machine';
 import { UsageError } from '#core/errors';
 import { fetchEntities, type EntityRow } from '#etl/sync/fetch';
 import { planSync, type SkippedMapping, type SyncPlan, type SyncPlanInput } from '#etl/sync/plan';
 import type { MappingSyncResult, SyncDeps } from '#etl/sync/run';
 import { planSyncTask, syncTask } from '#etl/sync/tasks';
-import { SYNC_DEFINITION, substitute } from '#etl/state-machines/index';
+import { SYNC_DEFINITION, SYNC_PLACEHOLDERS, localDefinition } from '#etl/state-machines/index';
 import type { SqlDatabase } from '#ports/sql';
 
 interface SyncFlags {
@@ -23,16 +24,6 @@ interface SyncFlags {
   readonly keys?: string;
   readonly json?: boolean;
 }
-
-/** Placeholder values for the local runtime: the Task states run local handlers instead. */
-const LOCAL_RESOURCES = {
-  SyncPlanFunctionArn: 'arn:aws:lambda:local:000000000000:function:thermocline-sync-plan',
-  SyncFunctionArn: 'arn:aws:lambda:local:000000000000:function:thermocline-sync',
-  AlertTopicArn: 'arn:aws:sns:local:000000000000:thermocline-alerts',
-};
-
-/** Pause between Retry attempts locally (the definition's 10 s × 2ⁿ is for AWS). */
-const LOCAL_RETRY_PAUSE_MS = 1000;
 
 /** A mapping that failed (after its retries), as the state machine recorded it. */
 export interface SyncFailure {
@@ -82,7 +73,7 @@ export async function runSyncStateMachine(
   let done = 0;
   try {
     const execution = await runLocalStateMachine(
-      substitute(SYNC_DEFINITION, LOCAL_RESOURCES),
+      localDefinition(SYNC_DEFINITION, SYNC_PLACEHOLDERS),
       {
         PlanSync: async (planInput: SyncPlanInput) => planSyncTask(mappings)(planInput),
         SyncMapping: syncTask(deps),

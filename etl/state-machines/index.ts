@@ -83,3 +83,27 @@ export function substitute(
   );
   return JSON.parse(text) as StateMachineDefinition;
 }
+
+/**
+ * A definition as the local runtime runs it: every placeholder filled with a local ARN named
+ * after it (`arn:aws:lambda:local:000000000000:function:PlanFunctionArn`; topics get an SNS ARN).
+ * The local runner binds Task states by state name, so the ARNs only have to be well formed.
+ * @example
+ * runLocalStateMachine(localDefinition(ETL_DEFINITION, ETL_PLACEHOLDERS), handlers, {});
+ */
+export function localDefinition(
+  definition: StateMachineDefinition,
+  placeholders: readonly string[],
+): StateMachineDefinition {
+  return substitute(
+    definition,
+    Object.fromEntries(
+      placeholders.map((name) => [
+        name,
+        name.endsWith('TopicArn')
+          ? `arn:aws:sns:local:000000000000:${name}`
+          : `arn:aws:lambda:local:000000000000:function:${name}`,
+      ]),
+    ),
+  );
+}

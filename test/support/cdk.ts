@@ -40,8 +40,14 @@ export interface CdkTestKit {
  */
 export function cdkTestKit(name: string): CdkTestKit {
   const outRoot = mkdtempSync(join(tmpdir(), `thermocline-cdk-${name}-`));
+  // No asset bundling in unit tests (`aws:cdk:bundling-stacks` empty): the templates are the
+  // same, and esbuild plus the 70 MB DuckDB layer copy per synth would dominate CI's time.
+  // `cdk synth` in CI bundles every function for real.
   const newApp = (): App =>
-    new App({ outdir: mkdtempSync(join(outRoot, 'app-')), context: cdkJson.context });
+    new App({
+      outdir: mkdtempSync(join(outRoot, 'app-')),
+      context: { ...cdkJson.context, 'aws:cdk:bundling-stacks': [] },
+    });
   const synthesize = (envName: string, userConfig: unknown = {}, nag = true): SynthesizedApp => {
     const app = newApp();
     const stacks = addThermoclineStacks(app, {

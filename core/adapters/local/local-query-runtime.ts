@@ -31,18 +31,13 @@ import {
   type QueryServiceDeps,
 } from '#core/query/runtime';
 import type { QueryService } from '#core/query/service';
-import { PLAN_DEFINITION, substitute } from '#etl/state-machines/index';
+import { PLAN_DEFINITION, PLAN_PLACEHOLDERS, localDefinition } from '#etl/state-machines/index';
 import { lastSyncTimes } from '#etl/sync/run';
 import { systemClock, type Clock } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
 
 /** The lake bucket's name in the local runtime (what `S3ParquetRead` names to read the lake). */
 export const LOCAL_LAKE_BUCKET = 'thermocline-lake';
-
-/** The plan definition's placeholder, filled with a local stand-in ARN (nothing calls it). */
-const LOCAL_RESOURCES = {
-  PlanStepFunctionArn: 'arn:aws:lambda:local:000000000000:function:thermocline-plan-step',
-};
 
 /** Options of {@link openLocalQueryService}. */
 export interface LocalQueryServiceOptions {
@@ -111,7 +106,7 @@ export async function localQueryServiceDeps(
   // it, the hot engine still runs every query in a READ ONLY transaction.
   await ensureReaderRole(db, db.schema, hotTables).catch(() => undefined);
   const lakeEngine = await createDuckDbQueryEngine(lake.store);
-  const definition = substitute(PLAN_DEFINITION, LOCAL_RESOURCES);
+  const definition = localDefinition(PLAN_DEFINITION, PLAN_PLACEHOLDERS);
   const retryPauseMs = options.retryPauseMs ?? 200;
   const launcher = new LocalPlanLauncher(async (planId) => {
     const execution = await runLocalStateMachine(

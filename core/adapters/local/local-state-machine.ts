@@ -2,6 +2,12 @@ import '#adapters/local/promise-with-resolvers';
 import { StateMachine } from 'aws-local-stepfunctions';
 
 /** A Task state's local stand-in: receives the state's input, returns its result. */
+/**
+ * Pause between Retry attempts when the CLI runs a definition locally: the definitions' 10–30 s
+ * × 2ⁿ backoff is for AWS, where the failures it waits out are the network's and the services'.
+ */
+export const LOCAL_RETRY_PAUSE_MS = 1000;
+
 export type LocalTaskHandler = (input: never) => Promise<unknown>;
 
 /** One event of a local execution, compact: state name, type, what happened, Map index. */

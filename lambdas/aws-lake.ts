@@ -1,0 +1,58 @@
+/**
+ * The AWS ports the lake-touching handlers share: the S3 lake and its Glue catalog, and
+ * PostgreSQL from the cluster's secret (TLS verified).
+ */
+import type { GlueClient } from '@aws-sdk/client-glue';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { pgConnectionFromSecret, readDatabaseSecret } from '#adapters/aws/database-secret';
+import { GlueCatalog } from '#adapters/aws/glue-catalog';
+import { S3ObjectStore } from '#adapters/aws/s3-object-store';
+import { createPgDatabase } from '#adapters/pg/pg-database';
+import type { Catalog } from '#ports/catalog';
+import type { ObjectStore } from '#ports/object-store';
+import type { SqlDatabase } from '#ports/sql';
+import type { LakeEnvironment } from '#lambdas/env';
+
+/**
+ * The S3 lake and the Glue catalog of `env`.
+ * @example
+ * const { store, catalog } = awsLake({ s3, glue }, lakeEnvironment(process.env));
+ */
+export function awsLake(
+  clients: { readonly s3: S3Client; readonly glue: GlueClient },
+  env: LakeEnvironment,
+): { store: ObjectStore; catalog: Catalog } {
+  return {
+    store: new S3ObjectStore(clients.s3, { bucket: env.bucket, prefix: env.prefix }),
+    catalog: new GlueCatalog(clients.glue, {
+      database: env.glueDatabase,
+      bucket: env.bucket,
+      prefix: env.prefix,
+    }),
+  };
+}
+
+/**
+ * PostgreSQL (Aurora) from the cluster's secret: TLS verified against the runtime's CA bundle
+ * (`NODE_EXTRA_CA_CERTS`), `maxConnections` connections, nothing connected until the first query.
+ * Reads the secret once.
+ * @example
+ * const db = await awsPostgres(secrets, secretArn, 'public', 2);
+ */
+export async function awsPostgres(
+  secrets: SecretsManagerClient,
+  secretArn: string,
+  schema: string,
+  maxConnections: number,
+): Promise<SqlDatabase> {
+  const secret = await readDatabaseSecret(secrets, secretArn);
+  const connection = pgConnectionFromSecret(secret, { source: `secret ${secretArn}` });
+  const url = `postgres://${encodeURIComponent(connection.user ?? '')}@${connection.host ?? ''}:${connection.port ?? 5432}/${encodeURIComponent(connection.database ?? '')}`;
+  return createPgDatabase({
+    connection,
+    target: { kind: 'server', url, description: `Aurora PostgreSQL ${url} (TLS)` },
+    schema,
+    maxConnections,
+  });
+}
