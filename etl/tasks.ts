@@ -5,7 +5,7 @@
  * at once and reported.
  */
 import { tableConfig } from '#core/config/resolve';
-import type { ThermoclineConfig } from '#core/config/schema';
+import type { EnvironmentName, ThermoclineConfig } from '#core/config/schema';
 import { DatabaseUnavailableError, UsageError } from '#core/errors';
 import { exportTableDay, type ExportDeps, type TableDayResult } from '#etl/export';
 import { exportFailureMetrics, exportMetrics, partitionLagDays } from '#etl/metrics';
@@ -18,6 +18,8 @@ export interface PlanInput {
   readonly from?: string;
   readonly to?: string;
   readonly table?: string;
+  /** Table-days exported at once (1 to 40); default the environment's `etl_concurrency`. */
+  readonly concurrency?: number;
 }
 
 /** One table-day for the Map state. */
@@ -29,6 +31,8 @@ export interface TableDayItem {
 /** Output of PlanRun. */
 export interface PlanOutput {
   readonly items: TableDayItem[];
+  /** The Map state's MaxConcurrency (`MaxConcurrencyPath: $.plan.concurrency`). */
+  readonly concurrency: number;
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -42,11 +46,24 @@ function checkDay(name: string, value: string | undefined): string | undefined {
 }
 
 /**
- * PlanRun: the table-days to export. A day that is not closed yet for a table is refused.
+ * PlanRun: the table-days to export, and how many at once (`input.concurrency`, else
+ * `environment`'s `etl_concurrency`). A day that is not closed yet for a table is refused.
  * @example
- * planRun(config, new Date(), { date: '2025-02-15', table: 'events' }); // { items: [{ table: 'events', day: '2025-02-15' }] }
+ * planRun(config, new Date(), { date: '2025-02-15', table: 'events' }, 'prod');
+ * // { items: [{ table: 'events', day: '2025-02-15' }], concurrency: 4 }
  */
-export function planRun(config: ThermoclineConfig, now: Date, input: PlanInput = {}): PlanOutput {
+export function planRun(
+  config: ThermoclineConfig,
+  now: Date,
+  input: PlanInput = {},
+  environment: EnvironmentName = 'local',
+): PlanOutput {
+  const concurrency = input.concurrency ?? config.environments[environment].etl_concurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 40) {
+    throw new UsageError(
+      `concurrency must be a whole number from 1 to 40 (table-days exported at once); got ${JSON.stringify(concurrency)}`,
+    );
+  }
   const date = checkDay('date', input.date);
   const from = checkDay('from', input.from);
   const to = checkDay('to', input.to);
@@ -72,7 +89,7 @@ export function planRun(config: ThermoclineConfig, now: Date, input: PlanInput =
   }
   // Day-major order: a range fills day by day across tables.
   items.sort((a, b) => (a.day === b.day ? 0 : a.day < b.day ? -1 : 1));
-  return { items };
+  return { items, concurrency };
 }
 
 /**

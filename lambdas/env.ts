@@ -4,7 +4,11 @@
  */
 import { resolveConfig } from '#core/config/resolve';
 import { decodeConfigText } from '#core/config/transport';
-import type { ThermoclineConfig } from '#core/config/schema';
+import {
+  ENVIRONMENT_NAMES,
+  type EnvironmentName,
+  type ThermoclineConfig,
+} from '#core/config/schema';
 import { ThermoclineError } from '#core/errors';
 
 /** A process environment, or a plain object standing in for one in tests. */
@@ -110,4 +114,21 @@ export function duckDbMemoryLimit(env: Env): string {
     );
   }
   return `${Math.floor(memory * DUCKDB_MEMORY_SHARE)}MB`;
+}
+
+/**
+ * `THERMOCLINE_ENVIRONMENT`: the environment the function is deployed in (`dev`, `staging`,
+ * `prod`; `local` is accepted for runs outside Lambda), whose settings of the config apply.
+ * @throws EnvironmentError when it is missing or not one of the four, naming the value.
+ * @example
+ * deployedEnvironment({ THERMOCLINE_ENVIRONMENT: 'prod' }); // 'prod'
+ */
+export function deployedEnvironment(env: Env, setBy: string = PIPELINE_STACK): EnvironmentName {
+  const value = requiredEnv(env, 'THERMOCLINE_ENVIRONMENT', setBy);
+  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(value)) {
+    throw new EnvironmentError(
+      `environment variable THERMOCLINE_ENVIRONMENT is '${value}'; use one of ${ENVIRONMENT_NAMES.join(', ')}`,
+    );
+  }
+  return value as EnvironmentName;
 }

@@ -12,25 +12,56 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
 import { awsQueryServiceDeps } from '#adapters/aws/aws-query-runtime';
+import { RdsDataDatabase } from '#adapters/aws/rds-data-database';
+import { ensureReaderRole } from '#adapters/pg/pg-query-engine';
+import { hotTableNames, type QueryServiceDeps } from '#core/query/runtime';
 import { ledgerMetrics } from '#core/query/ledger';
 import { planTask, transient, type PlanTaskInput } from '#core/query/runner';
 import { configFromEnv } from '#lambdas/env';
-import { metrics, observed } from '#lambdas/observability';
+import { logger, metrics, observed } from '#lambdas/observability';
 import { querySettingsFromEnv } from '#lambdas/query-env';
 
-// Once per container (cold start): configuration, variables, SDK clients, ports.
+// Once per container (cold start): configuration, variables, SDK clients.
 const config = configFromEnv(process.env);
-const deps = awsQueryServiceDeps(
-  config,
-  querySettingsFromEnv(process.env),
-  {
-    s3: new S3Client({}),
-    glue: new GlueClient({}),
-    athena: new AthenaClient({}),
-    rdsData: new RDSDataClient({}),
-  },
-  { metrics: (entry) => metrics.publish(ledgerMetrics(entry)) },
-);
+const settings = querySettingsFromEnv(process.env);
+const clients = {
+  s3: new S3Client({}),
+  glue: new GlueClient({}),
+  athena: new AthenaClient({}),
+  rdsData: new RDSDataClient({}),
+};
+
+let deps: Promise<QueryServiceDeps> | undefined;
+
+/**
+ * The ports, built on the first invocation: first the reader role (`thermocline_reader`, SELECT on
+ * the configured tables only) is created or refreshed through the Data API, and hot steps run as
+ * it when the connecting user could make it usable; otherwise as that user, still read-only with a
+ * statement timeout (the reason is logged). A failure is not kept: the next invocation retries.
+ */
+function containerDeps(): Promise<QueryServiceDeps> {
+  deps ??= (async () => {
+    const database = new RdsDataDatabase(clients.rdsData, {
+      resourceArn: settings.databaseResourceArn,
+      secretArn: settings.databaseSecretArn,
+      database: settings.databaseName,
+      schema: settings.schema,
+    });
+    const role = await ensureReaderRole(database, database.schema, hotTableNames(config));
+    if (!role.usable)
+      logger.warn('hot steps run without the reader role', { reason: role.skipped });
+    return awsQueryServiceDeps(
+      config,
+      { ...settings, ...(role.usable ? { readerRole: role.role } : {}) },
+      clients,
+      { metrics: (entry) => metrics.publish(ledgerMetrics(entry)) },
+    );
+  })().catch((error: unknown) => {
+    deps = undefined;
+    throw transient(error);
+  });
+  return deps;
+}
 
 /**
  * One task of the plan state machine: `{action: 'load'|'run'|'finish'|'fail', planId, …}`.
@@ -40,7 +71,7 @@ const deps = awsQueryServiceDeps(
  */
 export const handler = observed<PlanTaskInput, unknown>(async (event: PlanTaskInput) => {
   try {
-    return await planTask(deps, event);
+    return await planTask(await containerDeps(), event);
   } catch (error) {
     throw transient(error);
   }

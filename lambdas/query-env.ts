@@ -4,8 +4,7 @@
  * handlers read it once at cold start and tests call it with a plain object.
  */
 import type { AwsQuerySettings } from '#adapters/aws/aws-query-runtime';
-import { ENVIRONMENT_NAMES, type EnvironmentName } from '#core/config/schema';
-import { EnvironmentError, requiredEnv, type Env } from '#lambdas/env';
+import { deployedEnvironment, EnvironmentError, requiredEnv, type Env } from '#lambdas/env';
 
 /** Who sets the query functions' variables. */
 const QUERY_STACK = 'the Thermocline query stack (CDK) on the query functions';
@@ -24,12 +23,7 @@ export function querySettingsFromEnv(
   env: Env,
   options: { readonly startsPlans?: boolean } = {},
 ): AwsQuerySettings {
-  const environment = requiredEnv(env, 'THERMOCLINE_ENVIRONMENT', QUERY_STACK);
-  if (!(ENVIRONMENT_NAMES as readonly string[]).includes(environment)) {
-    throw new EnvironmentError(
-      `environment variable THERMOCLINE_ENVIRONMENT is '${environment}'; use one of ${ENVIRONMENT_NAMES.join(', ')}`,
-    );
-  }
+  const environment = deployedEnvironment(env, QUERY_STACK);
   const lakePrefix = env['LAKE_PREFIX'] ?? '';
   const resultsPrefix = env['RESULTS_PREFIX'] || '_query/';
   for (const [name, value] of [
@@ -43,7 +37,7 @@ export function querySettingsFromEnv(
     }
   }
   return {
-    environment: environment as EnvironmentName,
+    environment,
     lakeBucket: requiredEnv(env, 'LAKE_BUCKET', QUERY_STACK),
     lakePrefix,
     resultsPrefix,

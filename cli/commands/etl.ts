@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseDay } from '#cli/args';
+import { parseDay, parseWhole } from '#cli/args';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
 import { formatTable, print, printJson } from '#cli/output';
 import { createProgress } from '#cli/progress';
@@ -21,6 +21,7 @@ import type { SqlDatabase } from '#ports/sql';
 interface RunFlags {
   readonly date?: string;
   readonly table?: string;
+  readonly concurrency?: string;
   readonly json?: boolean;
 }
 
@@ -28,6 +29,7 @@ interface BackfillFlags {
   readonly from?: string;
   readonly to?: string;
   readonly table?: string;
+  readonly concurrency?: string;
   readonly json?: boolean;
 }
 
@@ -224,6 +226,10 @@ export function registerEtl(program: Command): void {
     )
     .option('--date <YYYY-MM-DD>', "the day (default: each table's last closed day)")
     .option('--table <name>', 'only this table')
+    .option(
+      '--concurrency <n>',
+      "table-days at once, 1-40 (default: the local environment's etl_concurrency)",
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -237,6 +243,7 @@ Examples:
       const input: PlanInput = {
         ...(flags.date ? { date: parseDay('--date', flags.date) } : {}),
         ...(flags.table ? { table: flags.table } : {}),
+        ...concurrencyOf(flags),
       };
       await runAndReport(context, input, { json: !!flags.json, perTableDay: true });
     });
@@ -249,6 +256,10 @@ Examples:
     .requiredOption('--from <YYYY-MM-DD>', 'first day')
     .requiredOption('--to <YYYY-MM-DD>', 'last day (must be closed)')
     .option('--table <name>', 'only this table')
+    .option(
+      '--concurrency <n>',
+      "table-days at once, 1-40 (default: the local environment's etl_concurrency)",
+    )
     .option('--json', 'print the result as JSON')
     .addHelpText(
       'after',
@@ -262,8 +273,20 @@ Examples:
       const from = parseDay('--from', flags.from ?? '');
       const to = parseDay('--to', flags.to ?? '');
       if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`);
-      const input: PlanInput = { from, to, ...(flags.table ? { table: flags.table } : {}) };
+      const input: PlanInput = {
+        from,
+        to,
+        ...(flags.table ? { table: flags.table } : {}),
+        ...concurrencyOf(flags),
+      };
       // A long backfill prints its totals; --json has every table-day.
       await runAndReport(context, input, { json: !!flags.json, perTableDay: false });
     });
+}
+
+/** `--concurrency` as the plan's input, when given. */
+function concurrencyOf(flags: { readonly concurrency?: string }): { concurrency?: number } {
+  return flags.concurrency === undefined
+    ? {}
+    : { concurrency: parseWhole('--concurrency', flags.concurrency, 1, 40) };
 }

@@ -152,6 +152,7 @@ function baseEnvironment(): EnvironmentConfig {
     aurora: { min_acu: 0.5, max_acu: 2 },
     alert_email: null,
     deletion_protection: false,
+    etl_concurrency: 4,
     replication_bucket: null,
     log_retention_days: 30,
   };

@@ -425,6 +425,11 @@ const environmentShape = {
     .nullable()
     .describe('Address subscribed to the SNS alerts topic (null: no subscription).'),
   deletion_protection: z.boolean().describe('Protect the database and lake from deletion.'),
+  etl_concurrency: z
+    .int()
+    .min(1)
+    .max(40)
+    .describe('Table-days the ETL exports at once (the Map state’s MaxConcurrency), 1 to 40.'),
   replication_bucket: z
     .string()
     .regex(BUCKET_NAME, {
@@ -476,6 +481,7 @@ export const EnvironmentPatchSchema = z.strictObject({
   aurora: AuroraObject.partial().optional(),
   alert_email: environmentShape.alert_email.optional(),
   deletion_protection: environmentShape.deletion_protection.optional(),
+  etl_concurrency: environmentShape.etl_concurrency.optional(),
   replication_bucket: environmentShape.replication_bucket.optional(),
   log_retention_days: environmentShape.log_retention_days.optional(),
 });

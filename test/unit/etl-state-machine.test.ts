@@ -1,6 +1,6 @@
 import aslValidator from 'asl-validator';
 import { runLocalStateMachine, type LocalTaskHandler } from '#adapters/local/local-state-machine';
-import { defaultConfig } from '#core/config/resolve';
+import { defaultConfig, resolveConfig } from '#core/config/resolve';
 import { DatabaseUnavailableError, UsageError } from '#core/errors';
 import { ETL_DEFINITION, ETL_PLACEHOLDERS, substitute } from '#etl/state-machines/index';
 import { classify, planRun, type TableDayItem } from '#etl/tasks';
@@ -26,7 +26,7 @@ function named(name: string, message: string): Error {
 function handlers(exportTableDay: (item: TableDayItem) => Promise<unknown>, items = ITEMS) {
   const alerts: { Subject: string; Message: string }[] = [];
   const bound: Record<string, LocalTaskHandler> = {
-    PlanRun: async () => ({ items }),
+    PlanRun: async () => ({ items, concurrency: 2 }),
     ExportTableDay: exportTableDay as LocalTaskHandler,
     NotifyFailure: (async (message: { Subject: string; Message: string }) => {
       alerts.push(message);
@@ -154,6 +154,16 @@ describe('running the ETL definition locally', () => {
   });
 });
 
+describe('the ETL definition', () => {
+  it("maps over the table-days with the plan's concurrency (MaxConcurrencyPath)", () => {
+    const states = (ETL_DEFINITION as { States: Record<string, Record<string, unknown>> }).States;
+    expect([
+      states['ExportTableDays']?.['MaxConcurrencyPath'],
+      states['ExportTableDays']?.['MaxConcurrency'],
+    ]).toEqual(['$.plan.concurrency', undefined]);
+  });
+});
+
 describe('PlanRun', () => {
   const config = defaultConfig();
   const now = new Date('2025-02-16T02:00:00Z');
@@ -172,6 +182,22 @@ describe('PlanRun', () => {
       { table: 'events', day: '2025-02-13' },
       { table: 'events', day: '2025-02-14' },
     ]);
+  });
+
+  it("runs the environment's etl_concurrency table-days at once, or the input's", () => {
+    const tuned = resolveConfig({ environments: { staging: { etl_concurrency: 6 } } }, 'test');
+
+    expect([
+      planRun(config, now).concurrency,
+      planRun(tuned, now, {}, 'staging').concurrency,
+      planRun(tuned, now, { concurrency: 2 }, 'staging').concurrency,
+    ]).toEqual([4, 6, 2]);
+  });
+
+  it('refuses a concurrency outside 1 to 40, showing it', () => {
+    expect(() => planRun(config, now, { concurrency: 0 })).toThrow(
+      'concurrency must be a whole number from 1 to 40 (table-days exported at once); got 0',
+    );
   });
 
   it('refuses a day that is not closed yet', () => {

@@ -98,22 +98,43 @@ describe('requiredEnv', () => {
 });
 
 describe('etl-plan handler', () => {
-  it('plans the given table and day with the default configuration', async () => {
-    // Prepare
-    const saved = process.env['THERMOCLINE_CONFIG_JSON'];
-    process.env['THERMOCLINE_CONFIG_JSON'] = '{}';
+  /** The plan module loaded with the given variables (then restored). */
+  function loadPlan(variables: Record<string, string>): typeof import('../../lambdas/etl-plan') {
+    const saved = Object.fromEntries(Object.keys(variables).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, variables);
     let plan: typeof import('../../lambdas/etl-plan') | undefined;
-    jest.isolateModules(() => {
-      plan = jest.requireActual<typeof import('../../lambdas/etl-plan')>('../../lambdas/etl-plan');
+    try {
+      jest.isolateModules(() => {
+        plan =
+          jest.requireActual<typeof import('../../lambdas/etl-plan')>('../../lambdas/etl-plan');
+      });
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+    return plan!;
+  }
+
+  it('plans the given table and day with the environment’s concurrency', async () => {
+    // Prepare
+    const plan = loadPlan({
+      THERMOCLINE_CONFIG_JSON: JSON.stringify({ environments: { prod: { etl_concurrency: 8 } } }),
+      THERMOCLINE_ENVIRONMENT: 'prod',
     });
-    if (saved === undefined) delete process.env['THERMOCLINE_CONFIG_JSON'];
-    else process.env['THERMOCLINE_CONFIG_JSON'] = saved;
 
     // Act
-    const output = await plan?.handler({ date: '2025-02-15', table: 'events' }, context());
+    const output = await plan.handler({ date: '2025-02-15', table: 'events' }, context());
 
     // Assess
-    expect(output).toEqual({ items: [{ table: 'events', day: '2025-02-15' }] });
+    expect(output).toEqual({ items: [{ table: 'events', day: '2025-02-15' }], concurrency: 8 });
+  });
+
+  it('fails its cold start naming THERMOCLINE_ENVIRONMENT when it is not an environment', () => {
+    expect(() =>
+      loadPlan({ THERMOCLINE_CONFIG_JSON: '{}', THERMOCLINE_ENVIRONMENT: 'qa' }),
+    ).toThrow("THERMOCLINE_ENVIRONMENT is 'qa'; use one of local, dev, staging, prod");
   });
 });
 

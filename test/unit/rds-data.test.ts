@@ -155,6 +155,24 @@ describe('RdsDataHotEngine', () => {
     });
   });
 
+  it('runs as the reader role when one is given, right after the read-only settings', async () => {
+    rdsMock
+      .on(ExecuteStatementCommand, { sql: 'FETCH FORWARD 1000 FROM thermocline_rows' })
+      .resolves({ columnMetadata: memberColumns, records: [] });
+
+    await new RdsDataHotEngine(client, { ...target, readerRole: 'thermocline_reader' }).run({
+      sql: 'SELECT member_code FROM members',
+      params: [],
+      timeoutMs: 1000,
+    });
+
+    expect(statements().slice(0, 3)).toEqual([
+      'SET TRANSACTION READ ONLY',
+      'SET LOCAL statement_timeout = 1000',
+      'SET LOCAL ROLE "thermocline_reader"',
+    ]);
+  });
+
   it('maps typed records to JSON-safe values and columns to PostgreSQL type names', async () => {
     rdsMock
       .on(ExecuteStatementCommand, { sql: 'FETCH FORWARD 1000 FROM thermocline_rows' })

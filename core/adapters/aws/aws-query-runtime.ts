@@ -48,6 +48,12 @@ export interface AwsQuerySettings {
   readonly schema?: string;
   /** `PLAN_STATE_MACHINE_ARN`; absent in the plan step function itself (it starts nothing). */
   readonly planStateMachineArn?: string;
+  /**
+   * The PostgreSQL role hot steps run as (`SET LOCAL ROLE`), once `ensureReaderRole` has made it
+   * usable.
+   * @default - the connecting user, read-only with a statement timeout
+   */
+  readonly readerRole?: string;
 }
 
 /** The SDK clients, created once per container by the handler. */
@@ -111,6 +117,7 @@ export function awsQueryServiceDeps(
       secretArn: settings.databaseSecretArn,
       database: settings.databaseName,
       ...(settings.schema ? { schema: settings.schema } : {}),
+      ...(settings.readerRole ? { readerRole: settings.readerRole } : {}),
     }),
     results: new S3ObjectStore(clients.s3, {
       bucket: settings.lakeBucket,
