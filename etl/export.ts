@@ -226,6 +226,14 @@ export async function exportTableDay(
   const { batch, source, lake } = await deps.db.transaction(async (session) => {
     await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     for (const setting of EXPORT_SETTINGS) await session.query(setting);
+    // Again inside the snapshot: a purge that started deleting after the first check shows in the
+    // log this snapshot reads, so a partial day is never exported (a purge that starts after the
+    // snapshot leaves the snapshot's rows whole).
+    await refuseIfPurged(
+      { schema: deps.db.schema, query: (sql, params) => session.query(sql, params) },
+      table.name,
+      day,
+    );
     let bytes = 0;
     const counter = new Transform({
       transform(chunk: Buffer, _encoding, done) {

@@ -13,7 +13,7 @@
  */
 import { ThermoclineError } from '#core/errors';
 import { qualify } from '#core/sql/ident';
-import type { SqlDatabase } from '#ports/sql';
+import type { SqlDatabase, SqlSession } from '#ports/sql';
 
 /** The log table's name (in the hot tables' schema). */
 export const RETENTION_LOG_TABLE = 'thermocline_retention_log';
@@ -43,6 +43,9 @@ export interface RetentionLogEntry {
  * @example
  * retentionLogName(db); // '"public"."thermocline_retention_log"'
  */
+/** What reading the log needs: statements (a database or a transaction's session) and the schema. */
+export type LogReader = Pick<SqlSession, 'query'> & Pick<SqlDatabase, 'schema'>;
+
 export function retentionLogName(db: Pick<SqlDatabase, 'schema'>): string {
   return qualify(db.schema, RETENTION_LOG_TABLE);
 }
@@ -52,7 +55,7 @@ export function retentionLogName(db: Pick<SqlDatabase, 'schema'>): string {
  * @example
  * await retentionLogExists(db); // false before the first purge
  */
-export async function retentionLogExists(db: SqlDatabase): Promise<boolean> {
+export async function retentionLogExists(db: LogReader): Promise<boolean> {
   const [row] = await db.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [
     retentionLogName(db),
   ]);
@@ -185,7 +188,7 @@ export async function finishDayPurge(
  * (await retentionLogEntry(db, 'agent_tasks', '2025-02-15'))?.rowsDeleted; // 1200
  */
 export async function retentionLogEntry(
-  db: SqlDatabase,
+  db: LogReader,
   table: string,
   day: string,
 ): Promise<RetentionLogEntry | undefined> {
@@ -217,7 +220,7 @@ export class PurgedDayError extends ThermoclineError {
  * @example
  * await refuseIfPurged(db, 'agent_tasks', '2025-02-15'); // resolves when the day was never purged
  */
-export async function refuseIfPurged(db: SqlDatabase, table: string, day: string): Promise<void> {
+export async function refuseIfPurged(db: LogReader, table: string, day: string): Promise<void> {
   if (!(await retentionLogExists(db))) return;
   const entry = await retentionLogEntry(db, table, day);
   // A purge that began but deleted nothing yet left the day whole: exporting it is safe.

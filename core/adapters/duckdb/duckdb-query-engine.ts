@@ -71,7 +71,7 @@ const ENGINE = 'duckdb';
  * The local lake engine: DuckDB over the lake's Parquet files, standing in for Athena. Each query
  * runs on its own connection, where every table it reads is a TEMP VIEW over exactly the
  * partitions the caller kept (the scan estimate's pruning): per partition
- * `SELECT *, '<value>' AS <key>, … FROM read_parquet([files], hive_partitioning = false)`, the
+ * `SELECT *, '<value>' AS <key>, … FROM read_parquet([files], hive_partitioning = false, union_by_name = true)`, the
  * partitions joined with UNION ALL BY NAME. Partition values are VARCHAR columns, as Glue types
  * them for Athena; a table with no partition left is an empty view with the catalog's columns.
  *
@@ -211,7 +211,7 @@ export async function viewSql(store: ObjectStore, scan: LakeTableScan): Promise<
       (key, i) => `${sqlString(partition.values[i] ?? '')}::VARCHAR AS ${quoteIdent(key)}`,
     );
     parts.push(
-      `SELECT *${keys.length > 0 ? `, ${keys.join(', ')}` : ''} FROM read_parquet([${files.join(', ')}], hive_partitioning = false)`,
+      `SELECT *${keys.length > 0 ? `, ${keys.join(', ')}` : ''} FROM read_parquet([${files.join(', ')}], hive_partitioning = false, union_by_name = true)`,
     );
   }
   const body = parts.length > 0 ? parts.join('\nUNION ALL BY NAME\n') : emptySelect(table);
