@@ -7,6 +7,7 @@
 import { tableConfig } from '#core/config/resolve';
 import type { EnvironmentName, ThermoclineConfig } from '#core/config/schema';
 import { DatabaseUnavailableError, UsageError } from '#core/errors';
+import { isTransientFailure } from '#core/transient';
 import { exportTableDay, type ExportDeps, type TableDayResult } from '#etl/export';
 import { exportFailureMetrics, exportMetrics, partitionLagDays } from '#etl/metrics';
 import { daysBetween, lastClosedDay } from '#etl/run';
@@ -119,19 +120,6 @@ export function exportTask(
   };
 }
 
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'SlowDown',
-  'ThrottlingException',
-  'RequestTimeout',
-  'InternalError',
-  'ServiceUnavailable',
-]);
-
 /**
  * Names an error `TransientError` when trying again may help: connections dropped or refused,
  * PostgreSQL connection/serialization/resource errors (SQLSTATE classes 08, 40, 53, 57P), S3/Glue
@@ -139,14 +127,8 @@ const TRANSIENT_CODES = new Set([
  */
 export function classify(error: unknown): Error {
   const failure = error instanceof Error ? error : new Error(String(error));
-  const code = String(
-    (failure as { code?: unknown }).code ?? (failure as { name?: unknown }).name ?? '',
-  );
-  const transient =
-    failure instanceof DatabaseUnavailableError ||
-    TRANSIENT_CODES.has(code) ||
-    /^(08|40|53|57P)/.test(code) ||
-    /Connection terminated/i.test(failure.message);
-  if (transient) failure.name = 'TransientError';
+  if (failure instanceof DatabaseUnavailableError || isTransientFailure(failure)) {
+    failure.name = 'TransientError';
+  }
   return failure;
 }

@@ -13,6 +13,7 @@
  * throttling, PostgreSQL classes 08/40/53/57P) is retried; anything else is recorded on the step
  * and caught at once.
  */
+import { isTransientFailure } from '#core/transient';
 import { ThermoclineError } from '#core/errors';
 import { cacheKey, readCache, writeCache } from '#core/query/cache';
 import { PlanValidationError } from '#core/query/errors';
@@ -97,23 +98,6 @@ export function describeError(error: unknown): PlanError {
   };
 }
 
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EAI_AGAIN',
-  'SlowDown',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestTimeout',
-  'InternalError',
-  'InternalServerErrorException',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'StatementTimeoutException',
-]);
-
 /**
  * Names an error `TransientError` when trying again may help (the state machine retries those):
  * dropped or refused connections, PostgreSQL connection/serialization/resource errors (SQLSTATE
@@ -130,14 +114,8 @@ export function transient(error: unknown): Error {
     }
     return failure;
   }
-  const code = String(
-    (failure as { code?: unknown }).code ?? (failure as { name?: unknown }).name ?? '',
-  );
   const isTransient =
-    (failure instanceof ThermoclineError && failure.exitCode === 3) ||
-    TRANSIENT_CODES.has(code) ||
-    /^(08|40|53|57P)/.test(code) ||
-    /Connection terminated/i.test(failure.message);
+    (failure instanceof ThermoclineError && failure.exitCode === 3) || isTransientFailure(failure);
   if (isTransient) failure.name = 'TransientError';
   return failure;
 }

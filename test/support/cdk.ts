@@ -214,3 +214,19 @@ export function acknowledged(construct: IConstruct): Record<string, string> {
       .map((m) => m.data as Record<string, string>),
   ) as Record<string, string>;
 }
+
+/**
+ * The properties of the Lambda function whose name ends with `suffix` (e.g. `etl-export`).
+ * @throws Error naming the suffix when no function has such a name.
+ * @example
+ * functionProperties(template, 'query-api')['MemorySize']; // 1024
+ */
+export function functionProperties(template: Template, suffix: string): Record<string, unknown> {
+  const found = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
+    String((f as { Properties: { FunctionName?: unknown } }).Properties.FunctionName).endsWith(
+      suffix,
+    ),
+  ) as { Properties: Record<string, unknown> } | undefined;
+  if (!found) throw new Error(`no function named …${suffix}`);
+  return found.Properties;
+}

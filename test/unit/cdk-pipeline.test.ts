@@ -27,6 +27,7 @@ import {
   stackViews,
   type StackView,
   stackPerEnvironmentTests,
+  functionProperties,
 } from '#test/support/cdk';
 
 // Each environment is synthesized once, with the cdk-nag checks (bundling included: the two
@@ -44,17 +45,6 @@ function synthDisabled(): View {
     environments: { dev: { schedules: { etl: { enabled: false } } } },
   });
   return disabled;
-}
-
-/** The properties of the function whose name ends with `suffix` (`etl-plan`, `etl-export`). */
-function functionProperties(template: Template, suffix: string): Record<string, unknown> {
-  const found = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
-    String((f as { Properties: { FunctionName?: unknown } }).Properties.FunctionName).endsWith(
-      suffix,
-    ),
-  ) as { Properties: Record<string, unknown> } | undefined;
-  if (!found) throw new Error(`no function named …${suffix}`);
-  return found.Properties;
 }
 
 /** The properties of the state machine whose name ends with `-${suffix}` (default the ETL's). */

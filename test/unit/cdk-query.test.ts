@@ -11,23 +11,13 @@ import {
   nagViolations,
   stackPerEnvironmentTests,
   stackViews,
+  functionProperties,
 } from '#test/support/cdk';
 
 // Each environment is synthesized once, with the cdk-nag checks, and shared by the tests below.
 const kit = cdkTestKit('query');
 afterAll(kit.cleanup);
 const { synth } = stackViews(kit, 'query');
-
-/** The properties of the function whose name ends with `suffix`. */
-function functionProperties(template: Template, suffix: string): Record<string, unknown> {
-  const found = Object.values(template.findResources('AWS::Lambda::Function')).find((f) =>
-    String((f as { Properties: { FunctionName?: unknown } }).Properties.FunctionName).endsWith(
-      suffix,
-    ),
-  ) as { Properties: Record<string, unknown> } | undefined;
-  if (!found) throw new Error(`no function named …${suffix}`);
-  return found.Properties;
-}
 
 /** The resource paths and HTTP methods of the API, e.g. `POST /plans`. */
 function routes(template: Template): string[] {
