@@ -2,7 +2,7 @@
  * The monitoring of one environment: the alert topic, the alarms and the dashboard. Stateless: it
  * holds no data and can be deleted and redeployed at will.
  */
-import { CfnOutput, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -77,6 +77,7 @@ export interface MonitoringStackProps extends StackProps {
  * - `Alerts`: the SNS topic `thermocline-<env>-alerts`, encrypted with its own KMS key, TLS only,
  *   with an email subscription when the config has an `alert_email`;
  * - alarms `thermocline-<env>-etl-failure` (any ETL failure, within 5 minutes),
+ *   `thermocline-<env>-job-failure` (a failed ETL, sync or retention execution, within 5 minutes),
  *   `-query-cost-spike` (query cost per hour), `-partition-lag` (daily) and `-lake-size` (daily),
  *   each notifying the topic when it goes off;
  * - `Dashboard`: the CloudWatch dashboard `thermocline-<env>`.
@@ -102,6 +103,8 @@ export class MonitoringStack extends Stack {
   readonly etlFailureAlarm: cloudwatch.Alarm;
   /** Goes off when queries cost more than `costSpikeUsdPerHour` in an hour. */
   readonly queryCostSpikeAlarm: cloudwatch.Alarm;
+  /** Goes off when an ETL, sync or retention state machine execution fails. */
+  readonly jobFailureAlarm: cloudwatch.Alarm;
   /** Goes off when a table's lake lags more than `partitionLagAlarmDays` days. */
   readonly partitionLagAlarm: cloudwatch.Alarm;
   /** Goes off when the lake holds more than `lakeSizeAlarmGiB` GiB in S3 Standard. */
@@ -155,6 +158,39 @@ export class MonitoringStack extends Stack {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    // The scheduled jobs' state machines, by name (the Pipeline stack names them so): any
+    // execution that ends failed, whatever failed in it — a transient error that outlived its
+    // retries included, which EtlFailures (final failures of a table-day) does not count.
+    const jobs = ['etl', 'sync', 'retention'] as const;
+    const failures = Object.fromEntries(
+      jobs.map((job) => [
+        job,
+        this.metrics.metricStateMachineFailures(
+          this.formatArn({
+            service: 'states',
+            resource: 'stateMachine',
+            resourceName: `${prefix}-${job}`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ),
+      ]),
+    );
+    this.jobFailureAlarm = new cloudwatch.MathExpression({
+      expression: jobs.map((job) => `FILL(${job}, 0)`).join(' + '),
+      usingMetrics: failures,
+      period: Duration.minutes(5),
+      label: 'Failed executions of the ETL, sync and retention state machines',
+    }).createAlarm(this, 'JobFailureAlarm', {
+      alarmName: `${prefix}-job-failure`,
+      alarmDescription:
+        `A ${props.envName} state machine (ETL, sync or retention) ended failed. Its SNS alert ` +
+        'names the failures; the execution history in Step Functions shows each state.',
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
     this.queryCostSpikeAlarm = this.metrics
       .metricQueryCostUsd()
       .createAlarm(this, 'QueryCostSpikeAlarm', {
@@ -201,6 +237,7 @@ export class MonitoringStack extends Stack {
 
     const alarms = [
       this.etlFailureAlarm,
+      this.jobFailureAlarm,
       this.queryCostSpikeAlarm,
       this.partitionLagAlarm,
       this.lakeSizeAlarm,

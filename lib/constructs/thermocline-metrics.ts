@@ -245,6 +245,27 @@ export class ThermoclineMetrics {
     });
   }
 
+  /**
+   * Executions of a state machine that failed (`AWS/States` `ExecutionsFailed`, Sum over 5
+   * minutes): the ETL, sync or retention machine ended in its Fail state (after its Retry and
+   * Catch, and after its own SNS alert).
+   * @example
+   * metrics.metricStateMachineFailures(etlStateMachineArn);
+   */
+  metricStateMachineFailures(
+    stateMachineArn: string,
+    props?: cloudwatch.MetricOptions,
+  ): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/States',
+      metricName: 'ExecutionsFailed',
+      dimensionsMap: { StateMachineArn: stateMachineArn },
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
   private platformMetric(
     metricName: string,
     table: string | undefined,

@@ -74,7 +74,13 @@ function alarmProperties(template: Template, alarmName: string): Record<string, 
   return alarm.Properties;
 }
 
-const ALARMS = ['etl-failure', 'query-cost-spike', 'partition-lag', 'lake-size'] as const;
+const ALARMS = [
+  'etl-failure',
+  'job-failure',
+  'query-cost-spike',
+  'partition-lag',
+  'lake-size',
+] as const;
 
 describe('alert topic', () => {
   test('is named thermocline-<env>-alerts', () => {
@@ -194,6 +200,38 @@ describe('ETL failure alarm', () => {
     expect(alarmProperties(synth('dev').template, 'thermocline-dev-etl-failure')).toMatchObject({
       TreatMissingData: 'notBreaching',
     });
+  });
+});
+
+describe('job failure alarm', () => {
+  test('sums the failed executions of the ETL, sync and retention state machines', () => {
+    const alarm = alarmProperties(synth('dev').template, 'thermocline-dev-job-failure') as {
+      Metrics: {
+        Id: string;
+        Expression?: string;
+        MetricStat?: {
+          Metric: { Namespace: string; MetricName: string; Dimensions: { Value: unknown }[] };
+        };
+      }[];
+      Threshold: number;
+    };
+    const expression = alarm.Metrics.find((m) => m.Expression)?.Expression;
+    const machines = alarm.Metrics.filter((m) => m.MetricStat).map((m) => [
+      m.MetricStat?.Metric.Namespace,
+      m.MetricStat?.Metric.MetricName,
+      JSON.stringify(m.MetricStat?.Metric.Dimensions[0]?.Value).match(
+        /stateMachine:(thermocline-dev-\w+)/,
+      )?.[1],
+    ]);
+    expect([expression, machines, alarm.Threshold]).toEqual([
+      'FILL(etl, 0) + FILL(sync, 0) + FILL(retention, 0)',
+      [
+        ['AWS/States', 'ExecutionsFailed', 'thermocline-dev-etl'],
+        ['AWS/States', 'ExecutionsFailed', 'thermocline-dev-sync'],
+        ['AWS/States', 'ExecutionsFailed', 'thermocline-dev-retention'],
+      ],
+      1,
+    ]);
   });
 });
 
