@@ -20,6 +20,7 @@ import { PlanValidationError } from '#core/query/errors';
 import { checkScanLimit, estimateScan } from '#core/query/estimate';
 import { guardSql } from '#core/query/guard';
 import { queryCostUsd, recordQuery, type LedgerEntry } from '#core/query/ledger';
+import { globToRegExp } from '#core/query/external-sources';
 import { readParquetObject } from '#core/query/parquet-read';
 import {
   resolveBinds,
@@ -69,8 +70,11 @@ export function allowedBuckets(deps: Pick<QueryServiceDeps, 'config' | 'lakeBuck
 }
 
 /**
- * Checks an `S3ParquetRead` step's bucket.
- * @throws PlanValidationError listing the buckets a plan may read.
+ * Checks what an `S3ParquetRead` step may read: a `.parquet` object of the lake bucket, or of a
+ * configured S3 source — under one of that bucket's source prefixes and matching its pattern.
+ * @throws PlanValidationError listing the buckets, or the bucket's prefixes and patterns.
+ * @example
+ * checkBucket(deps, { …, bucket: 'exports', key: 'events/Login/2025-02-15.parquet' }, 'steps[0]');
  */
 export function checkBucket(
   deps: Pick<QueryServiceDeps, 'config' | 'lakeBucket'>,
@@ -83,6 +87,28 @@ export function checkBucket(
       `bucket '${step.bucket}' is neither the lake bucket nor a configured S3 source; read one ` +
         `of ${allowed.join(', ')} (add an s3_sources entry to the config for another bucket)`,
       `${path}.bucket`,
+    );
+  }
+  if (step.bucket === deps.lakeBucket) {
+    if (!step.key.endsWith('.parquet')) {
+      throw new PlanValidationError(
+        `key '${step.key}' is not a Parquet object; S3ParquetRead reads .parquet files of the lake`,
+        `${path}.key`,
+      );
+    }
+    return;
+  }
+  const sources = deps.config.s3_sources.filter((s) => s.bucket === step.bucket);
+  const fits = sources.some(
+    (source) =>
+      step.key.startsWith(source.prefix) &&
+      globToRegExp(source.pattern).test(step.key.slice(source.prefix.length)),
+  );
+  if (!fits) {
+    throw new PlanValidationError(
+      `key '${step.key}' is outside the configured sources of bucket '${step.bucket}'; read a key ` +
+        `under ${sources.map((s) => `'${s.prefix}' matching '${s.pattern}'`).join(' or ')}`,
+      `${path}.key`,
     );
   }
 }

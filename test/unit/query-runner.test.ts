@@ -10,7 +10,9 @@ import {
   writeStepOutput,
   type PlanState,
 } from '#core/query/plan-store';
-import { failPlan, finishPlan, loadPlan, transient } from '#core/query/runner';
+import { checkBucket, failPlan, finishPlan, loadPlan, transient } from '#core/query/runner';
+import { defaultConfig } from '#core/config/resolve';
+import type { S3ParquetReadStep } from '#core/query/plan';
 import { fixedClock } from '#ports/clock';
 
 const clock = fixedClock('2025-02-16T06:00:00Z');
@@ -127,5 +129,41 @@ describe('transient errors', () => {
 
   it('are not syntax errors', () => {
     expect(transient(Object.assign(new Error('syntax'), { code: '42601' })).name).toBe('Error');
+  });
+});
+
+describe('checkBucket (what S3ParquetRead may read)', () => {
+  const deps = { config: defaultConfig(), lakeBucket: 'thermocline-lake' };
+  const step = (bucket: string, key: string): S3ParquetReadStep =>
+    ({ id: 'r', type: 'S3ParquetRead', bucket, key, limit: 10 }) as S3ParquetReadStep;
+
+  test('accepts a key of a configured source under its prefix and pattern', () => {
+    expect(() =>
+      checkBucket(
+        deps,
+        step('thermocline-sample-exports', 'events/Login/2025-02-15.parquet'),
+        'steps[0]',
+      ),
+    ).not.toThrow();
+  });
+
+  test('refuses a key of a source bucket outside its prefix, naming the prefix and pattern', () => {
+    expect(() =>
+      checkBucket(deps, step('thermocline-sample-exports', 'private/salaries.parquet'), 'steps[0]'),
+    ).toThrow(
+      "key 'private/salaries.parquet' is outside the configured sources of bucket 'thermocline-sample-exports'; read a key under 'events/' matching '**/*.parquet'",
+    );
+  });
+
+  test('refuses a bucket that is neither the lake nor a source', () => {
+    expect(() => checkBucket(deps, step('someone-else', 'x.parquet'), 'steps[0]')).toThrow(
+      /bucket 'someone-else' is neither the lake bucket nor a configured S3 source/,
+    );
+  });
+
+  test('reads only Parquet objects of the lake bucket', () => {
+    expect(() =>
+      checkBucket(deps, step('thermocline-lake', '_query/_ledger/2025-02/x.json'), 'steps[0]'),
+    ).toThrow(/is not a Parquet object/);
   });
 });
