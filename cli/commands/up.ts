@@ -224,6 +224,8 @@ function nextSteps(db: SqlDatabase, serving: boolean, home: string, now: Date): 
     `ls ${lake}/lake ${lake}/catalog.json   # the Parquet lake and its catalog`,
     'npx thermocline etl run --json                       # export yesterday again (replaces it whole)',
     'npx thermocline catalog                               # what the query API can read',
+    'npx thermocline sync --mode incremental               # push reference-table changes to the lake',
+    'npx thermocline purge --dry-run                       # what retention would delete, and why not',
     `npx thermocline backfill --from ${day(7)} --to ${day(1)}   # re-export a week`,
     'npx thermocline seed --reset --days 30 --scale 0.5   # reload a different sample',
     'npx thermocline --help                                # every command, with examples',
