@@ -46,9 +46,9 @@ export interface DuckDbLayerProps {
  * (`@duckdb/node-bindings` lists each platform as an optional dependency), and this repository's
  * build machines are x86_64, so only `node-bindings-linux-x64` is there. An arm64 layer (and an
  * arm64 export function, like the other functions) needs `node-bindings-linux-arm64` installed for
- * the build — `npm install --cpu=arm64 --os=linux` in a scratch folder, or a build on an arm64
- * machine. That is the next step; until then, asking for a platform whose binding is missing
- * fails the synth with the package to install.
+ * the build — `npm run duckdb:arm64` (`npm install --no-save --force` of that package; the app's
+ * `-c duckdbArch=arm64` then builds the layer and the DuckDB functions for arm64), or a build on an
+ * arm64 machine. Asking for a platform whose binding is missing fails the synth with what to run.
  * @example
  * const duckdb = new DuckDbLayer(this, 'DuckDbLayer');
  * new ThermoclineFunction(this, 'ExportFunction', {
@@ -77,9 +77,10 @@ export class DuckDbLayer extends Construct {
       if (!existsSync(join(folder, 'package.json'))) {
         throw new Error(
           `DuckDbLayer needs ${folder} for a ${this.architecture.name} layer, and it is not ` +
-            `there. Install it for the build (npm installs only the running machine's binding: ` +
-            `for linux-arm64, run 'npm install --cpu=arm64 --os=linux @duckdb/node-bindings-${platform}' ` +
-            `on the build machine), or build the layer for the architecture whose binding is installed`,
+            `there. npm installs only the running machine's binding; for linux-arm64 run ` +
+            `'npm run duckdb:arm64' on the build machine (it installs @duckdb/node-bindings-${platform} ` +
+            `with --force, past npm's platform check), or build the layer for the architecture ` +
+            `whose binding is installed`,
         );
       }
     }

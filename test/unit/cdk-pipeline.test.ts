@@ -261,6 +261,13 @@ describe('DuckDB layer', () => {
           nodeModulesDir: '/nonexistent/node_modules',
         }),
     ).toThrow(/DuckDbLayer needs \/nonexistent\/node_modules\/@duckdb\/node-api for a arm64 layer/);
+    expect(
+      () =>
+        new DuckDbLayer(stack, 'DuckDbArm', {
+          architecture: lambda.Architecture.ARM_64,
+          nodeModulesDir: '/nonexistent/node_modules',
+        }),
+    ).toThrow(/run 'npm run duckdb:arm64' on the build machine/);
   });
 });
 
