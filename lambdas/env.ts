@@ -132,3 +132,27 @@ export function deployedEnvironment(env: Env, setBy: string = PIPELINE_STACK): E
   }
   return value as EnvironmentName;
 }
+
+/**
+ * A value built on the first call and kept for the container's life (SDK-backed ports, a
+ * database connection). A failed build is not kept: the next invocation tries again, and the error
+ * leaves through `rename` (e.g. `classify`, so the state machine retries a transient one).
+ * @example
+ * const containerDeps = perContainer(() => awsExportDeps(environment, clients), classify);
+ * await exportTask(await containerDeps(), config)(event);
+ */
+export function perContainer<T>(
+  build: () => Promise<T>,
+  rename: (error: unknown) => Error,
+): () => Promise<T> {
+  let value: Promise<T> | undefined;
+  return () => {
+    value ??= Promise.resolve()
+      .then(build)
+      .catch((error: unknown) => {
+        value = undefined;
+        throw rename(error);
+      });
+    return value;
+  };
+}

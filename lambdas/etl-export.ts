@@ -23,6 +23,7 @@ import {
   requiredEnv,
   type Env,
   type LakeEnvironment,
+  perContainer,
 } from '#lambdas/env';
 import { metrics, observed } from '#lambdas/observability';
 
@@ -81,20 +82,11 @@ const clients: AwsClients = {
   secrets: new SecretsManagerClient({}),
 };
 
-let deps: Promise<ExportDeps> | undefined;
-
 /**
- * The dependencies, built on the first invocation and kept for the container's life. A failure
- * (e.g. Secrets Manager throttled) is not kept: the next invocation tries again, and it is
- * classified like the export's own errors so the state machine retries a transient one.
+ * The dependencies, built on the first invocation and kept for the container's life; a failure
+ * (e.g. Secrets Manager throttled) is classified like the export's own errors and retried next time.
  */
-function containerDeps(): Promise<ExportDeps> {
-  deps ??= awsExportDeps(environment, clients).catch((error: unknown) => {
-    deps = undefined;
-    throw classify(error);
-  });
-  return deps;
-}
+const containerDeps = perContainer(() => awsExportDeps(environment, clients), classify);
 
 /**
  * ExportTableDay: `{ table, day }` → the {@link TableDayResult} the state machine selects; rows,

@@ -17,7 +17,7 @@ import { ensureReaderRole } from '#adapters/pg/pg-query-engine';
 import { hotTableNames, type QueryServiceDeps } from '#core/query/runtime';
 import { ledgerMetrics } from '#core/query/ledger';
 import { planTask, transient, type PlanTaskInput } from '#core/query/runner';
-import { configFromEnv } from '#lambdas/env';
+import { configFromEnv, perContainer } from '#lambdas/env';
 import { logger, metrics, observed } from '#lambdas/observability';
 import { querySettingsFromEnv } from '#lambdas/query-env';
 
@@ -31,37 +31,28 @@ const clients = {
   rdsData: new RDSDataClient({}),
 };
 
-let deps: Promise<QueryServiceDeps> | undefined;
-
 /**
  * The ports, built on the first invocation: first the reader role (`thermocline_reader`, SELECT on
  * the configured tables only) is created or refreshed through the Data API, and hot steps run as
  * it when the connecting user could make it usable; otherwise as that user, still read-only with a
  * statement timeout (the reason is logged). A failure is not kept: the next invocation retries.
  */
-function containerDeps(): Promise<QueryServiceDeps> {
-  deps ??= (async () => {
-    const database = new RdsDataDatabase(clients.rdsData, {
-      resourceArn: settings.databaseResourceArn,
-      secretArn: settings.databaseSecretArn,
-      database: settings.databaseName,
-      schema: settings.schema,
-    });
-    const role = await ensureReaderRole(database, database.schema, hotTableNames(config));
-    if (!role.usable)
-      logger.warn('hot steps run without the reader role', { reason: role.skipped });
-    return awsQueryServiceDeps(
-      config,
-      { ...settings, ...(role.usable ? { readerRole: role.role } : {}) },
-      clients,
-      { metrics: (entry) => metrics.publish(ledgerMetrics(entry)) },
-    );
-  })().catch((error: unknown) => {
-    deps = undefined;
-    throw transient(error);
+const containerDeps = perContainer(async (): Promise<QueryServiceDeps> => {
+  const database = new RdsDataDatabase(clients.rdsData, {
+    resourceArn: settings.databaseResourceArn,
+    secretArn: settings.databaseSecretArn,
+    database: settings.databaseName,
+    schema: settings.schema,
   });
-  return deps;
-}
+  const role = await ensureReaderRole(database, database.schema, hotTableNames(config));
+  if (!role.usable) logger.warn('hot steps run without the reader role', { reason: role.skipped });
+  return awsQueryServiceDeps(
+    config,
+    { ...settings, ...(role.usable ? { readerRole: role.role } : {}) },
+    clients,
+    { metrics: (entry) => metrics.publish(ledgerMetrics(entry)) },
+  );
+}, transient);
 
 /**
  * One task of the plan state machine: `{action: 'load'|'run'|'finish'|'fail', planId, …}`.

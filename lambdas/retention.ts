@@ -33,6 +33,7 @@ import {
   requiredEnv,
   type Env,
   type LakeEnvironment,
+  perContainer,
 } from '#lambdas/env';
 import { observed, type InvocationContext } from '#lambdas/observability';
 
@@ -102,18 +103,11 @@ const clients: RetentionClients = {
   secrets: new SecretsManagerClient({}),
 };
 
-let deps: Promise<Omit<PurgeDeps, 'alerts'>> | undefined;
-
 /** The dependencies, built on the first purge invocation; a failure is retried next time. */
-function containerDeps(): Promise<Omit<PurgeDeps, 'alerts'>> {
-  deps ??= Promise.resolve()
-    .then(() => awsRetentionDeps(retentionEnvironment(process.env), clients, config))
-    .catch((error: unknown) => {
-      deps = undefined;
-      throw classify(error);
-    });
-  return deps;
-}
+const containerDeps = perContainer(
+  () => awsRetentionDeps(retentionEnvironment(process.env), clients, config),
+  classify,
+);
 
 /** The part of the Lambda context the purge reads. */
 /**

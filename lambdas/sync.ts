@@ -28,6 +28,7 @@ import {
   requiredEnv,
   type Env,
   type LakeEnvironment,
+  perContainer,
 } from '#lambdas/env';
 import { observed } from '#lambdas/observability';
 
@@ -101,18 +102,11 @@ const clients: SyncClients = {
   glue: new GlueClient({}),
 };
 
-let deps: Promise<SyncDeps> | undefined;
-
 /** The dependencies, built on the first sync invocation; a failure is retried next time. */
-function containerDeps(): Promise<SyncDeps> {
-  deps ??= Promise.resolve()
-    .then(() => awsSyncDeps(syncEnvironment(process.env), clients, config.mappings))
-    .catch((error: unknown) => {
-      deps = undefined;
-      throw classify(error);
-    });
-  return deps;
-}
+const containerDeps = perContainer(
+  () => awsSyncDeps(syncEnvironment(process.env), clients, config.mappings),
+  classify,
+);
 
 /**
  * PlanSync: `{mode?, tables?}` → the mappings to sync (a bad mode or table: `UsageError`).

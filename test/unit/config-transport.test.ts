@@ -1,6 +1,6 @@
 import { defaultConfig, resolveConfig } from '#core/config/resolve';
 import { decodeConfigText, encodeConfigForEnv } from '#core/config/transport';
-import { configFromEnv } from '#lambdas/env';
+import { configFromEnv, perContainer } from '#lambdas/env';
 
 describe('config transport to the functions', () => {
   test('a large config travels gzip-compressed and comes back resolved to the same values', () => {
@@ -44,5 +44,32 @@ describe('config transport to the functions', () => {
     expect(() => configFromEnv({ THERMOCLINE_CONFIG_JSON: 'gzip:bm90IGd6aXA=' })).toThrow(
       /environment variable THERMOCLINE_CONFIG_JSON is not valid JSON/,
     );
+  });
+});
+
+describe('perContainer', () => {
+  test('builds once and keeps the value for later calls', async () => {
+    let builds = 0;
+    const get = perContainer(
+      async () => ++builds,
+      (e) => e as Error,
+    );
+
+    expect([await get(), await get(), builds]).toEqual([1, 1, 1]);
+  });
+
+  test('does not keep a failed build: the error leaves renamed and the next call builds again', async () => {
+    let builds = 0;
+    const get = perContainer(
+      async () => {
+        builds += 1;
+        if (builds === 1) throw new Error('throttled');
+        return 'ready';
+      },
+      (e) => Object.assign(e as Error, { name: 'TransientError' }),
+    );
+
+    await expect(get()).rejects.toMatchObject({ name: 'TransientError', message: 'throttled' });
+    expect([await get(), builds]).toEqual(['ready', 2]);
   });
 });
