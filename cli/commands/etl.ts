@@ -6,6 +6,8 @@ import { createProgress } from '#cli/progress';
 import { join } from 'node:path';
 import { FileAlerts } from '#adapters/local/file-alerts';
 import {
+  alertTask,
+  executionReport,
   runLocalStateMachine,
   type LocalExecution,
   type StateEvent,
@@ -86,10 +88,7 @@ export async function runEtlStateMachine(
         PlanRun: async (planInput: PlanInput) =>
           planRun(context.config, context.clock.now(), planInput),
         ExportTableDay: exportTask(deps, context.config),
-        NotifyFailure: async (message: { Subject: string; Message: string }) => {
-          await alerts.notify(message.Subject, message.Message);
-          return {};
-        },
+        NotifyFailure: alertTask(alerts),
       },
       input,
       {
@@ -105,11 +104,7 @@ export async function runEtlStateMachine(
       },
     );
     return {
-      execution: {
-        status: execution.status,
-        ...(execution.error ? { error: execution.error } : {}),
-      },
-      states: execution.events.map(({ output: _output, ...event }) => event),
+      ...executionReport(execution),
       summary: summarize(execution.events, (performance.now() - started) / 1000),
     };
   } finally {

@@ -6,6 +6,8 @@ import { formatTable, print, printJson } from '#cli/output';
 import { createProgress, type Progress } from '#cli/progress';
 import { FileAlerts } from '#adapters/local/file-alerts';
 import {
+  alertTask,
+  executionReport,
   LOCAL_RETRY_PAUSE_MS,
   runLocalStateMachine,
   type LocalExecution,
@@ -91,10 +93,7 @@ export async function runRetentionStateMachine(
       },
     },
   );
-  const notify = async (message: { Subject: string; Message: string }): Promise<object> => {
-    await alerts.notify(message.Subject, message.Message);
-    return {};
-  };
+  const notify = alertTask(alerts);
   try {
     const execution = await runLocalStateMachine(
       localDefinition(RETENTION_DEFINITION, RETENTION_PLACEHOLDERS),
@@ -108,10 +107,7 @@ export async function runRetentionStateMachine(
       { retryPauseMs: LOCAL_RETRY_PAUSE_MS },
     );
     return {
-      execution: {
-        status: execution.status,
-        ...(execution.error ? { error: execution.error } : {}),
-      },
+      execution: executionReport(execution).execution,
       dryRun: planned.dryRun,
       tables: planned.items.flatMap((item) => {
         const report = reports.get(item.table);

@@ -5,6 +5,8 @@ import { formatTable, print, printJson } from '#cli/output';
 import { createProgress } from '#cli/progress';
 import { FileAlerts } from '#adapters/local/file-alerts';
 import {
+  alertTask,
+  executionReport,
   runLocalStateMachine,
   type LocalExecution,
   type StateEvent,
@@ -77,10 +79,7 @@ export async function runSyncStateMachine(
       {
         PlanSync: async (planInput: SyncPlanInput) => planSyncTask(mappings)(planInput),
         SyncMapping: syncTask(deps),
-        NotifyFailure: async (message: { Subject: string; Message: string }) => {
-          await alerts.notify(message.Subject, message.Message);
-          return {};
-        },
+        NotifyFailure: alertTask(alerts),
       },
       input,
       {
@@ -95,11 +94,7 @@ export async function runSyncStateMachine(
       },
     );
     return {
-      execution: {
-        status: execution.status,
-        ...(execution.error ? { error: execution.error } : {}),
-      },
-      states: execution.events.map(({ output: _output, ...event }) => event),
+      ...executionReport(execution),
       summary: summarize(execution.events, (performance.now() - started) / 1000),
     };
   } finally {

@@ -1,13 +1,14 @@
 import '#adapters/local/promise-with-resolvers';
 import { StateMachine } from 'aws-local-stepfunctions';
+import type { Alerts } from '#ports/alerts';
 
-/** A Task state's local stand-in: receives the state's input, returns its result. */
 /**
  * Pause between Retry attempts when the CLI runs a definition locally: the definitions' 10–30 s
  * × 2ⁿ backoff is for AWS, where the failures it waits out are the network's and the services'.
  */
 export const LOCAL_RETRY_PAUSE_MS = 1000;
 
+/** A Task state's local stand-in: receives the state's input, returns its result. */
 export type LocalTaskHandler = (input: never) => Promise<unknown>;
 
 /** One event of a local execution, compact: state name, type, what happened, Map index. */
@@ -106,5 +107,39 @@ function compact(raw: RawEvent): StateEvent {
     ...(raw.type === 'StateExited' && raw.state?.output !== undefined
       ? { output: raw.state.output }
       : {}),
+  };
+}
+
+/**
+ * The local stand-in of a definition's SNS Publish task (`NotifyFailure`, `NotifyHeld`): the
+ * message goes to `alerts` (locally a log file and stderr) and the state gets `{}`.
+ * @example
+ * runLocalStateMachine(definition, { …, NotifyFailure: alertTask(alerts) }, input);
+ */
+export function alertTask(
+  alerts: Alerts,
+): (message: { Subject: string; Message: string }) => Promise<object> {
+  return async (message) => {
+    await alerts.notify(message.Subject, message.Message);
+    return {};
+  };
+}
+
+/**
+ * How an execution ended and its states without their outputs (which can be large), as the CLI's
+ * `--json` prints them.
+ * @example
+ * const { execution: outcome, states } = executionReport(await runLocalStateMachine(…));
+ */
+export function executionReport(execution: LocalExecution): {
+  execution: { status: LocalExecution['status']; error?: LocalExecution['error'] };
+  states: StateEvent[];
+} {
+  return {
+    execution: {
+      status: execution.status,
+      ...(execution.error ? { error: execution.error } : {}),
+    },
+    states: execution.events.map(({ output: _output, ...event }) => event),
   };
 }
