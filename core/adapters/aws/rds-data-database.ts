@@ -11,6 +11,9 @@ import {
 import {
   dataApiFailure,
   dataApiTypeName,
+  decodeField,
+  parseJsonColumn,
+  type FieldDecoders,
   isResponseTooLarge,
   toDataApiStatement,
   type RdsDataOptions,
@@ -295,6 +298,20 @@ function rowsOf<Row extends Record<string, unknown>>(
   return { rows, fields };
 }
 
+/** The shapes `pg` returns (see {@link fieldToPg}). */
+const PG_DECODERS: FieldDecoders = {
+  long: (value, type) => (type === 'int8' ? String(value) : value),
+  double: (value) => value,
+  blob: (value) => Buffer.from(value),
+  text: (text, type) => {
+    if (type === 'timestamptz' || type === 'timestamp') {
+      const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)/.exec(text);
+      if (match) return new Date(`${match[1]}T${match[2]}Z`);
+    }
+    return type === 'json' || type === 'jsonb' ? parseJsonColumn(text) : text;
+  },
+};
+
 /**
  * A Data API field in the shape `pg` returns for the type: int8 and numeric as strings, other
  * numbers as numbers, timestamps as Date (the Data API's text is UTC), json parsed, bytea a Buffer.
@@ -302,45 +319,5 @@ function rowsOf<Row extends Record<string, unknown>>(
  * fieldToPg({ longValue: 42 }, 'int8'); // '42'
  */
 export function fieldToPg(field: Field, type: string): unknown {
-  if (field.isNull) return null;
-  if (field.longValue !== undefined)
-    return type === 'int8' ? String(field.longValue) : field.longValue;
-  if (field.doubleValue !== undefined) return field.doubleValue;
-  if (field.booleanValue !== undefined) return field.booleanValue;
-  if (field.blobValue !== undefined) return Buffer.from(field.blobValue);
-  if (field.arrayValue !== undefined) return pgArray(field.arrayValue, type.replace(/\[\]$/, ''));
-  if (field.stringValue !== undefined) return stringToPg(field.stringValue, type);
-  return null;
-}
-
-function pgArray(value: NonNullable<Field['arrayValue']>, elementType: string): unknown[] {
-  if (value.arrayValues) {
-    return value.arrayValues.map((v) => (v === null ? null : pgArray(v, elementType)));
-  }
-  if (value.longValues) {
-    return elementType === 'int8'
-      ? value.longValues.map((v) => (v === null ? null : String(v)))
-      : value.longValues;
-  }
-  if (value.doubleValues) return value.doubleValues;
-  if (value.booleanValues) return value.booleanValues;
-  if (value.stringValues) {
-    return value.stringValues.map((v) => (v === null ? null : stringToPg(v, elementType)));
-  }
-  return [];
-}
-
-function stringToPg(text: string, type: string): unknown {
-  if (type === 'timestamptz' || type === 'timestamp') {
-    const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2}(?:\.\d+)?)/.exec(text);
-    if (match) return new Date(`${match[1]}T${match[2]}Z`);
-  }
-  if (type === 'json' || type === 'jsonb') {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return text;
-    }
-  }
-  return text;
+  return decodeField(field, type, PG_DECODERS);
 }

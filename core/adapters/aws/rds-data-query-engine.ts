@@ -309,46 +309,81 @@ function recordToJson(record: readonly Field[], metadata: readonly ColumnMetadat
 }
 
 /**
+ * How {@link decodeField} turns each kind of Data API value into the caller's representation
+ * (booleans and NULLs are the same everywhere; arrays apply these to their elements).
+ */
+export interface FieldDecoders {
+  long(value: number, type: string): unknown;
+  double(value: number): unknown;
+  blob(value: Uint8Array): unknown;
+  text(value: string, type: string): unknown;
+}
+
+/**
+ * A Data API field decoded by kind — NULL, long, double, boolean, blob, (nested) array or
+ * string — with `decoders` choosing the representation; `type` is the column's type name (an
+ * array's is `<element>[]`).
+ * @example
+ * decodeField({ longValue: 42 }, 'int8', { ...decoders, long: (v) => String(v) }); // '42'
+ */
+export function decodeField(field: Field, type: string, decoders: FieldDecoders): unknown {
+  if (field.isNull) return null;
+  if (field.longValue !== undefined) return decoders.long(field.longValue, type);
+  if (field.doubleValue !== undefined) return decoders.double(field.doubleValue);
+  if (field.booleanValue !== undefined) return field.booleanValue;
+  if (field.blobValue !== undefined) return decoders.blob(field.blobValue);
+  if (field.arrayValue !== undefined) {
+    return decodeArray(field.arrayValue, type.replace(/\[\]$/, ''), decoders);
+  }
+  if (field.stringValue !== undefined) return decoders.text(field.stringValue, type);
+  return null;
+}
+
+function decodeArray(
+  value: NonNullable<Field['arrayValue']>,
+  elementType: string,
+  decoders: FieldDecoders,
+): unknown[] {
+  const each = <T>(values: readonly (T | null)[], decode: (v: T) => unknown): unknown[] =>
+    values.map((v) => (v === null ? null : decode(v)));
+  if (value.arrayValues)
+    return each(value.arrayValues, (v) => decodeArray(v, elementType, decoders));
+  if (value.longValues) return each(value.longValues, (v) => decoders.long(v, elementType));
+  if (value.doubleValues) return each(value.doubleValues, (v) => decoders.double(v));
+  if (value.booleanValues) return value.booleanValues;
+  if (value.stringValues) return each(value.stringValues, (v) => decoders.text(v, elementType));
+  return [];
+}
+
+/** JSON text parsed for `json`/`jsonb` columns (kept as text when it does not parse). */
+export function parseJsonColumn(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** JSON-safe values (see `QueryRow`): timestamps ISO 8601, blobs base64, floats JSON-safe. */
+const JSON_DECODERS: FieldDecoders = {
+  long: (value) => value,
+  double: (value) => jsonSafeFloat(value),
+  blob: (value) => base64Of(value),
+  text: (text, type) =>
+    type === 'timestamptz' || type === 'timestamp'
+      ? isoFromDataApi(text)
+      : type === 'json' || type === 'jsonb'
+        ? parseJsonColumn(text)
+        : text,
+};
+
+/**
  * A Data API field as a JSON-safe value of its column type (see `QueryRow`).
  * @example
  * fieldToJson({ stringValue: '2025-02-15 07:30:00' }, 'timestamptz'); // '2025-02-15T07:30:00.000Z'
  */
 export function fieldToJson(field: Field, type: string): unknown {
-  if (field.isNull) return null;
-  if (field.longValue !== undefined) return field.longValue;
-  if (field.doubleValue !== undefined) return jsonSafeFloat(field.doubleValue);
-  if (field.booleanValue !== undefined) return field.booleanValue;
-  if (field.blobValue !== undefined) return base64Of(field.blobValue);
-  if (field.arrayValue !== undefined)
-    return arrayValues(field.arrayValue, type.replace(/\[\]$/, ''));
-  if (field.stringValue !== undefined) return stringToJson(field.stringValue, type);
-  return null;
-}
-
-function arrayValues(value: NonNullable<Field['arrayValue']>, elementType: string): unknown[] {
-  if (value.arrayValues) {
-    return value.arrayValues.map((v) => (v === null ? null : arrayValues(v, elementType)));
-  }
-  if (value.longValues) return value.longValues;
-  if (value.doubleValues)
-    return value.doubleValues.map((v) => (v === null ? null : jsonSafeFloat(v)));
-  if (value.booleanValues) return value.booleanValues;
-  if (value.stringValues) {
-    return value.stringValues.map((v) => (v === null ? null : stringToJson(v, elementType)));
-  }
-  return [];
-}
-
-function stringToJson(text: string, type: string): unknown {
-  if (type === 'timestamptz' || type === 'timestamp') return isoFromDataApi(text);
-  if (type === 'json' || type === 'jsonb') {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return text;
-    }
-  }
-  return text;
+  return decodeField(field, type, JSON_DECODERS);
 }
 
 /**
