@@ -47,6 +47,30 @@ interface ChangesFile {
   readonly column_bytes: Readonly<Record<string, number>>;
 }
 
+/** Uploads rewritten files, one after the other, under `keyOf(index)`; their manifest entries. */
+async function uploadFiles(
+  store: ObjectStore,
+  files: readonly RewrittenFile[],
+  keyOf: (index: number) => string,
+  runId: string,
+  base: string,
+): Promise<ChangesFile[]> {
+  const uploaded: ChangesFile[] = [];
+  for (const [index, file] of files.entries()) {
+    const key = keyOf(index);
+    const stored = await store.putFile(key, file.path);
+    uploaded.push({
+      key,
+      rows: file.rows,
+      bytes: stored.bytes,
+      run_id: runId,
+      base,
+      column_bytes: file.columnBytes,
+    });
+  }
+  return uploaded;
+}
+
 /** The `_manifest.json` of a changes partition (one sync day). */
 interface ChangesManifest {
   readonly format: 1;
@@ -105,19 +129,13 @@ export async function publishSync(lake: SyncLake, publish: SyncPublish): Promise
   if (stale > 0) await putChangesPartition(lake, plan, dayBefore(day), runId, publishedAt);
   await dropBase(lake, plan, day, base, publish.changes.length);
   const prefix = changesPrefix(plan, day);
-  const added: ChangesFile[] = [];
-  for (const [index, file] of publish.changes.entries()) {
-    const key = `${prefix}part-${base}-${part(index)}.parquet`;
-    const stored = await lake.store.putFile(key, file.path);
-    added.push({
-      key,
-      rows: file.rows,
-      bytes: stored.bytes,
-      run_id: runId,
-      base,
-      column_bytes: file.columnBytes,
-    });
-  }
+  const added = await uploadFiles(
+    lake.store,
+    publish.changes,
+    (index) => `${prefix}part-${base}-${part(index)}.parquet`,
+    runId,
+    base,
+  );
   const manifest = await readChangesManifest(lake.store, plan, day);
   await writeChangesManifest(lake.store, plan, day, [
     ...manifest.files.filter((f) => !added.some((a) => a.key === f.key)),
@@ -127,19 +145,13 @@ export async function publishSync(lake: SyncLake, publish: SyncPublish): Promise
 
   // 2. The new current state in its own version folder, then the catalog switch.
   const location = currentVersionPrefix(plan, runId);
-  const uploaded: ChangesFile[] = [];
-  for (const [index, file] of publish.current.entries()) {
-    const key = `${location}part-${part(index)}.parquet`;
-    const stored = await lake.store.putFile(key, file.path);
-    uploaded.push({
-      key,
-      rows: file.rows,
-      bytes: stored.bytes,
-      run_id: runId,
-      base,
-      column_bytes: file.columnBytes,
-    });
-  }
+  const uploaded = await uploadFiles(
+    lake.store,
+    publish.current,
+    (index) => `${location}part-${part(index)}.parquet`,
+    runId,
+    base,
+  );
   const rows = uploaded.reduce((n, f) => n + f.rows, 0);
   const bytes = uploaded.reduce((n, f) => n + f.bytes, 0);
   await lake.store.putText(
