@@ -204,8 +204,6 @@ export async function exportTableDay(
   options: ExportOptions = {},
 ): Promise<TableDayResult> {
   const started = performance.now();
-  // A day retention has (partly) deleted from PostgreSQL must not be replaced by what is left.
-  await refuseIfPurged(deps.db, table.name, day);
   const plans = await planTable(deps.db, table);
   const catalogTable = catalogTableOf(table, plans);
   const groupBy = partitionColumnOf(table)[0];
@@ -226,9 +224,10 @@ export async function exportTableDay(
   const { batch, source, lake } = await deps.db.transaction(async (session) => {
     await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     for (const setting of EXPORT_SETTINGS) await session.query(setting);
-    // Again inside the snapshot: a purge that started deleting after the first check shows in the
-    // log this snapshot reads, so a partial day is never exported (a purge that starts after the
-    // snapshot leaves the snapshot's rows whole).
+    // A day retention has (partly) deleted from PostgreSQL must not be replaced by what is left.
+    // Checked in the export's own snapshot, first: each purge batch updates the log in the
+    // transaction that deletes, so this snapshot sees either a whole day or the purge (a purge
+    // that starts after the snapshot leaves the snapshot's rows whole).
     await refuseIfPurged(
       { schema: deps.db.schema, query: (sql, params) => session.query(sql, params) },
       table.name,

@@ -11,7 +11,7 @@ import { isTransientFailure } from '#core/transient';
 import { exportTableDay, type ExportDeps, type TableDayResult } from '#etl/export';
 import { exportFailureMetrics, exportMetrics, partitionLagDays } from '#etl/metrics';
 import { daysBetween, lastClosedDay } from '#etl/run';
-import { noMetrics, type MetricsSink } from '#ports/metrics';
+import type { MetricsSink } from '#ports/metrics';
 
 /** Input of PlanRun: a day (default: each table's last closed day) or a range, all or one table. */
 export interface PlanInput {
@@ -95,28 +95,33 @@ export function planRun(
 
 /**
  * ExportTableDay: one table-day through the export engine; transient failures are renamed
- * `TransientError` for the Retry. Reports rows, duration and the table's partition lag to
- * `metrics` (EMF on AWS), and a final (non-transient) failure as `EtlFailures`.
+ * `TransientError` for the Retry. With `metrics` (EMF on AWS) it reports rows, duration and the
+ * table's partition lag, and a final (non-transient) failure as `EtlFailures`; without (the local
+ * CLI) it reads nothing more than the export does.
  */
 export function exportTask(
   deps: ExportDeps,
   config: ThermoclineConfig,
-  metrics: MetricsSink = noMetrics,
+  metrics?: MetricsSink,
 ): (item: TableDayItem) => Promise<TableDayResult> {
   return async (item) => {
     let result: TableDayResult;
     try {
-      const table = tableConfig(config, item.table);
-      result = await exportTableDay(deps, table, item.day);
-      const partitions = await deps.catalog.listPartitions(table.name);
-      metrics.publish(exportMetrics(result, partitionLagDays(table, partitions, deps.clock.now())));
-      return result;
+      result = await exportTableDay(deps, tableConfig(config, item.table), item.day);
     } catch (error) {
       const failure = classify(error);
       // A transient failure is retried by the state machine; only a final one is counted.
-      if (failure.name !== 'TransientError') metrics.publish(exportFailureMetrics(item.table));
+      if (failure.name !== 'TransientError') metrics?.publish(exportFailureMetrics(item.table));
       throw failure;
     }
+    if (metrics) {
+      // The day is published: a catalog listing that fails now costs the lag value, not a retry.
+      const table = tableConfig(config, item.table);
+      const partitions = await deps.catalog.listPartitions(table.name).catch(() => undefined);
+      const lag = partitions && partitionLagDays(table, partitions, deps.clock.now());
+      metrics.publish(exportMetrics(result, lag));
+    }
+    return result;
   };
 }
 

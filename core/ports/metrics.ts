@@ -1,8 +1,8 @@
 /**
  * The metrics port: what the platform reports about itself (namespace `Thermocline`, the contract
  * in `lib/constructs/thermocline-metrics.ts`). On AWS the adapter writes CloudWatch embedded
- * metric format (EMF) lines to the function's log; locally nothing needs them (the CLI prints
- * the same figures).
+ * metric format (EMF) lines to the function's log; locally there is no sink (the CLI prints the
+ * same figures).
  */
 
 /** One value of one metric. */
@@ -20,6 +20,3 @@ export interface MetricDatum {
 export interface MetricsSink {
   publish(data: readonly MetricDatum[]): void;
 }
-
-/** A sink that drops everything (the local runtime, tests that don't look). */
-export const noMetrics: MetricsSink = { publish: () => undefined };
