@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
-import { closeSync, constants, openSync } from 'node:fs';
+import { constants, openSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createWriteStream } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { rewriteParquet } from '#adapters/duckdb/duckdb-rewriter';
@@ -40,6 +41,12 @@ export function sqlString(value: string): string {
  * The Parquet encoder on DuckDB. The CSV reaches DuckDB through a named pipe (FIFO), so
  * PostgreSQL's COPY, the transfer and DuckDB's parse/encode run at the same time on different
  * cores and nothing is staged on disk but the Parquet output.
+ *
+ * Concurrent calls are safe at any concurrency: each call runs on its own DuckDB connection, and
+ * the pipe is written through a non-blocking socket on the event loop, never through libuv's
+ * thread pool. (A DuckDB statement holds one of that pool's threads — four by default — for as
+ * long as it runs; a COPY waiting for pipe data that itself needed a pool thread deadlocked as
+ * soon as four exports ran at once.)
  * @example
  * const encoder = await createDuckDbEncoder();
  * const files = await encoder.encodeCsv(csvStream, [{ name: 'id', load: (v) => `CAST(${v} AS BIGINT)` }], {
@@ -55,16 +62,24 @@ export async function createDuckDbEncoder(
     threads: String(options.threads ?? 2),
     preserve_insertion_order: 'false',
   });
-  const connection = await instance.connect();
   const maxLine = options.maxLineBytes ?? 16 * 2 ** 20;
+  /** Runs `work` on a connection of its own (statements of one connection would queue). */
+  const withConnection = async <T>(work: (connection: DuckDBConnection) => Promise<T>) => {
+    const connection = await instance.connect();
+    try {
+      return await work(connection);
+    } finally {
+      connection.closeSync();
+    }
+  };
   return {
     encodeCsv: (source, columns, encodeOptions) =>
-      encodeCsv(connection, source, columns, encodeOptions, maxLine),
-    checksum: (files, rowCanonical, groupBy) => checksum(connection, files, rowCanonical, groupBy),
+      withConnection((c) => encodeCsv(c, source, columns, encodeOptions, maxLine)),
+    checksum: (files, rowCanonical, groupBy) =>
+      withConnection((c) => checksum(c, files, rowCanonical, groupBy)),
     // The reference-table sync's merges, on their own connections of the same instance.
     rewrite: (request) => rewriteParquet(instance, request),
     close: async () => {
-      connection.closeSync();
       instance.closeSync();
     },
   };
@@ -101,12 +116,14 @@ async function encodeCsv(
       `)`,
     ].join('\n');
 
-    const encoding = connection.run(copy);
-    const feeding = pipeline(source, createWriteStream(fifo));
-    // If DuckDB fails before it opens the pipe, the writer would wait for a reader forever:
-    // open the reading end ourselves so the writer fails instead of hanging.
+    let settled = false;
+    const encoding = connection.run(copy).finally(() => (settled = true));
+    // Until the pipe is open nothing consumes `source`; an error it emits then (or the one a
+    // DuckDB failure destroys it with, below) must not be an unhandled 'error' event —
+    // pipeline() still reports a stream's stored error once it is attached.
+    source.on('error', () => undefined);
+    const feeding = openPipeWriter(fifo, () => settled).then((writer) => pipeline(source, writer));
     const failed = encoding.catch((cause: unknown) => {
-      unblockWriter(fifo);
       // DuckDB's CSV errors carry a long dump of reader options: keep the first line.
       const first = String((cause as Error).message ?? cause).split('\n')[0];
       const error = new Error(`DuckDB could not encode the rows PostgreSQL sent: ${first}`, {
@@ -129,11 +146,23 @@ async function encodeCsv(
   }
 }
 
-function unblockWriter(fifo: string): void {
-  try {
-    closeSync(openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK));
-  } catch {
-    // already gone
+/**
+ * The writing end of the pipe as a socket on the event loop. A non-blocking open fails (ENXIO)
+ * until DuckDB has opened the reading end, so it is retried every few milliseconds on a timer
+ * (a blocking open would hold a thread-pool thread); it stops when DuckDB's statement ended
+ * before opening it (an error in the statement), so the writer never waits for a reader that
+ * will not come.
+ */
+async function openPipeWriter(fifo: string, readerGone: () => boolean): Promise<Socket> {
+  for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+    try {
+      const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      return new Socket({ fd, readable: false, writable: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
+      if (readerGone()) throw new Error('DuckDB ended before it read the rows', { cause: error });
+    }
+    await sleep(pause);
   }
 }
 
