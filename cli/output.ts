@@ -1,4 +1,5 @@
 /** Output helpers: aligned text tables for people, JSON for programs. */
+import { isConnectionLoss } from '#core/transient';
 
 /**
  * Formats rows as an aligned text table (numbers right-aligned).
@@ -34,4 +35,17 @@ export function printJson(value: unknown): void {
 /** Writes lines to stdout. */
 export function print(...lines: string[]): void {
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * Sets the exit code of a run that had failures: 3 when any failed on a lost or refused database
+ * connection (retries spent: the database is unreachable), else 1. Returns the code.
+ * @example
+ * failRun(['TransientError: Connection terminated unexpectedly']); // 3
+ */
+export function failRun(failureMessages: readonly string[]): 1 | 3 {
+  const code = failureMessages.some(isConnectionLoss) ? 3 : 1;
+  // A lost database outranks other failures; never lower a code already set.
+  process.exitCode = Math.max(typeof process.exitCode === 'number' ? process.exitCode : 0, code);
+  return code;
 }

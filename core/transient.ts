@@ -36,6 +36,22 @@ export function isTransientFailure(failure: Error): boolean {
   return (
     TRANSIENT_ERROR_CODES.has(code) ||
     /^(08|40|53|57P)/.test(code) ||
-    /Connection terminated/i.test(failure.message)
+    CONNECTION_LOST.test(failure.message)
   );
+}
+
+/** Messages of a lost PostgreSQL connection, as `pg` words them. */
+const CONNECTION_LOST =
+  /Connection terminated|connection error and is not queryable|terminating connection due to administrator command|connect ECONNREFUSED|ECONNRESET/i;
+
+/**
+ * Whether a failure's message says the database connection was lost or refused — what the CLI
+ * reports with exit code 3 (the database is unreachable) once the retries are spent. It reads only
+ * the message because that is what a state machine's Catch keeps of an error.
+ * @example
+ * isConnectionLoss('Connection terminated unexpectedly'); // true
+ * isConnectionLoss('column "x" does not exist'); // false
+ */
+export function isConnectionLoss(message: string): boolean {
+  return CONNECTION_LOST.test(message);
 }

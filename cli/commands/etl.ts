@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseDay, parseWhole } from '#cli/args';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
-import { formatTable, print, printJson } from '#cli/output';
+import { failRun, formatTable, print, printJson } from '#cli/output';
 import { createProgress } from '#cli/progress';
 import { join } from 'node:path';
 import { FileAlerts } from '#adapters/local/file-alerts';
@@ -153,7 +153,7 @@ export function reportRun(
   summary: RunSummary,
   options: { json: boolean; perTableDay: boolean },
 ): void {
-  if (summary.failed.length > 0) process.exitCode = 1;
+  if (summary.failed.length > 0) failRun(summary.failed.map((f) => f.error));
   if (options.json) {
     printJson(summary);
     return;
@@ -203,7 +203,16 @@ async function runAndReport(
         );
       }
     }
-    if (result.execution.status === 'FAILED') process.exitCode = 1;
+    if (result.execution.status === 'FAILED') {
+      const failures = result.summary.failed.map((f) => f.error);
+      const code = failRun(failures.length > 0 ? failures : [result.execution.error?.cause ?? '']);
+      if (code === 3 && !options.json) {
+        process.stderr.write(
+          `thermocline: PostgreSQL (${db.target.description}) was lost during the run and did not come back within the retries; the failed table-days published nothing. Run the same command again once it answers.
+`,
+        );
+      }
+    }
   } finally {
     await db.close();
   }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseWhole } from '#cli/args';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
-import { formatTable, print, printJson } from '#cli/output';
+import { failRun, formatTable, print, printJson } from '#cli/output';
 import { createProgress, type Progress } from '#cli/progress';
 import { FileAlerts } from '#adapters/local/file-alerts';
 import {
@@ -230,7 +230,7 @@ Examples:
         if (json) printJson(result);
         else printReport(result, alertsLog);
         if (result.execution.status === 'FAILED' || purgeProblems(result).length > 0) {
-          process.exitCode = 1;
+          failRun(result.failed.map((f) => f.error));
         }
         if (json) return;
         for (const failure of result.failed) {

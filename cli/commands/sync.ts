@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { join } from 'node:path';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
-import { formatTable, print, printJson } from '#cli/output';
+import { failRun, formatTable, print, printJson } from '#cli/output';
 import { createProgress } from '#cli/progress';
 import { FileAlerts } from '#adapters/local/file-alerts';
 import {
@@ -128,7 +128,10 @@ function summarize(events: readonly StateEvent[], seconds: number): SyncExecutio
 
 /** Prints a sync run as a table (or JSON); a failed execution sets exit code 1. */
 function report(result: SyncExecution, json: boolean, home: string): void {
-  if (result.execution.status === 'FAILED') process.exitCode = 1;
+  if (result.execution.status === 'FAILED') {
+    const failures = result.summary.failed.map((f) => f.error);
+    failRun(failures.length > 0 ? failures : [result.execution.error?.cause ?? '']);
+  }
   if (json) {
     printJson(result);
     return;

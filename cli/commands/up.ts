@@ -1,7 +1,7 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
-import { formatTable, print, printJson } from '#cli/output';
+import { failRun, formatTable, print, printJson } from '#cli/output';
 import {
   describeLoad,
   sampleOptions,
@@ -137,7 +137,8 @@ async function exportClosedDays(
     print('', `Exporting ${work.length} closed table-days to the lake (${context.home}/lake):`);
   const summary = await exportWithProgress(context, db, work, json);
   if (json) {
-    if (summary.failed.length > 0) process.exitCode = 1; // the summary goes into up's JSON
+    // The summary goes into up's JSON.
+    if (summary.failed.length > 0) failRun(summary.failed.map((f) => f.error));
   } else {
     reportRun(summary, { json: false, perTableDay: false });
   }
@@ -156,7 +157,7 @@ async function syncReferenceTables(
   if (context.config.mappings.length === 0) return null;
   if (!json) print('', `Syncing ${context.config.mappings.length} reference tables to the lake:`);
   const { summary } = await runSyncStateMachine(context, db, {}, json);
-  if (summary.failed.length > 0) process.exitCode = 1;
+  if (summary.failed.length > 0) failRun(summary.failed.map((f) => f.error));
   if (!json) {
     const changed = summary.synced.reduce((n, r) => n + r.changedRows, 0);
     print(

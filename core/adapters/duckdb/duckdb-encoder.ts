@@ -135,6 +135,9 @@ async function encodeCsv(
     // Wait for both: DuckDB's error explains more than the broken pipe it causes, and a source
     // that fails midway ends the pipe early, which DuckDB would take for the end of the data.
     const [encoded, fed] = await Promise.allSettled([failed, feeding]);
+    // The source's own failure (the connection to PostgreSQL dropped) is the cause of the
+    // truncated CSV DuckDB then reports; a broken pipe is the effect of DuckDB's failure.
+    if (fed.status === 'rejected' && !isBrokenPipe(fed.reason)) throw fed.reason;
     if (encoded.status === 'rejected') throw encoded.reason;
     if (fed.status === 'rejected') throw fed.reason;
     await rm(fifo, { force: true });
@@ -144,6 +147,13 @@ async function encodeCsv(
     await dispose();
     throw error;
   }
+}
+
+function isBrokenPipe(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return (
+    code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ERR_STREAM_DESTROYED'
+  );
 }
 
 /**

@@ -47,13 +47,23 @@ export function createPgDatabase(options: PgDatabaseOptions): SqlDatabase {
     options: `-c search_path=${quoteIdent(schema)},public -c TimeZone=UTC`,
   });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next use
+  /**
+   * A checked-out client: its 'error' event (the server terminated the connection, the network
+   * dropped) is handled for as long as it is out — pg rejects the running query or stream with the
+   * same error, which is what callers see; unhandled, the event would crash the process.
+   */
+  const checkOut = async (): Promise<pg.PoolClient> => {
+    const client = await pool.connect();
+    if (!client.listenerCount('error')) client.on('error', () => undefined);
+    return client;
+  };
 
   const database: SqlDatabase = {
     target: options.target,
     schema,
     query: async (sql, params) => sessionOf(pool).query(sql, params),
     copyFrom: async (sql, chunks) => {
-      const client = await pool.connect();
+      const client = await checkOut();
       try {
         return await sessionOf(client).copyFrom(sql, chunks);
       } finally {
@@ -64,7 +74,7 @@ export function createPgDatabase(options: PgDatabaseOptions): SqlDatabase {
       throw new Error('copyTo needs a session: run it inside db.transaction(…)');
     },
     transaction: async (work) => {
-      const client = await pool.connect();
+      const client = await checkOut();
       const session = sessionOf(client);
       let broken = false;
       try {

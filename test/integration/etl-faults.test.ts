@@ -1,0 +1,121 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openLocalLake } from '#adapters/local/local-lake';
+import { openDatabase } from '#adapters/open-database';
+import type { EtlExecution } from '#cli/commands/etl';
+import { quoteIdent } from '#core/sql/ident';
+import type { SqlDatabase } from '#ports/sql';
+import { thermocline } from '#test/support/cli';
+import { findServer } from '#test/support/database';
+
+const DAY = '2025-02-14';
+
+// Faults of the database under a running `etl run`, on the PostgreSQL server (the embedded one
+// lives inside the CLI process, so it cannot be dropped from outside).
+describe('etl run when PostgreSQL drops its connections mid-run', () => {
+  let work: string;
+  let admin: SqlDatabase | undefined;
+  let env: NodeJS.ProcessEnv = {};
+  const schema = `tc_etl_faults_${process.pid}`;
+  const app = `tc-etl-faults-${process.pid}`;
+
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'thermocline-etl-faults-'));
+    const server = await findServer();
+    if (!server) return;
+    env = { ...server.env, THERMOCLINE_SCHEMA: schema, PGAPPNAME: app };
+    admin = await openDatabase({ env: server.env, home: work });
+    await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    // A table whose day takes seconds to read (pg_sleep per row), so the COPY is caught running.
+    await admin.query(
+      `CREATE TABLE ${quoteIdent(schema)}.readings (id int8 PRIMARY KEY, at timestamptz NOT NULL, value float8)`,
+    );
+    await admin.query(
+      `INSERT INTO ${quoteIdent(schema)}.readings SELECT g, TIMESTAMPTZ '${DAY} 00:00:00+00' + g * interval '1 minute', g FROM generate_series(1, 300) g`,
+    );
+    await admin.query(
+      `CREATE VIEW ${quoteIdent(schema)}.slow_readings AS SELECT * FROM ${quoteIdent(schema)}.readings WHERE pg_sleep(0.02) IS NOT NULL`,
+    );
+    await writeFile(
+      join(work, 'thermocline.config.json'),
+      JSON.stringify({
+        use_sample_defaults: false,
+        tables: [
+          {
+            name: 'slow_readings',
+            primary_key: ['id'],
+            timestamp_column: 'at',
+            partition_layout: 'ymd',
+          },
+        ],
+        mappings: [],
+        s3_sources: [],
+      }),
+    );
+  });
+
+  afterAll(async () => {
+    if (admin) {
+      await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+      await admin.close();
+    }
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('fails cleanly, alerted, with exit code 3 and nothing published', async () => {
+    if (!admin) {
+      expect(process.env.THERMOCLINE_REQUIRE_SERVER).not.toBe('1'); // CI always has one
+      return;
+    }
+    const db = admin;
+    let running = true;
+    // Once the export's COPY runs, terminate every connection of the CLI until it exits.
+    const killer = (async () => {
+      let copying = false;
+      while (running) {
+        if (!copying) {
+          const rows = await db.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = $1 AND query ILIKE 'COPY%'`,
+            [app],
+          );
+          copying = Number(rows[0]?.n) > 0;
+        }
+        if (copying) {
+          await db.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1`,
+            [app],
+          );
+        }
+        await new Promise((done) => setTimeout(done, 50));
+      }
+      return copying;
+    })();
+
+    const run = await thermocline(['etl', 'run', '--date', DAY, '--json'], {
+      cwd: work,
+      env,
+      timeoutMs: 90_000,
+    });
+    running = false;
+
+    expect(await killer).toBe(true);
+    // No crash: a JSON report on stdout (before the fix: an unhandled 'error' event, a stack
+    // trace and empty stdout).
+    expect({ code: run.code, stderr: run.stderr }).toEqual({
+      code: 3,
+      stderr: expect.not.stringMatching(/Unhandled|node:events/),
+    });
+    const { execution, summary } = JSON.parse(run.stdout) as EtlExecution;
+    expect(execution.status).toBe('FAILED');
+    expect(summary.failed).toEqual([
+      { table: 'slow_readings', day: DAY, error: expect.stringMatching(/^TransientError: /) },
+    ]);
+    expect(await readFile(join(work, '.thermocline', 'alerts.log'), 'utf8')).toMatch(
+      /Thermocline ETL failed.*slow_readings/,
+    );
+    const { catalog } = openLocalLake(join(work, '.thermocline'));
+    expect(await catalog.listPartitions('slow_readings')).toEqual([]);
+  }, 120_000);
+});
