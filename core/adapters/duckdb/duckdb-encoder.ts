@@ -170,7 +170,12 @@ async function openPipeWriter(fifo: string, readerGone: () => boolean): Promise<
       return new Socket({ fd, readable: false, writable: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENXIO') throw error;
-      if (readerGone()) throw new Error('DuckDB ended before it read the rows', { cause: error });
+      // No reader will come: a broken pipe, DuckDB's own error says why.
+      if (readerGone()) {
+        throw Object.assign(new Error('DuckDB ended before it read the rows', { cause: error }), {
+          code: 'EPIPE',
+        });
+      }
     }
     await sleep(pause);
   }
