@@ -12,7 +12,7 @@
  *   were written to the day while it was being purged): alerted, see the README's recovery.
  */
 import { ThermoclineError } from '#core/errors';
-import { qualify } from '#core/sql/ident';
+import { createTableIfMissing, qualify } from '#core/sql/ident';
 import type { SqlDatabase, SqlSession } from '#ports/sql';
 
 /** The log table's name (in the hot tables' schema). */
@@ -68,7 +68,9 @@ export async function retentionLogExists(db: LogReader): Promise<boolean> {
  * await ensureRetentionLog(db);
  */
 export async function ensureRetentionLog(db: SqlDatabase): Promise<void> {
-  await db.query(`CREATE TABLE IF NOT EXISTS ${retentionLogName(db)} (
+  await createTableIfMissing(
+    db,
+    `CREATE TABLE IF NOT EXISTS ${retentionLogName(db)} (
     table_name text NOT NULL,
     day date NOT NULL,
     manifest_run_id text NOT NULL,
@@ -80,7 +82,8 @@ export async function ensureRetentionLog(db: SqlDatabase): Promise<void> {
     started_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (table_name, day)
-  )`);
+  )`,
+  );
 }
 
 interface LogRow extends Record<string, unknown> {

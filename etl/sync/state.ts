@@ -5,7 +5,7 @@
  * on AWS); instants travel as ISO text so no driver's date parsing is involved.
  */
 import { ThermoclineError } from '#core/errors';
-import { qualify } from '#core/sql/ident';
+import { createTableIfMissing, qualify } from '#core/sql/ident';
 import type { SqlDatabase } from '#ports/sql';
 
 /** Name of the state table (in the database's schema). */
@@ -75,9 +75,9 @@ function table(db: SqlDatabase): string {
  * await ensureSyncState(db);
  */
 export async function ensureSyncState(db: SqlDatabase): Promise<void> {
-  try {
-    await db.query(
-      `CREATE TABLE IF NOT EXISTS ${table(db)} (
+  await createTableIfMissing(
+    db,
+    `CREATE TABLE IF NOT EXISTS ${table(db)} (
   mapping text PRIMARY KEY,
   lake_table text,
   watermark timestamptz,
@@ -91,11 +91,7 @@ export async function ensureSyncState(db: SqlDatabase): Promise<void> {
   lease_id text,
   lease_until timestamptz
 )`,
-    );
-  } catch (error) {
-    // Two first syncs racing: the loser's CREATE fails on the catalog's unique index.
-    if ((error as { code?: string }).code !== '23505') throw error;
-  }
+  );
 }
 
 interface StateRow extends Record<string, unknown> {
