@@ -142,30 +142,75 @@ interface SourceRow extends Record<string, unknown> {
 const DEFAULT_ROW_GROUP_ROWS = 122_880;
 
 /**
- * Describes a table's columns and plans their export (throws on an unsupported type).
+ * Describes a table's columns and plans their export (throws on an unsupported type, and with
+ * {@link SourceMismatchError} when the table or a column its config names is missing).
  * @example
  * const plans = await planTable(db, tableConfig(config, 'agent_tasks'));
  */
 export async function planTable(db: SqlDatabase, table: TableConfig): Promise<ColumnPlan[]> {
   const rows = await db.query<DescribedColumnRow>(DESCRIBE_COLUMNS_SQL, [db.schema, table.name]);
-  if (rows.length === 0) {
-    throw new Error(
-      `table '${db.schema}.${table.name}' does not exist in ${db.target.description}; create it, or remove it from the config`,
-    );
+  const mismatch = sourceMismatch(db, table, rows);
+  if (mismatch) throw new SourceMismatchError(mismatch.message, mismatch.key);
+  return rows.map((row) => planColumn(table.name, sourceColumn(row)));
+}
+
+/** The table, or a column its config names, is not in PostgreSQL: a configuration error. */
+export class SourceMismatchError extends Error {
+  constructor(
+    message: string,
+    /** The table config key at fault: `name`, `timestamp_column`, `primary_key`, `partition_column`. */
+    readonly key: string,
+  ) {
+    super(message);
+    this.name = 'SourceMismatchError';
   }
-  const plans = rows.map((row) => planColumn(table.name, sourceColumn(row)));
-  for (const column of [
-    table.timestamp_column,
-    ...table.primary_key,
-    ...partitionColumnOf(table),
-  ]) {
-    if (!plans.some((p) => p.name === column)) {
-      throw new Error(
-        `table '${table.name}' has no column '${column}' named in its config; its columns: ${plans.map((p) => p.name).join(', ')}`,
-      );
+}
+
+/**
+ * Checks every table config against PostgreSQL before a run (the CLI's preflight): the table
+ * exists and has the columns its config names. Returns one problem per table at fault.
+ * @example
+ * const problems = await checkTablesInSource(db, config.tables); // [] when all is well
+ */
+export async function checkTablesInSource(
+  db: SqlDatabase,
+  tables: readonly TableConfig[],
+): Promise<{ table: string; key: string; message: string }[]> {
+  const problems: { table: string; key: string; message: string }[] = [];
+  for (const table of tables) {
+    const rows = await db.query<DescribedColumnRow>(DESCRIBE_COLUMNS_SQL, [db.schema, table.name]);
+    const mismatch = sourceMismatch(db, table, rows);
+    if (mismatch) problems.push({ table: table.name, ...mismatch });
+  }
+  return problems;
+}
+
+function sourceMismatch(
+  db: SqlDatabase,
+  table: TableConfig,
+  rows: readonly DescribedColumnRow[],
+): { key: string; message: string } | undefined {
+  if (rows.length === 0) {
+    return {
+      key: 'name',
+      message: `table '${db.schema}.${table.name}' does not exist in ${db.target.description}; create it, or remove it from the config`,
+    };
+  }
+  const names = rows.map((r) => r.name);
+  const named: [string, string][] = [
+    ['timestamp_column', table.timestamp_column],
+    ...table.primary_key.map((c): [string, string] => ['primary_key', c]),
+    ...partitionColumnOf(table).map((c): [string, string] => ['partition_column', c]),
+  ];
+  for (const [key, column] of named) {
+    if (!names.includes(column)) {
+      return {
+        key,
+        message: `table '${table.name}' has no column '${column}' named in its config (${key}); its columns: ${names.join(', ')}`,
+      };
     }
   }
-  return plans;
+  return undefined;
 }
 
 function partitionColumnOf(table: TableConfig): string[] {

@@ -14,7 +14,8 @@ import {
   LOCAL_RETRY_PAUSE_MS,
 } from '#adapters/local/local-state-machine';
 import { UsageError } from '#core/errors';
-import type { TableDayResult } from '#etl/export';
+import { checkTablesInSource, type TableDayResult } from '#etl/export';
+import { ConfigError } from '#core/config/resolve';
 import { runExports, type RunSummary, type TableDay, type TableDayFailure } from '#etl/run';
 import { ETL_DEFINITION, ETL_PLACEHOLDERS, localDefinition } from '#etl/state-machines/index';
 import { exportTask, planRun, type PlanInput } from '#etl/tasks';
@@ -42,6 +43,11 @@ export async function exportWithProgress(
   work: readonly TableDay[],
   json: boolean,
 ): Promise<RunSummary> {
+  await preflightTables(
+    context,
+    db,
+    work.map((item) => ({ table: item.table.name })),
+  );
   const deps = await context.exportDeps(db);
   const progress = createProgress({ total: work.length, unit: 'table-days', quiet: json });
   try {
@@ -52,6 +58,28 @@ export async function exportWithProgress(
     progress.stop();
     await deps.encoder.close();
   }
+}
+
+/**
+ * Before anything runs: the tables to export exist in PostgreSQL with the columns their config
+ * names. A mismatch is a configuration error — exit 2 naming the config key, nothing exported,
+ * no alert — not a failed table-day.
+ */
+async function preflightTables(
+  context: CliContext,
+  db: SqlDatabase,
+  work: readonly { readonly table: string }[],
+): Promise<void> {
+  const names = new Set(work.map((item) => item.table));
+  const tables = context.config.tables.filter((t) => names.has(t.name));
+  const problems = await checkTablesInSource(db, tables);
+  if (problems.length === 0) return;
+  const source = context.config.source;
+  throw new ConfigError(
+    source,
+    problems.map((p) => ({ path: `tables[name=${p.table}].${p.key}`, message: p.message })),
+    `Fix ${source === 'defaults' ? 'the config' : source} or the database (schema '${db.schema}' of ${db.target.description}); on an empty database, 'thermocline seed' creates the sample tables.`,
+  );
 }
 
 /** What `etl run` and `backfill` print: the execution, its states, and the run summary. */
@@ -76,6 +104,7 @@ export async function runEtlStateMachine(
   json: boolean,
 ): Promise<EtlExecution> {
   const planned = planRun(context.config, context.clock.now(), input); // bad input: exit 2 now
+  await preflightTables(context, db, planned.items);
   const deps = await context.exportDeps(db);
   const alerts = new FileAlerts(join(context.home, 'alerts.log'));
   const progress = createProgress({ total: planned.items.length, unit: 'table-days', quiet: json });

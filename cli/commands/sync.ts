@@ -12,7 +12,9 @@ import {
   type StateEvent,
   LOCAL_RETRY_PAUSE_MS,
 } from '#adapters/local/local-state-machine';
+import { ConfigError } from '#core/config/resolve';
 import { UsageError } from '#core/errors';
+import { planMapping } from '#etl/sync/mapping';
 import { fetchEntities, type EntityRow } from '#etl/sync/fetch';
 import { planSync, type SkippedMapping, type SyncPlan, type SyncPlanInput } from '#etl/sync/plan';
 import type { MappingSyncResult, SyncDeps } from '#etl/sync/run';
@@ -67,6 +69,7 @@ export async function runSyncStateMachine(
 ): Promise<SyncExecution> {
   const mappings = context.config.mappings;
   const planned = planSync(mappings, input); // bad input: exit 2 now
+  await preflightMappings(context, db, planned.items);
   const { afterFileUpload: _unused, ...exportDeps } = await context.exportDeps(db);
   const deps: SyncDeps = { ...exportDeps, mappings };
   const alerts = new FileAlerts(join(context.home, 'alerts.log'));
@@ -101,6 +104,35 @@ export async function runSyncStateMachine(
     progress.stop();
     await deps.encoder.close();
   }
+}
+
+/**
+ * Before anything runs: each mapping's table and columns exist in PostgreSQL with usable types. A
+ * mismatch is a configuration error — exit 2 naming the mapping, nothing synced, no alert.
+ */
+async function preflightMappings(
+  context: CliContext,
+  db: SqlDatabase,
+  items: readonly { readonly table: string }[],
+): Promise<void> {
+  const issues: { path: string; message: string }[] = [];
+  for (const item of items) {
+    const mapping = context.config.mappings.find((m) => m.table === item.table);
+    if (!mapping) continue;
+    try {
+      await planMapping(db, mapping);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      issues.push({ path: `mappings[table=${mapping.table}]`, message: error.message });
+    }
+  }
+  if (issues.length === 0) return;
+  const source = context.config.source;
+  throw new ConfigError(
+    source,
+    issues,
+    `Fix ${source === 'defaults' ? 'the config' : source} or the database (schema '${db.schema}' of ${db.target.description}); on an empty database, 'thermocline seed' creates the sample tables.`,
+  );
 }
 
 /** The run summary from the execution's events. */

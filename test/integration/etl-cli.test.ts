@@ -147,6 +147,35 @@ describe('thermocline etl run / backfill', () => {
     expect(await publishedRows(home, 'orders', ['2025', '02', '14'])).toBe(23);
   });
 
+  it('exits 2 naming the config key, with no alert, when the config names a column PostgreSQL lacks', async () => {
+    const config = join(work, 'wrong-column.json');
+    await writeFile(
+      config,
+      JSON.stringify({
+        tables: [
+          {
+            name: 'orders',
+            primary_key: ['order_id'],
+            timestamp_column: 'placed',
+            partition_layout: 'ymd',
+          },
+        ],
+      }),
+    );
+    const alertsBefore = await readFile(join(home, 'alerts.log'), 'utf8').catch(() => '');
+
+    const run = await thermocline(
+      ['--config', config, 'etl', 'run', '--date', '2025-02-14', '--table', 'orders'],
+      { cwd: work },
+    );
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      "wrong-column.json: tables[name=orders].timestamp_column: table 'orders' has no column 'placed' named in its config (timestamp_column); its columns: order_id, placed_at, total",
+    );
+    expect(await readFile(join(home, 'alerts.log'), 'utf8').catch(() => '')).toBe(alertsBefore);
+  });
+
   it('publishes the other tables, alerts and exits 1 when one table-day fails', async () => {
     const db = await openDatabase({ env: {}, home });
     try {

@@ -235,7 +235,7 @@ describe('exporting a table-day', () => {
     const wrong: TableConfig = { ...orders, timestamp_column: 'created_at' };
 
     await expect(exportTableDay(deps, wrong, '2025-02-14')).rejects.toThrow(
-      "table 'orders' has no column 'created_at' named in its config; its columns: id, placed_at, amount, note",
+      "table 'orders' has no column 'created_at' named in its config (timestamp_column); its columns: id, placed_at, amount, note",
     );
     expect(await deps.store.list('orders/year=2025/month=02/day=14/')).toEqual([]);
   });

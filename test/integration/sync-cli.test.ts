@@ -79,7 +79,7 @@ describe('thermocline sync', () => {
     expect(run.stderr).toMatch(/--mode must be full or incremental; got 'weekly'/);
   });
 
-  it('alerts and exits 1 when a mapping cannot sync, naming the problem', async () => {
+  it('exits 2 naming the mapping, with no alert and nothing synced, when it names a missing column', async () => {
     const config = join(work, 'bad-mapping.json');
     await writeFile(
       config,
@@ -95,16 +95,17 @@ describe('thermocline sync', () => {
         ],
       }),
     );
+    const alertsBefore = await readFile(join(home, 'alerts.log'), 'utf8').catch(() => '');
 
     const run = await thermocline(['--config', config, 'sync', '--table', 'affiliates'], {
       cwd: work,
     });
 
-    expect(run.code).toBe(1);
+    // A configuration error, not a failed run (issue 17.8): exit 2, the config key, no alert.
+    expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /sync of affiliates failed: UsageError: .*'commision_rate' is not a column/,
+      /bad-mapping\.json: mappings\[table=affiliates\]: .*'commision_rate' is not a column/,
     );
-    const alerts = await readFile(join(home, 'alerts.log'), 'utf8');
-    expect(alerts).toMatch(/Thermocline sync failed/);
+    expect(await readFile(join(home, 'alerts.log'), 'utf8').catch(() => '')).toBe(alertsBefore);
   });
 });
