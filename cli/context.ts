@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { ThermoclineConfig } from '#core/config/schema';
 import { loadConfig } from '#adapters/local/config-file';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
+import { assertWritableHome } from '#adapters/local/home';
 import { openLocalLake } from '#adapters/local/local-lake';
 import { openDatabase } from '#adapters/open-database';
 import type { ExportDeps } from '#etl/export';
@@ -54,13 +55,16 @@ export function createContext(
     env,
     clock: systemClock,
     openDatabase: () => openDatabase({ env, home, schema: env.THERMOCLINE_SCHEMA || 'public' }),
-    exportDeps: async (db) => ({
-      db,
-      ...lake,
-      encoder: await createDuckDbEncoder(),
-      clock: systemClock,
-      afterFileUpload: faultHook(env.THERMOCLINE_FAULT),
-    }),
+    exportDeps: async (db) => {
+      await assertWritableHome(home); // a read-only or full home fails here, with its cause
+      return {
+        db,
+        ...lake,
+        encoder: await createDuckDbEncoder(),
+        clock: systemClock,
+        afterFileUpload: faultHook(env.THERMOCLINE_FAULT),
+      };
+    },
   };
 }
 

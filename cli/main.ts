@@ -6,6 +6,7 @@ import { registerQuery } from '#cli/commands/query';
 import { registerSeed } from '#cli/commands/seed';
 import { registerSync } from '#cli/commands/sync';
 import { registerUp } from '#cli/commands/up';
+import { fileSystemError } from '#adapters/local/home';
 import { ConfigError } from '#core/config/resolve';
 import { ThermoclineError } from '#core/errors';
 
@@ -61,11 +62,16 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     await buildProgram().parseAsync([...argv]);
     // A command that finished but had failures (e.g. some table-days) set process.exitCode.
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
-  } catch (error) {
-    if (error instanceof CommanderError) {
+  } catch (thrown) {
+    if (thrown instanceof CommanderError) {
       // Help and version end here too, with exit code 0.
-      return error.exitCode === 0 ? 0 : 2;
+      return thrown.exitCode === 0 ? 0 : 2;
     }
+    // A read-only, full or forbidden file system: the real cause and the fix, exit 2.
+    const error =
+      thrown instanceof ThermoclineError
+        ? thrown
+        : (fileSystemError(thrown, process.env.THERMOCLINE_HOME ?? '.thermocline') ?? thrown);
     const { code, exitCode } =
       error instanceof ThermoclineError
         ? error

@@ -5,6 +5,7 @@ import { createContext, type CliContext, type GlobalOptions } from '#cli/context
 import { failRun, formatTable, print, printJson } from '#cli/output';
 import { createProgress, type Progress } from '#cli/progress';
 import { FileAlerts } from '#adapters/local/file-alerts';
+import { assertWritableHome } from '#adapters/local/home';
 import {
   alertTask,
   executionReport,
@@ -59,6 +60,7 @@ export async function runRetentionStateMachine(
   options: { readonly json: boolean; readonly batchRows?: number },
 ): Promise<PurgeExecution> {
   const planned = planPurge(context.config, input); // bad input: exit 2 now
+  await assertWritableHome(context.home); // alerts and the retention evidence go there
   const alerts = new FileAlerts(join(context.home, 'alerts.log'));
   const reports = new Map<string, PurgeTableReport>();
   let progress: { table: string; display: Progress } | undefined;

@@ -1,6 +1,12 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import {
+  assertWritableHome,
+  fileSystemError,
+  homeError,
+  makeDirectory,
+} from '#adapters/local/home';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DatabaseUnavailableError } from '#core/errors';
 import type { PgliteWorkerData, PgliteWorkerMessage } from '#adapters/local/pglite-worker';
@@ -44,7 +50,7 @@ const HOST = '127.0.0.1';
 export async function openEmbeddedPostgres(home: string): Promise<EmbeddedPostgres> {
   const dataDir = join(home, 'pgdata');
   const lockPath = join(home, 'postgres.json');
-  await mkdir(home, { recursive: true });
+  await makeDirectory(home);
 
   for (let attempt = 0; attempt < 50; attempt++) {
     const lock = await readLock(lockPath);
@@ -66,7 +72,7 @@ export async function openEmbeddedPostgres(home: string): Promise<EmbeddedPostgr
       await writeFile(lockPath, JSON.stringify(mine), { flag: 'wx' });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue; // lost a race: re-read
-      throw error;
+      throw fileSystemError(error, home) ?? error;
     }
     return await startOwned(lockPath, mine);
   }
@@ -118,6 +124,11 @@ async function startOwned(lockPath: string, lock: LockFile): Promise<EmbeddedPos
   } catch (error) {
     await worker.terminate();
     await rm(lockPath, { force: true });
+    // A read-only or full home is the usual cause: PGlite's own code, else a probe, names it.
+    const code = /^(E[A-Z]+): /.exec((error as Error).message)?.[1];
+    const fsError = code ? homeError(lock.dataDir, code) : undefined;
+    if (fsError) throw fsError;
+    await assertWritableHome(dirname(lockPath));
     throw new DatabaseUnavailableError(
       `could not open the embedded database at ${lock.dataDir}: ${(error as Error).message}. ` +
         `If the directory is damaged, move it away and run again to start an empty one.`,

@@ -1,4 +1,5 @@
-import { appendFile, mkdir } from 'node:fs/promises';
+import { appendFile } from 'node:fs/promises';
+import { makeDirectory } from '#adapters/local/home';
 import { dirname } from 'node:path';
 import type { Alerts } from '#ports/alerts';
 
@@ -14,10 +15,11 @@ export class FileAlerts implements Alerts {
     private readonly echo: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   ) {}
 
+  /** Echoes the alert first, so a file that cannot be written (a full disk) does not lose it. */
   async notify(subject: string, message: string): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+    this.echo(`ALERT ${subject}: ${message}`);
+    await makeDirectory(dirname(this.path));
     const at = new Date().toISOString();
     await appendFile(this.path, `${JSON.stringify({ at, subject, message })}\n`);
-    this.echo(`ALERT ${subject}: ${message}`);
   }
 }

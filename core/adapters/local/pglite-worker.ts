@@ -31,14 +31,43 @@ async function main(): Promise<void> {
         .stop()
         .then(() => db.close())
         .then(() => post({ type: 'stopped' }))
-        .catch((error: unknown) => post({ type: 'failed', message: String(error) }))
+        .catch((error: unknown) => post({ type: 'failed', message: describe(error) }))
         .finally(() => port.close());
     });
     post({ type: 'ready', port: listening });
   } catch (error) {
-    post({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    post({ type: 'failed', message: describe(error) });
     port.close();
   }
+}
+
+/** WASI errno numbers PGlite's file system reports, by the POSIX code they stand for. */
+const WASI_ERRNO: Readonly<Record<number, string>> = {
+  2: 'EACCES',
+  19: 'EDQUOT',
+  44: 'ENOENT',
+  51: 'ENOSPC',
+  63: 'EPERM',
+  69: 'EROFS',
+};
+
+/**
+ * PGlite's file-system errors are plain objects (`{ name: 'ErrnoError', errno: 51 }`), not
+ * Errors: say what they hold, starting with the POSIX code (`ENOSPC: …`) when it is known.
+ */
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  const errno = (error as { errno?: unknown } | null)?.errno;
+  const code = typeof errno === 'number' ? WASI_ERRNO[errno] : undefined;
+  if (code) return `${code}: PGlite's file system failed (errno ${String(errno)})`;
+  if (error && typeof error === 'object') {
+    try {
+      return JSON.stringify(error);
+    } catch {
+      return Object.prototype.toString.call(error);
+    }
+  }
+  return String(error);
 }
 
 void main();
