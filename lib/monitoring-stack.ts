@@ -19,15 +19,15 @@ export const COST_SPIKE_QUERIES_PER_HOUR = 10;
 
 /**
  * The default query-cost alarm threshold, in US dollars per hour: {@link COST_SPIKE_QUERIES_PER_HOUR}
- * queries that each scan the whole per-query cutoff (`scanCutoffGiB` GiB) at Athena's US$5 per
+ * queries that each scan the whole per-query cutoff (`scanCutoffGB` GB) at Athena's US$5 per
  * TB (10^12 bytes), rounded up to the cent. Normal use — small queries, most of them answered
  * from the hot tier — stays far below; a runaway client or dashboard crosses it within the hour.
  * @throws Error when the cutoff is below Athena's 10 MB minimum.
  * @example
- * defaultCostSpikeUsdPerHour(10); // 0.54 (10 GiB = 10.74 GB → $0.0537 a query, × 10)
+ * defaultCostSpikeUsdPerHour(10); // 0.5 (10 GB → $0.05 a query, × 10)
  */
-export function defaultCostSpikeUsdPerHour(scanCutoffGiB: number): number {
-  const perQueryUsd = (scanCutoffBytes(scanCutoffGiB) / 1e12) * ATHENA_USD_PER_TB;
+export function defaultCostSpikeUsdPerHour(scanCutoffGB: number): number {
+  const perQueryUsd = (scanCutoffBytes(scanCutoffGB) / 1e12) * ATHENA_USD_PER_TB;
   // Rounded to 6 places first so a float just above a whole cent does not add a cent.
   const cents = Number((perQueryUsd * COST_SPIKE_QUERIES_PER_HOUR * 100).toFixed(6));
   return Math.ceil(cents) / 100;
@@ -49,15 +49,15 @@ export interface MonitoringStackProps extends StackProps {
    */
   readonly alertEmail?: string | null;
   /**
-   * The workgroup's bytes-scanned cutoff per query, in GiB: drawn on the dashboard and the base
+   * The workgroup's bytes-scanned cutoff per query, in GB (10^9 bytes): drawn on the dashboard and the base
    * of the default cost-spike threshold.
    * @default 10 - the workgroup's default cutoff
    */
-  readonly scanCutoffGiB?: number;
+  readonly scanCutoffGB?: number;
   /**
    * Query cost per hour, in US dollars, above which the cost-spike alarm goes off.
-   * @default - defaultCostSpikeUsdPerHour(scanCutoffGiB): ten queries scanning the whole cutoff
-   * in an hour (US$0.54 for the 10 GiB default)
+   * @default - defaultCostSpikeUsdPerHour(scanCutoffGB): ten queries scanning the whole cutoff
+   * in an hour (US$0.50 for the 10 GB default)
    */
   readonly costSpikeUsdPerHour?: number;
   /**
@@ -121,9 +121,9 @@ export class MonitoringStack extends Stack {
     });
     Tags.of(this).add('thermocline:environment', props.envName);
     const prefix = `thermocline-${props.envName}`;
-    const scanCutoffGiB = props.scanCutoffGiB ?? 10;
+    const scanCutoffGB = props.scanCutoffGB ?? 10;
     const costSpikeUsdPerHour =
-      props.costSpikeUsdPerHour ?? defaultCostSpikeUsdPerHour(scanCutoffGiB);
+      props.costSpikeUsdPerHour ?? defaultCostSpikeUsdPerHour(scanCutoffGB);
     const lakeSizeAlarmGiB = props.lakeSizeAlarmGiB ?? 1024;
     const partitionLagAlarmDays = props.partitionLagAlarmDays ?? 2;
     checkPositive('costSpikeUsdPerHour', costSpikeUsdPerHour, 'US$ per hour');
@@ -197,7 +197,7 @@ export class MonitoringStack extends Stack {
         alarmName: `${prefix}-query-cost-spike`,
         alarmDescription:
           `${props.envName} queries cost more than US$${costSpikeUsdPerHour} in an hour ` +
-          `(${COST_SPIKE_QUERIES_PER_HOUR} queries scanning the ${scanCutoffGiB} GiB cutoff ` +
+          `(${COST_SPIKE_QUERIES_PER_HOUR} queries scanning the ${scanCutoffGB} GB cutoff ` +
           `each, by default). Look for the client or dashboard behind it in the query API's logs.`,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         threshold: costSpikeUsdPerHour,
@@ -251,7 +251,7 @@ export class MonitoringStack extends Stack {
       partitionLagAlarmDays,
       costSpikeUsdPerHour,
       lakeSizeAlarmGiB,
-      scanCutoffBytes: scanCutoffBytes(scanCutoffGiB),
+      scanCutoffBytes: scanCutoffBytes(scanCutoffGB),
     }).dashboard;
 
     new CfnOutput(this, 'AlertTopicArn', {

@@ -50,10 +50,10 @@ export interface StorageStackProps extends StackProps {
   /** The environment: names the Glue database (`thermocline_<env>`) and workgroup (`thermocline-<env>`). */
   readonly envName: DeployEnvironmentName;
   /**
-   * Athena bytes-scanned cutoff per query, in GiB.
-   * @default 10 - queries are cancelled after scanning 10 GiB
+   * Athena bytes-scanned cutoff per query, in GB (10^9 bytes, the config's `scan_cutoff_gb`).
+   * @default 10 - queries are cancelled after scanning 10 GB
    */
-  readonly scanCutoffGiB?: number;
+  readonly scanCutoffGB?: number;
   /**
    * Days before lake objects move to Glacier (`archiveStorageClass`).
    * @default 90 - objects stay in S3 Standard for 90 days
@@ -120,7 +120,7 @@ export interface StorageStackProps extends StackProps {
  * @example
  * const storage = new StorageStack(app, 'Thermocline-dev-Storage', {
  *   envName: 'dev',
- *   scanCutoffGiB: 10,
+ *   scanCutoffGB: 10,
  *   glacierAfterDays: 90,
  *   deepArchiveAfterDays: 365,
  *   expireAfterDays: 730,
@@ -183,7 +183,7 @@ export class StorageStack extends Stack {
     this.query = new QueryWorkgroup(this, 'Query', {
       workgroupName: `thermocline-${props.envName}`,
       serverAccessLogsBucket: accessLogs,
-      scanCutoffGiB: props.scanCutoffGiB,
+      scanCutoffGB: props.scanCutoffGB,
     });
 
     if (props.crawlerTableNames && props.crawlerTableNames.length > 0) {

@@ -97,7 +97,7 @@ export function addThermoclineStacks(
 
   const storage = new StorageStack(app, stackName(envName, 'Storage'), {
     envName,
-    scanCutoffGiB: environment.scan_cutoff_gb,
+    scanCutoffGB: environment.scan_cutoff_gb,
     glacierAfterDays: environment.lifecycle.glacier_after_days,
     archiveStorageClass:
       environment.lifecycle.archive_storage_class === 'glacier_flexible_retrieval'
@@ -131,7 +131,7 @@ export function addThermoclineStacks(
     workgroupName: storage.workgroupName,
     clusterIdentifier: database.clusterIdentifier,
     alertEmail: environment.alert_email,
-    scanCutoffGiB: environment.scan_cutoff_gb,
+    scanCutoffGB: environment.scan_cutoff_gb,
   });
 
   // Stateless: the ETL functions, state machine and schedule over the stacks above.

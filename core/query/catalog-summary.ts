@@ -4,11 +4,12 @@
  * partitions and estimated size (Athena), the hot database's synced reference tables with their
  * sync mode and last sync (Aurora), and the configured S3 sources with file counts and sizes.
  */
+import { BYTES_PER_GB } from '#core/units';
 import type { CatalogSummary } from '#core/query/service';
 import { listExternalSource } from '#core/query/external-sources';
 import type { QueryServiceDeps } from '#core/query/runtime';
 
-const GB = 1e9;
+const GB = BYTES_PER_GB;
 
 /** GB to 6 decimals (the seed shows whole numbers; a small local lake needs the decimals). */
 function gb(bytes: number): number {

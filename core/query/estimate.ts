@@ -11,7 +11,7 @@ import type { Catalog, CatalogPartition, CatalogTable } from '#ports/catalog';
 import type { LakeTableScan, QueryParam } from '#ports/query-engine';
 
 /** Bytes in a GB as Athena counts them (`max_scan_gb`, `scan_cutoff_gb` × this). */
-export const BYTES_PER_GB = 1e9;
+export { BYTES_PER_GB } from '#core/units';
 /** Bytes in a TB as the price is quoted ($ per TB). */
 export const BYTES_PER_TB = 1e12;
 /** Athena bills at least 10 MB per query (and rounds up to the MB). */

@@ -46,14 +46,15 @@ import {
 } from '#core/query/plan-store';
 import { routeTableRange, runRoutedRange } from '#core/query/router';
 import type { QueryServiceDeps } from '#core/query/runtime';
+import { BYTES_PER_GB, gbToBytes } from '#core/units';
 import type { QueryColumn, QueryParam, QueryRow } from '#ports/query-engine';
 
-/** Bytes in a GB as Athena bills and the estimates report them (10^9). */
-export const GB = 1e9;
+/** Bytes in a GB as Athena bills and the estimates report them (10^9; `#core/units`). */
+export const GB = BYTES_PER_GB;
 
-/** The environment's scan cutoff, in bytes. */
+/** The environment's scan cutoff, in bytes — the same figure as the Athena workgroup's cutoff. */
 export function scanCutoffBytes(deps: Pick<QueryServiceDeps, 'config' | 'environment'>): number {
-  return deps.config.environments[deps.environment].scan_cutoff_gb * GB;
+  return gbToBytes(deps.config.environments[deps.environment].scan_cutoff_gb);
 }
 
 /** A lake step's scan limit in bytes: its `max_scan_gb`, else the environment's cutoff. */

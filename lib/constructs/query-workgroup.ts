@@ -7,6 +7,7 @@ import * as athena from 'aws-cdk-lib/aws-athena';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { gbToBytes } from '#core/units';
 import { secureBucketDefaults } from './secure-bucket';
 
 /** The Athena engine every query runs on. */
@@ -26,11 +27,12 @@ export interface QueryWorkgroupProps {
    */
   readonly serverAccessLogsBucket: s3.IBucket;
   /**
-   * Bytes-scanned cutoff of every query in the workgroup, in GiB (2^30 bytes): Athena cancels a
-   * query once it has scanned this much. At least 10 MB (about 0.0094 GiB).
-   * @default 10 - queries are cancelled after scanning 10 GiB
+   * Bytes-scanned cutoff of every query in the workgroup, in GB (10^9 bytes, as Athena bills and
+   * as the query guard counts): Athena cancels a query once it has scanned this much. At least
+   * 0.01 (10 MB).
+   * @default 10 - queries are cancelled after scanning 10 GB
    */
-  readonly scanCutoffGiB?: number;
+  readonly scanCutoffGB?: number;
   /**
    * Days query results are kept in the results bucket before they are deleted. Athena's result
    * reuse and the API's result links only need them for a short while.
@@ -53,7 +55,7 @@ export interface QueryWorkgroupProps {
  * const query = new QueryWorkgroup(this, 'Query', {
  *   workgroupName: 'thermocline-dev',
  *   serverAccessLogsBucket: accessLogs,
- *   scanCutoffGiB: 10,
+ *   scanCutoffGB: 10,
  * });
  * query.grantResultsReadWrite(queryFunction);
  */
@@ -69,7 +71,7 @@ export class QueryWorkgroup extends Construct {
 
   constructor(scope: Construct, id: string, props: QueryWorkgroupProps) {
     super(scope, id);
-    this.scanCutoffBytes = scanCutoffBytes(props.scanCutoffGiB ?? 10);
+    this.scanCutoffBytes = scanCutoffBytes(props.scanCutoffGB ?? 10);
     const resultsExpireAfterDays = props.resultsExpireAfterDays ?? 7;
     if (!(Number.isInteger(resultsExpireAfterDays) && resultsExpireAfterDays >= 1)) {
       throw new Error(
@@ -157,15 +159,16 @@ export const QUERY_EXECUTION_ACTIONS = [
 ] as const;
 
 /**
- * `GiB` as whole bytes, checked against Athena's 10 MB minimum.
+ * GB (10^9 bytes, the config's `scan_cutoff_gb`) as whole bytes — the same conversion as the
+ * query guard's (`gbToBytes`) — checked against Athena's 10 MB minimum.
  * @example
- * scanCutoffBytes(10); // 10737418240
+ * scanCutoffBytes(10); // 10000000000
  */
-export function scanCutoffBytes(gib: number): number {
-  const bytes = Math.round(gib * 1024 ** 3);
-  if (!Number.isFinite(gib) || bytes < MIN_SCAN_CUTOFF_BYTES) {
+export function scanCutoffBytes(gb: number): number {
+  const bytes = gbToBytes(gb);
+  if (!Number.isFinite(gb) || bytes < MIN_SCAN_CUTOFF_BYTES) {
     throw new Error(
-      `scan cutoff ${gib} GiB is below Athena's minimum of 10 MB per query; ` +
+      `scan cutoff ${gb} GB is below Athena's minimum of 10 MB per query; ` +
         `set scan_cutoff_gb to 0.01 or more`,
     );
   }

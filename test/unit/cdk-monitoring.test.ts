@@ -249,21 +249,21 @@ describe('query cost spike alarm', () => {
     });
   });
 
-  test('defaults to ten full-cutoff queries an hour: US$0.54 for the 10 GiB default', () => {
+  test('defaults to ten full-cutoff queries an hour: US$0.50 for the 10 GB default', () => {
     expect(
       alarmProperties(synth('dev').template, 'thermocline-dev-query-cost-spike'),
-    ).toMatchObject({ Threshold: 0.54 });
+    ).toMatchObject({ Threshold: 0.5 });
   });
 
-  test('follows an overridden scan_cutoff_gb (2.5 GiB → US$0.14)', () => {
+  test('follows an overridden scan_cutoff_gb (2.5 GB → US$0.13)', () => {
     expect(
       alarmProperties(synthOverridden().template, 'thermocline-dev-query-cost-spike'),
-    ).toMatchObject({ Threshold: 0.14 });
+    ).toMatchObject({ Threshold: 0.13 });
   });
 
   test('defaultCostSpikeUsdPerHour is 10 × the cutoff priced at $5/TB, rounded up to the cent', () => {
-    // 100 GiB = 107.37 GB → $0.537 a query → $5.37 for ten
-    expect(defaultCostSpikeUsdPerHour(100)).toBe(5.37);
+    // 107.4 GB → $0.537 a query → $5.37 for ten
+    expect(defaultCostSpikeUsdPerHour(107.4)).toBe(5.37);
   });
 
   test('costSpikeUsdPerHour overrides the default', () => {

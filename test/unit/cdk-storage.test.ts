@@ -4,11 +4,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { resolveConfig } from '#core/config/resolve';
+import { scanCutoffBytes } from '#core/query/runner';
 import { DataLake } from '#lib/constructs/data-lake';
 import type { StorageStack } from '#lib/storage-stack';
 import { addThermoclineStacks } from '#lib/thermocline-app';
 import {
   cdkTestKit,
+  ENVS,
   grantFixture,
   logicalId,
   nagViolations,
@@ -411,16 +413,35 @@ describe('Athena workgroup', () => {
     });
   });
 
-  test('cuts queries off at scan_cutoff_gb GiB (10 by default = 10737418240 bytes)', () => {
+  test('cuts queries off at scan_cutoff_gb GB (10 by default = 10^10 bytes)', () => {
     synth('dev').template.hasResourceProperties('AWS::Athena::WorkGroup', {
-      WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 10737418240 }),
+      WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 10_000_000_000 }),
     });
   });
 
-  test('uses an overridden scan_cutoff_gb (2.5 GiB = 2684354560 bytes)', () => {
+  test('uses an overridden scan_cutoff_gb (2.5 GB = 2500000000 bytes)', () => {
     synthOverridden().template.hasResourceProperties('AWS::Athena::WorkGroup', {
-      WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 2684354560 }),
+      WorkGroupConfiguration: Match.objectLike({ BytesScannedCutoffPerQuery: 2_500_000_000 }),
     });
+  });
+
+  // One unit on both sides (issue 11): the cutoff Athena enforces is the limit the query guard
+  // checks estimates against, to the byte, in every environment.
+  test.each(ENVS)('in %s, cuts off at exactly the guard’s scan limit in bytes', (env) => {
+    const cutoff = (template: Template): unknown =>
+      Object.values(template.findResources('AWS::Athena::WorkGroup'))[0]?.Properties
+        ?.WorkGroupConfiguration?.BytesScannedCutoffPerQuery;
+    const defaults = resolveConfig({}, 'defaults');
+    const overridden = resolveConfig(OVERRIDES, 'test');
+
+    expect(cutoff(synth(env).template)).toBe(
+      scanCutoffBytes({ config: defaults, environment: env }),
+    );
+    if (env === 'dev') {
+      expect(cutoff(synthOverridden().template)).toBe(
+        scanCutoffBytes({ config: overridden, environment: 'dev' }),
+      );
+    }
   });
 
   test('runs engine version 3', () => {
@@ -460,7 +481,7 @@ describe('Athena workgroup', () => {
   test('a scan cutoff below Athena’s 10 MB minimum is rejected', () => {
     const config = resolveConfig({ environments: { dev: { scan_cutoff_gb: 0.001 } } }, 'test');
     expect(() => addThermoclineStacks(newApp(), { envName: 'dev', config })).toThrow(
-      /scan cutoff 0\.001 GiB is below Athena's minimum of 10 MB/,
+      /scan cutoff 0\.001 GB is below Athena's minimum of 10 MB/,
     );
   });
 });
