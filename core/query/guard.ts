@@ -459,7 +459,8 @@ interface Occurrence {
   readonly table: TableInfo;
   readonly columns: Set<string>;
   predicates: PartitionPredicate[];
-  restricted: Set<string>;
+  /** Per partition key, the comparisons that restrict it (with values or not). */
+  restricted: Map<string, Set<PartitionOp>>;
 }
 
 interface Source {
@@ -571,7 +572,7 @@ class Analyzer {
       table,
       columns: new Set(),
       predicates: [],
-      restricted: new Set(),
+      restricted: new Map(),
     };
     this.occurrences.push(occurrence);
     scope.sources.push({ alias: aliasName(item.as) ?? name, tableName: name, occurrence });
@@ -765,7 +766,11 @@ class Analyzer {
 
   /**
    * The conjunctive partition predicates of `where` for each base table of the scope, and the
-   * pruning rule: a partitioned lake table must be restricted on its keys.
+   * pruning rule (cost control): a partitioned lake table must be filtered on its time key —
+   * `dt`, or `year` of a year/month/day table. A bounded filter (=, IN, BETWEEN, or both a lower
+   * and an upper bound) passes; a one-sided one passes with a warning (the scan estimate, checked
+   * against the limit before anything runs, is what stops a query that reads too much); none is
+   * rejected. Filters on the other keys (`event_type`, `month`, `day`) only prune.
    */
   private partitionFilters(where: unknown, scope: Scope): void {
     const conjuncts = splitAnd(where);
@@ -775,13 +780,24 @@ class Analyzer {
       for (const conjunct of conjuncts) {
         const found = this.predicate(conjunct, source, scope);
         if (!found) continue;
-        occurrence.restricted.add(found.key);
+        const ops = occurrence.restricted.get(found.key) ?? new Set<PartitionOp>();
+        ops.add(found.op);
+        occurrence.restricted.set(found.key, ops);
         if (found.predicate) occurrence.predicates.push(found.predicate);
       }
       if (this.options.engine !== 'lake') continue;
-      const required = requiredKeys(occurrence.table.partitionKeys);
-      const missing = required.filter((k) => !occurrence.restricted.has(k));
-      if (missing.length > 0) this.reject(missingFilterMessage(occurrence.table, required));
+      const table = occurrence.table;
+      const timeKey = timeKeyOf(table.partitionKeys);
+      if (timeKey === undefined) {
+        // Not a layout Thermocline writes: every key must be restricted.
+        if (table.partitionKeys.some((k) => !occurrence.restricted.has(k))) {
+          this.reject(missingFilterMessage(table, [...table.partitionKeys]));
+        }
+        continue;
+      }
+      const ops = occurrence.restricted.get(timeKey);
+      if (!ops) this.reject(missingFilterMessage(table, [timeKey]));
+      if (!isBounded(ops)) this.warned.add(unboundedWarning(table, timeKey, ops));
     }
   }
 
@@ -790,7 +806,7 @@ class Analyzer {
     conjunct: Node,
     source: Source,
     scope: Scope,
-  ): { key: string; predicate?: PartitionPredicate } | undefined {
+  ): { key: string; op: PartitionOp; predicate?: PartitionPredicate } | undefined {
     if (conjunct.type !== 'binary_expr') return undefined;
     const operator = String(conjunct.operator ?? '').toUpperCase();
     const op = OPERATORS[operator];
@@ -813,10 +829,12 @@ class Analyzer {
     if (values.some((v) => v === undefined)) return undefined;
     if (op === 'between' && values.length !== 2) return undefined;
     const usable = values.filter((v): v is PartitionValue => v !== OTHER);
-    if (usable.length !== values.length) return { key: keySide };
+    const direction = flipped ? FLIP[op] : op;
+    if (usable.length !== values.length) return { key: keySide, op: direction };
     return {
       key: keySide,
-      predicate: { key: keySide, op: flipped ? FLIP[op] : op, values: usable },
+      op: direction,
+      predicate: { key: keySide, op: direction, values: usable },
     };
   }
 
@@ -923,25 +941,47 @@ function readsColumns(value: unknown): boolean {
   return Object.values(value).some(readsColumns);
 }
 
-/** Keys a query must restrict: `year` for year/month/day tables, every key otherwise. */
-function requiredKeys(keys: readonly string[]): string[] {
-  return keys[0] === 'year' && keys.length === 3 ? ['year'] : [...keys];
+/**
+ * The partition key that bounds a table's scan in time: `dt` (layout `<column>=X/dt=D/`) or
+ * `year` (layout `year=/month=/day=`); undefined for other layouts.
+ */
+function timeKeyOf(keys: readonly string[]): string | undefined {
+  if (keys.includes('dt')) return 'dt';
+  if (keys.length === 3 && keys[0] === 'year' && keys[1] === 'month' && keys[2] === 'day') {
+    return 'year';
+  }
+  return undefined;
+}
+
+/** =, IN, BETWEEN, or both a lower and an upper bound. */
+function isBounded(ops: ReadonlySet<PartitionOp>): boolean {
+  if (ops.has('eq') || ops.has('in') || ops.has('between')) return true;
+  return (ops.has('lt') || ops.has('le')) && (ops.has('gt') || ops.has('ge'));
+}
+
+function unboundedWarning(table: TableInfo, key: string, ops: ReadonlySet<PartitionOp>): string {
+  const missing = ops.has('gt') || ops.has('ge') ? 'upper' : 'lower';
+  const example = key === 'dt' ? `dt BETWEEN '2025-02-01' AND '2025-02-15'` : `year = '2025'`;
+  return (
+    `the filter on ${key} of ${table.name} has no ${missing} bound, so the query reads every ` +
+    `partition on that side; it runs only while its scan estimate is within the limit — add ` +
+    `an ${missing} bound (e.g. ${example}) to read fewer days`
+  );
 }
 
 function missingFilterMessage(table: TableInfo, required: readonly string[]): string {
   const keys = required.join(' and ');
   const example =
-    required[0] === 'year'
-      ? `WHERE year = '2025' AND month = '02'`
-      : `WHERE ${required
-          .map((k) =>
-            k === 'dt' ? `dt BETWEEN '2025-02-01' AND '2025-02-15'` : `${k} = '<value>'`,
-          )
-          .join(' AND ')}`;
+    required.length === 1 && required[0] === 'year'
+      ? `WHERE year = '2025' (AND month = '02' to read less)`
+      : required.length === 1 && required[0] === 'dt'
+        ? `WHERE dt BETWEEN '2025-02-01' AND '2025-02-15'`
+        : `WHERE ${required.map((k) => `${k} = '<value>'`).join(' AND ')}`;
   return (
     `queries on partitioned table '${table.name}' must filter on its partition ` +
     `key${required.length > 1 ? 's' : ''} ${keys} in WHERE, e.g. … ${example} (with =, IN, ` +
-    `BETWEEN, <, <=, >, >= or a $n parameter, ANDed with the rest of the WHERE)`
+    `BETWEEN, or both a lower and an upper bound with <, <=, >, >=; values or $n parameters, ` +
+    `ANDed with the rest of the WHERE) — it bounds the days the query scans`
   );
 }
 

@@ -243,6 +243,124 @@ describe('the query service on the local runtime', () => {
     expect((await deps.results.list(LEDGER_PREFIX)).length).toBe(ledgerBefore);
   });
 
+  // Issue 16: a bounded filter on the time key is enough; event_type only prunes.
+  it('counts one day of events filtered on dt alone', async () => {
+    const status = await service.submitPlan(
+      {
+        steps: [
+          {
+            id: 'day',
+            type: 'AthenaQuery',
+            sql: "SELECT count(*) AS n FROM events WHERE dt = '2025-02-10'",
+          },
+        ],
+      },
+      ANN,
+      { waitMs: 60_000 },
+    );
+
+    const [expected] = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${qualify(db.schema, 'events')}
+        WHERE occurred_at >= '2025-02-10' AND occurred_at < '2025-02-11'`,
+    );
+    expect(status.status).toBe('succeeded');
+    expect(Number(status.result?.rows[0]?.['n'])).toBe(Number(expected?.n));
+    expect(status.warnings).toEqual([]);
+  });
+
+  it('runs a one-sided time filter within the limit, with a warning', async () => {
+    const status = await service.submitPlan(
+      {
+        steps: [
+          {
+            id: 'since',
+            type: 'AthenaQuery',
+            sql: "SELECT count(*) AS n FROM events WHERE dt >= '2025-02-13'",
+          },
+        ],
+      },
+      ANN,
+      { waitMs: 60_000 },
+    );
+
+    // The lake holds 2025-02-13 and 2025-02-14 of those days.
+    const [expected] = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${qualify(db.schema, 'events')}
+        WHERE occurred_at >= '2025-02-13' AND occurred_at < '2025-02-15'`,
+    );
+    expect(status.status).toBe('succeeded');
+    expect(Number(status.result?.rows[0]?.['n'])).toBe(Number(expected?.n));
+    expect(status.warnings).toEqual([
+      expect.stringMatching(/the filter on dt of events has no upper bound/),
+    ]);
+  });
+
+  it('refuses a one-sided time filter whose estimate is over the limit with 413', async () => {
+    const submitting = service.submitPlan(
+      {
+        steps: [
+          {
+            id: 'since',
+            type: 'AthenaQuery',
+            sql: "SELECT * FROM events WHERE dt >= '2025-01-01'",
+            max_scan_gb: 0.000001,
+          },
+        ],
+      },
+      ANN,
+    );
+
+    await expect(submitting).rejects.toMatchObject({ status: 413, code: 'scan_limit_exceeded' });
+  });
+
+  it('refuses a lake statement with no filter on the time key with 400', async () => {
+    const submitting = service.submitPlan(
+      {
+        steps: [
+          {
+            id: 's',
+            type: 'AthenaQuery',
+            sql: "SELECT count(*) FROM events WHERE event_type = 'Login'",
+          },
+        ],
+      },
+      ANN,
+    );
+
+    await expect(submitting).rejects.toMatchObject({
+      status: 400,
+      code: 'sql_rejected',
+      message: expect.stringMatching(/must filter on its partition key dt/),
+    });
+  });
+
+  it('reads a TableRange of events with no filter on event_type', async () => {
+    const status = await service.submitPlan(
+      {
+        steps: [
+          {
+            id: 'r',
+            type: 'TableRange',
+            table: 'events',
+            from: '2025-02-09',
+            to: '2025-02-10',
+            columns: ['id'],
+          },
+        ],
+      },
+      ANN,
+      { waitMs: 60_000 },
+    );
+
+    const [expected] = await db.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${qualify(db.schema, 'events')}
+        WHERE occurred_at >= '2025-02-09' AND occurred_at < '2025-02-11'`,
+    );
+    expect(status.status).toBe('succeeded');
+    expect(status.steps[0]?.engine).toBe('lake');
+    expect(status.result?.totalRows).toBe(Number(expected?.n));
+  });
+
   it('refuses a plan with a write statement with 400, before anything runs', async () => {
     const plansBefore = (await deps.results.list(PLANS_PREFIX)).length;
 

@@ -291,15 +291,15 @@ describe('guardSql rejects', () => {
     );
   });
 
-  it('a query on events without its partition keys', () => {
-    expect(rejected("SELECT id FROM events WHERE dt = '2025-02-01'", lake).message).toMatch(
-      /queries on partitioned table 'events' must filter on its partition keys event_type and dt in WHERE, e\.g\. … WHERE event_type = '<value>' AND dt BETWEEN '2025-02-01' AND '2025-02-15'/,
+  it('a query on events without a filter on its time key dt', () => {
+    expect(rejected("SELECT id FROM events WHERE event_type = 'Login'", lake).message).toMatch(
+      /queries on partitioned table 'events' must filter on its partition key dt in WHERE, e\.g\. … WHERE dt BETWEEN '2025-02-01' AND '2025-02-15'/,
     );
   });
 
   it('a year/month/day table without year', () => {
     expect(rejected("SELECT id FROM agent_tasks WHERE month = '02'", lake).message).toMatch(
-      /partition key year in WHERE/,
+      /partition key year in WHERE, e\.g\. … WHERE year = '2025'/,
     );
   });
 
@@ -334,5 +334,121 @@ describe('guardSql rejects', () => {
     expect(error.path).toBe('steps[1].sql');
     expect(error.message.startsWith('steps[1].sql: ')).toBe(true);
     expect([error.status, error.exitCode, error.code]).toEqual([400, 2, 'sql_rejected']);
+  });
+});
+
+// Issue 16: a bounded filter on the time key is enough; other partition keys only prune.
+describe('the partition-filter rule', () => {
+  const dtForms = [
+    ["dt = '2026-01-19'", [{ key: 'dt', op: 'eq', values: ['2026-01-19'] }]],
+    [
+      "dt IN ('2026-01-19', '2026-01-20')",
+      [{ key: 'dt', op: 'in', values: ['2026-01-19', '2026-01-20'] }],
+    ],
+    [
+      "dt BETWEEN '2026-01-01' AND '2026-01-31'",
+      [{ key: 'dt', op: 'between', values: ['2026-01-01', '2026-01-31'] }],
+    ],
+    [
+      "dt >= '2026-01-01' AND dt < '2026-02-01'",
+      [
+        { key: 'dt', op: 'ge', values: ['2026-01-01'] },
+        { key: 'dt', op: 'lt', values: ['2026-02-01'] },
+      ],
+    ],
+    [
+      "'2026-01-31' >= dt AND dt > '2026-01-01'",
+      [
+        { key: 'dt', op: 'le', values: ['2026-01-31'] },
+        { key: 'dt', op: 'gt', values: ['2026-01-01'] },
+      ],
+    ],
+    ['dt BETWEEN $1 AND $2', [{ key: 'dt', op: 'between', values: [{ param: 1 }, { param: 2 }] }]],
+  ] as const;
+
+  it.each(dtForms)(
+    'accepts events WHERE %s without event_type, and no warning',
+    (where, predicates) => {
+      const analysis = guardSql(`SELECT count(*) AS n FROM events WHERE ${where}`, lake);
+
+      expect(only(analysis, 'events')?.partitionPredicates).toEqual(predicates);
+      expect(analysis.warnings).toEqual([]);
+    },
+  );
+
+  it('keeps a filter on event_type as pruning, next to dt', () => {
+    const analysis = guardSql(
+      "SELECT count(*) AS n FROM events WHERE dt = '2026-01-19' AND event_type IN ('Login', 'Logout')",
+      lake,
+    );
+
+    expect(only(analysis, 'events')?.partitionPredicates).toEqual([
+      { key: 'dt', op: 'eq', values: ['2026-01-19'] },
+      { key: 'event_type', op: 'in', values: ['Login', 'Logout'] },
+    ]);
+  });
+
+  it('accepts a dt compared with a constant it cannot read (a function of constants)', () => {
+    const analysis = guardSql(
+      'SELECT count(*) AS n FROM events WHERE dt = CAST(current_date AS varchar)',
+      lake,
+    );
+
+    expect(analysis.warnings).toEqual([]);
+  });
+
+  it.each([
+    ["year = '2026'"],
+    ["year = '2026' AND month = '01'"],
+    ["year IN ('2025', '2026') AND month = '12' AND day = '31'"],
+    ["year BETWEEN '2025' AND '2026'"],
+    ["year >= '2025' AND year <= '2026'"],
+  ])('accepts year/month/day tables WHERE %s', (where) => {
+    const analysis = guardSql(`SELECT count(*) AS n FROM agent_tasks WHERE ${where}`, lake);
+
+    expect(analysis.warnings).toEqual([]);
+  });
+
+  it.each([
+    ["events WHERE dt >= '2026-01-01'", 'dt', 'events', 'upper'],
+    ["events WHERE dt < '2026-01-01' AND event_type = 'Login'", 'dt', 'events', 'lower'],
+    ["agent_tasks WHERE year > '2024'", 'year', 'agent_tasks', 'upper'],
+  ])('accepts a one-sided time filter (%s) with a warning', (from, key, name, missing) => {
+    const analysis = guardSql(`SELECT count(*) AS n FROM ${from}`, lake);
+
+    expect(analysis.warnings).toEqual([
+      expect.stringContaining(
+        `the filter on ${key} of ${name} has no ${missing} bound, so the query reads every partition on that side; it runs only while its scan estimate is within the limit`,
+      ),
+    ]);
+  });
+
+  it.each([
+    ["SELECT count(*) FROM events WHERE event_type = 'Login'", /partition key dt/],
+    ['SELECT count(*) FROM events', /partition key dt/],
+    ["SELECT count(*) FROM agent_tasks WHERE month = '01' AND day = '19'", /partition key year/],
+    [
+      "SELECT count(*) FROM events WHERE dt = '2026-01-19' OR event_type = 'Login'",
+      /partition key dt/,
+    ],
+    ['SELECT count(*) FROM events WHERE dt IS NOT NULL', /partition key dt/],
+    ["SELECT count(*) FROM events WHERE dt <> '2026-01-19'", /partition key dt/],
+  ])('rejects %s', (sql, message) => {
+    expect(rejected(sql, lake).message).toMatch(message);
+  });
+
+  it('applies to each occurrence: a join needs the time key on both tables', () => {
+    expect(
+      rejected(
+        "SELECT count(*) FROM events e JOIN agent_tasks t ON t.id = e.id WHERE e.dt = '2026-01-19'",
+        lake,
+      ).message,
+    ).toMatch(/'agent_tasks' must filter on its partition key year/);
+    expect(
+      guardSql(
+        "SELECT count(*) FROM events e JOIN agent_tasks t ON t.id = e.id WHERE e.dt = '2026-01-19' AND t.year = '2026'",
+        lake,
+      ).warnings,
+    ).toEqual([]);
   });
 });
