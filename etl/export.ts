@@ -255,7 +255,7 @@ export async function exportTableDay(
         deps.encoder.checksum(
           encoded.files.map((f) => f.path),
           duckRowCanonical(plans),
-          groupBy,
+          groupBy ? { groupBy } : {},
         ),
       ]);
       steps.checksums = lap();
