@@ -11,7 +11,8 @@
  *    rows in PostgreSQL while the encoder checksums the Parquet files, and compare rows and sums
  *    per partition;
  * 4. upload the files into a new version folder `v=<run>/` of each partition, with a
- *    `_manifest.json` — invisible to readers, who follow the catalog;
+ *    `_manifest.json` listing each file's size, rows and SHA-256 (of the bytes uploaded: the
+ *    files step 3 validated) — invisible to readers, who follow the catalog;
  * 5. commit: point the catalog's partitions at the new versions (and drop partitions the day no
  *    longer has), then write the day manifest `table/_manifests/<day>.json`;
  * 6. clean: delete versions other than the new one and the one it replaced (kept for queries
@@ -116,6 +117,40 @@ export interface DayManifest {
   }[];
 }
 
+/** A data file as a partition's `_manifest.json` lists it. */
+export interface PublishedFile {
+  readonly key: string;
+  readonly bytes: number;
+  readonly rows: number;
+  /**
+   * Hex SHA-256 of the file's bytes as uploaded (the file the export validated). Absent in
+   * partitions published before content hashes were recorded.
+   */
+  readonly sha256?: string;
+}
+
+/** A partition's `_manifest.json` (in its version folder). */
+export interface PartitionManifest {
+  readonly format: 1;
+  readonly table: string;
+  readonly day: string;
+  readonly partition: Readonly<Record<string, string | undefined>>;
+  readonly run_id: string;
+  readonly rows: number;
+  readonly checksum: string;
+  readonly files: readonly PublishedFile[];
+  readonly bytes: number;
+  readonly schema_hash: string;
+  readonly columns: readonly {
+    readonly name: string;
+    readonly source_type: string;
+    readonly athena_type: string;
+    readonly parquet_type: string;
+  }[];
+  readonly source_query: string;
+  readonly published_at: string;
+}
+
 const DEFAULT_FILE_BYTES = 128 * 2 ** 20;
 
 /**
@@ -213,7 +248,13 @@ function sourceMismatch(
   return undefined;
 }
 
-function partitionColumnOf(table: TableConfig): string[] {
+/**
+ * The column a table's files do not hold because it is in their folder's path (`event_type/dt`
+ * with a `partition_column`), or none.
+ * @example
+ * partitionColumnOf(events); // ['event_type']
+ */
+export function partitionColumnOf(table: TableConfig): string[] {
   return table.partition_layout === 'event_type/dt' && table.partition_column
     ? [table.partition_column]
     : [];
@@ -300,7 +341,7 @@ export async function exportTableDay(
         deps.encoder.checksum(
           encoded.files.map((f) => f.path),
           duckRowCanonical(plans),
-          groupBy,
+          groupBy ? { groupBy } : {},
         ),
       ]);
       steps.checksums = lap();
@@ -419,18 +460,20 @@ async function uploadPartition(
   const { deps, table, day, runId } = run;
   const values = partitionValues(table, day, key);
   const location = versionPrefix(partitionPrefix(table, values), runId);
-  const uploaded: { key: string; bytes: number; rows: number }[] = [];
+  const uploaded: PublishedFile[] = [];
   for (const [index, file] of files.entries()) {
     const objectKey = `${location}${partFileName(index)}`;
     const stored = await deps.store.putFile(objectKey, file.path);
-    uploaded.push({ key: objectKey, bytes: stored.bytes, rows: file.rows });
+    // The hash of the bytes uploaded — the file the validation above read: retention checks
+    // the lake's files against it before it deletes hot rows.
+    uploaded.push({ key: objectKey, bytes: stored.bytes, rows: file.rows, sha256: stored.sha256 });
     deps.afterFileUpload?.(objectKey);
   }
   const sum = `${checksum?.rows ?? 0}:${checksum?.sum ?? '0'}`;
   const rows = uploaded.reduce((n, f) => n + f.rows, 0);
   const bytes = uploaded.reduce((n, f) => n + f.bytes, 0);
   const columnBytes = sumColumnBytes(files);
-  const manifest = {
+  const manifest: PartitionManifest = {
     format: 1,
     table: table.name,
     day,

@@ -4,8 +4,12 @@
  * rows of days older than `hot_retention_days`, deleted from Aurora only when verified against
  * the S3 lake and the Glue catalog). One bundle, two functions; the Pipeline stack sets
  * `THERMOCLINE_CONFIG_JSON` on both and, on the purge function, the variables read by
- * {@link retentionEnvironment}. The purge needs no DuckDB (PostgreSQL computes the checksums), so
- * it bundles without the layer and runs on arm64.
+ * {@link retentionEnvironment}. The purge needs no DuckDB, so it bundles without the layer and
+ * runs on arm64: PostgreSQL computes the hot rows' checksums, and each published file is checked
+ * by streaming it from S3 and comparing its SHA-256 with the one the export recorded in the
+ * partition's `_manifest.json` (the hash of the very bytes the export validated row by row).
+ * Reading rows back from the Parquet files is the local runtime's extra check; days published
+ * before hashes were recorded are held here until a backfill publishes them again.
  *
  * Errors leave with the names the tasks give them (`TransientError` is retried, the rest caught
  * and alerted by the state machine); held days are alerted by the state machine's SNS task from

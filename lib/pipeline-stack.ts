@@ -315,8 +315,9 @@ export class PipelineStack extends Stack {
       }),
     };
 
-    // Retention: PostgreSQL computes the checksums, so no DuckDB (arm64); reads the lake and the
-    // catalog to verify a day before deleting its hot rows, never writes them.
+    // Retention: PostgreSQL computes the checksums and the files are checked by their SHA-256
+    // (streamed from S3), so no DuckDB (arm64); reads the lake and the catalog to verify a day
+    // before deleting its hot rows, never writes them.
     this.retentionPlanFunction = new ThermoclineFunction(this, 'RetentionPlanFunction', {
       ...network,
       entry: join(ROOT, 'lambdas', 'retention.ts'),

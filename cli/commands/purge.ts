@@ -4,6 +4,7 @@ import { parseWhole } from '#cli/args';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
 import { failRun, formatTable, print, printJson } from '#cli/output';
 import { createProgress, type Progress } from '#cli/progress';
+import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { FileAlerts } from '#adapters/local/file-alerts';
 import { assertWritableHome } from '#adapters/local/home';
 import {
@@ -48,8 +49,10 @@ export interface PurgeExecution extends PurgeReport {
  * Runs the retention state machine definition (the one CDK deploys) on the local runtime:
  * PlanPurge, the Map over tables with its Retry and Catch, and the SNS alerts — written to
  * `$THERMOCLINE_HOME/alerts.log` — for failed tables and held days (none on a dry run). The
- * PurgeTable task is the Lambda's function over the local adapters; the full per-day report is
- * collected from it (the state machine carries only summaries).
+ * PurgeTable task is the Lambda's function over the local adapters, plus DuckDB, which reads each
+ * day's rows back from the lake's files before its hot rows go (the Lambda checks the files'
+ * SHA-256 only); the full per-day report is collected from it (the state machine carries only
+ * summaries).
  * @example
  * const result = await runRetentionStateMachine(context, db, { dryRun: true }, { json: false });
  */
@@ -69,10 +72,12 @@ export async function runRetentionStateMachine(
     progress = undefined;
   };
   const afterBatch = faultHook(context.env.THERMOCLINE_FAULT);
+  const encoder = await createDuckDbEncoder();
   const task = purgeTableTask(
     {
       db,
       ...context.lake,
+      encoder,
       clock: context.clock,
       config: context.config,
       ...(afterBatch ? { afterBatch } : {}),
@@ -124,6 +129,7 @@ export async function runRetentionStateMachine(
     };
   } finally {
     stopProgress();
+    await encoder.close();
   }
 }
 
@@ -185,7 +191,7 @@ export function registerPurge(program: Command): void {
   program
     .command('purge')
     .description(
-      "delete hot rows of days older than each table's hot_retention_days — only days whose lake manifest, catalog and files match the hot rows (count and checksum); other days are held and alerted",
+      "delete hot rows of days older than each table's hot_retention_days — only days whose lake manifest, catalog and files (each file's SHA-256 and the rows read back) match the hot rows (count and checksum); other days are held and alerted",
     )
     .option('--dry-run', 'report what would be deleted and why days are held; change nothing')
     .option(

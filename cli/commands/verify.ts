@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { parseDay } from '#cli/args';
 import { createContext, type GlobalOptions } from '#cli/context';
 import { formatTable, print, printJson } from '#cli/output';
@@ -49,7 +50,7 @@ export function registerVerify(program: Command): void {
   program
     .command('verify')
     .description(
-      'reconcile every published day (day manifests in the range) with the catalog, the lake files and the hot rows still in PostgreSQL (counts and checksums); print the mismatches',
+      'reconcile every published day (day manifests in the range) with the catalog, the lake files (present, sizes, SHA-256, rows read back) and the hot rows still in PostgreSQL (counts and checksums); print the mismatches',
     )
     .option('--from <YYYY-MM-DD>', 'first day (default: the first published day)')
     .option('--to <YYYY-MM-DD>', 'last day (default: the last published day)')
@@ -64,7 +65,8 @@ export function registerVerify(program: Command): void {
       'after',
       `
 Statuses: ok; purged (no hot rows left, deleted by retention after verification); purging (a purge
-is under way); hot rows missing, mismatch, missing files, catalog mismatch — the mismatches.
+is under way); hot rows missing, mismatch, missing files, corrupt files (content not as published),
+catalog mismatch — the mismatches.
 
 Exit codes: 0 no mismatch; 1 a mismatch; 2 bad input; 3 database unreachable.
 
@@ -80,12 +82,13 @@ Examples:
       for (const table of flags.table) configuredTable(context.config, table); // exit 2 first
       const json = !!flags.json;
       const db = await context.openDatabase();
+      const encoder = await createDuckDbEncoder();
       let progress: Progress | undefined;
       try {
         if (!json)
           print(`Postgres: ${db.target.description}`, `Lake:     ${context.home}/lake`, '');
         const report = await verify(
-          { db, ...context.lake, config: context.config },
+          { db, ...context.lake, encoder, config: context.config },
           {
             ...(from ? { from } : {}),
             ...(to ? { to } : {}),
@@ -106,6 +109,7 @@ Examples:
         if (report.summary.mismatches > 0) process.exitCode = 1;
       } finally {
         progress?.stop();
+        await encoder.close();
         await db.close();
       }
     });

@@ -48,6 +48,17 @@ export interface RowChecksum {
   readonly sum: string;
 }
 
+/** Options of {@link ParquetEncoder.checksum}. */
+export interface ChecksumOptions {
+  /** A Hive partition column of the files' folders (`col=value/`): one checksum per value. */
+  readonly groupBy?: string;
+  /**
+   * Columns the files do not hold, as a VARCHAR constant of every row (null: SQL NULL) — the
+   * partition column of files read from a lake partition, whose value is in the manifest.
+   */
+  readonly columns?: Readonly<Record<string, string | null>>;
+}
+
 /** The encoder. */
 export interface ParquetEncoder {
   /**
@@ -61,12 +72,15 @@ export interface ParquetEncoder {
   ): Promise<EncodedBatch>;
   /**
    * Checksum of the rows in `files`: `rowCanonical` is the encoder-side SQL expression of a row's
-   * canonical text. With `groupBy` (a Hive partition column) one checksum per value.
+   * canonical text. With `groupBy` (a Hive partition column of the files' folders) one checksum
+   * per value; without it one, keyed null.
+   * @example
+   * await encoder.checksum(paths, duckRowCanonical(plans)); // Map { null => { rows: 50, sum: '6918…' } }
    */
   checksum(
     files: readonly string[],
     rowCanonical: string,
-    groupBy?: string,
+    options?: ChecksumOptions,
   ): Promise<Map<string | null, RowChecksum>>;
   close(): Promise<void>;
 }

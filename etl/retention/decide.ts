@@ -1,12 +1,13 @@
 /**
  * The retention rule as a pure function: given what is known about one old table-day (its day
- * manifest, the catalog, the files, the hot rows' count and checksum, the retention log), may its
- * hot rows be deleted? Everything that is not a positive proof that the lake holds exactly these
- * rows holds the day, with a reason and the command that resolves it.
+ * manifest, the catalog, the files and their content, the hot rows' count and checksum, the
+ * retention log), may its hot rows be deleted? Everything that is not a positive proof that the
+ * lake holds exactly these rows holds the day, with a reason and the command that resolves it.
  */
 import {
   addChecksums,
   checksumText,
+  type ContentCheck,
   type ManifestRead,
   type RowsChecksum,
 } from '#etl/retention/evidence';
@@ -21,6 +22,8 @@ export interface DayFacts {
   readonly catalogProblem?: string;
   /** Which published files are missing (undefined: all there). */
   readonly filesProblem?: string;
+  /** What reading the files back found; undefined when not checked (the day is held). */
+  readonly content?: Exclude<ContentCheck, { status: 'stopped' }>;
   /** The hot rows of the day now; undefined when not computed (the day is held before). */
   readonly hot?: RowsChecksum;
   /** The retention log's entry for the day, if any. */
@@ -56,7 +59,9 @@ export function verifyCommand(table: string, day: string): string {
 
 /**
  * Whether a day's hot rows may be deleted. Held when: there is no (readable) manifest; the
- * catalog does not point at the manifest's partitions; a published file is missing; the hot rows
+ * catalog does not point at the manifest's partitions; a published file is missing; a file's
+ * content is not what was published, or cannot be checked (no hash recorded and no way to read
+ * its rows back); the hot rows
  * (plus, for a resumed purge of the same data, the rows the log says are already deleted) differ
  * from the manifest in count or checksum; rows arrived after the day was purged; or the day was
  * re-published after a partial purge.
@@ -86,9 +91,30 @@ export function decideDay(facts: DayFacts): DayDecision {
       `catalog points elsewhere: ${facts.catalogProblem} (re-run backfill --from ${day} --to ${day} to publish the day again)`,
     );
   }
+  // A day retention has begun to delete cannot be exported again: its files must be restored.
+  const partlyPurged = !!log && (log.rowsDeleted > 0 || log.status !== 'deleting');
+  const lakeRecovery = partlyPurged
+    ? `restore the day's files from S3 object versions (README "Recovery procedures"), then ${verifyCommand(table, day)}`
+    : backfill;
   if (facts.filesProblem) {
     return hold(
       `missing files: ${facts.filesProblem} (re-run backfill --from ${day} --to ${day} while the rows are hot, or restore the files from S3 object versions)`,
+      lakeRecovery,
+    );
+  }
+  const content = facts.content;
+  if (content?.status === 'corrupt') {
+    return hold(
+      `corrupt files: ${content.problem} (re-run backfill --from ${day} --to ${day} while the rows are hot, or restore the files from S3 object versions)`,
+      lakeRecovery,
+    );
+  }
+  if (content?.status === 'unverifiable') {
+    return hold(
+      `files not verifiable: ${content.problem} (re-run backfill --from ${day} --to ${day} to publish the day again with content hashes)`,
+      partlyPurged
+        ? `the day is partly purged and cannot be exported again: check its lake rows against the manifest (${manifest.rows} rows, e.g. in Athena), then delete its remaining hot rows by hand (README "Recovery procedures")`
+        : backfill,
     );
   }
   const hot = facts.hot;
@@ -133,5 +159,6 @@ export function decideDay(facts: DayFacts): DayDecision {
         `(rows changed after export: re-run backfill --from ${day} --to ${day})`,
     );
   }
+  if (content?.status !== 'ok') return hold('lake files not checked', verifyCommand(table, day));
   return { verdict: 'delete', keepDeleted };
 }

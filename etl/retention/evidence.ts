@@ -1,18 +1,28 @@
 /**
  * What retention and verify know about one published table-day: the day manifest (the commit
  * record of the export), whether the catalog still points at the partitions it published, whether
- * their files are all there, and the row count and checksum of the hot rows PostgreSQL still holds
- * for the day — computed with the export's own checksum SQL under the export's settings, so equal
- * means "the same rows, column for column" (etl/sql.ts, the type contract).
+ * their files are all there, whether their content is still what was published (SHA-256 recorded
+ * at publish; where DuckDB can read them, the rows read back), and the row count and checksum of
+ * the hot rows PostgreSQL still holds for the day — computed with the export's own checksum SQL
+ * under the export's settings, so equal means "the same rows, column for column" (etl/sql.ts, the
+ * type contract).
  */
 import type { TableConfig } from '#core/config/schema';
 import { quoteIdent } from '#core/sql/ident';
-import { EXPORT_SETTINGS, type DayManifest } from '#etl/export';
-import { dayManifestKey, dayOfPartition } from '#etl/layout';
-import { dayBounds, pgRowCanonical, sourceChecksumSql } from '#etl/sql';
+import {
+  catalogTableOf,
+  EXPORT_SETTINGS,
+  partitionColumnOf,
+  type DayManifest,
+  type PartitionManifest,
+  type PublishedFile,
+} from '#etl/export';
+import { dayManifestKey, dayOfPartition, NULL_PARTITION } from '#etl/layout';
+import { dayBounds, duckRowCanonical, pgRowCanonical, sourceChecksumSql } from '#etl/sql';
 import type { ColumnPlan } from '#etl/types';
 import type { Catalog, CatalogPartition } from '#ports/catalog';
 import type { ObjectStore } from '#ports/object-store';
+import type { ParquetEncoder, RowChecksum } from '#ports/parquet-encoder';
 import type { SqlDatabase, SqlSession } from '#ports/sql';
 
 /** Rows and the order-independent checksum sum of a set of rows (`${rows}:${sum}` as text). */
@@ -123,35 +133,40 @@ export function catalogProblem(
   return problems.length > 0 ? problems.join('; ') : undefined;
 }
 
-/** The part of a partition's `_manifest.json` the file check reads. */
-interface PartitionManifest {
-  readonly files?: readonly { readonly key: string; readonly bytes: number }[];
+/** A published partition with the files its `_manifest.json` lists. */
+export interface PartitionFiles {
+  readonly partition: DayManifest['partitions'][number];
+  readonly files: readonly PublishedFile[];
+}
+
+/** What the listing of a day's version folders found. */
+export interface FilesCheck {
+  readonly partitions: readonly PartitionFiles[];
+  /**
+   * Why the files are not as published: a `_manifest.json` missing or unreadable, a file missing
+   * or of another size, a file no manifest lists that readers would read, files whose
+   * rows do not add up to the day manifest's partition; undefined when none.
+   */
+  readonly problem?: string;
 }
 
 /**
- * Which files of the manifest's partitions are missing (or have another size than published),
- * from each version folder's `_manifest.json` and one listing of the folder; undefined when all
- * are there.
+ * Lists the files of the manifest's partitions from each version folder's `_manifest.json` and
+ * one listing of the folder, and checks that they are all there with their published sizes.
  * @example
- * await filesProblem(store, manifest); // 'agent_tasks/…/v=…/part-00000.parquet is missing'
+ * (await checkFiles(store, manifest)).problem; // 'agent_tasks/…/v=…/part-00000.parquet is missing'
  */
-export async function filesProblem(
-  store: ObjectStore,
-  manifest: DayManifest,
-): Promise<string | undefined> {
+export async function checkFiles(store: ObjectStore, manifest: DayManifest): Promise<FilesCheck> {
   const problems: string[] = [];
+  const partitions: PartitionFiles[] = [];
   for (const partition of manifest.partitions) {
-    const text = await store.getText(`${partition.location}_manifest.json`);
-    let files: PartitionManifest['files'];
-    try {
-      files = text === undefined ? undefined : (JSON.parse(text) as PartitionManifest).files;
-    } catch {
-      files = undefined;
-    }
+    const key = `${partition.location}_manifest.json`;
+    const files = parseFiles(await store.getText(key));
     if (!files) {
-      problems.push(`${partition.location}_manifest.json is missing or unreadable`);
+      problems.push(`${key} is missing or unreadable`);
       continue;
     }
+    partitions.push({ partition, files });
     const present = new Map((await store.list(partition.location)).map((o) => [o.key, o.bytes]));
     for (const file of files) {
       const bytes = present.get(file.key);
@@ -160,8 +175,160 @@ export async function filesProblem(
         problems.push(`${file.key} has ${bytes} bytes, ${file.bytes} were published`);
       }
     }
+    // Athena reads every file of the folder but those named `_…` or `.…`.
+    for (const object of present.keys()) {
+      const name = object.slice(partition.location.length);
+      const read = !name.startsWith('_') && !name.startsWith('.');
+      if (read && !files.some((f) => f.key === object)) {
+        problems.push(`${object} is not in ${key} (readers would see its rows)`);
+      }
+    }
+    const rows = files.reduce((n, f) => n + f.rows, 0);
+    if (rows !== partition.rows) {
+      problems.push(
+        `${key} lists files of ${rows} rows, the day manifest published ${partition.rows}`,
+      );
+    }
   }
-  return problems.length > 0 ? problems.join('; ') : undefined;
+  return problems.length > 0 ? { partitions, problem: problems.join('; ') } : { partitions };
+}
+
+/** The files of a `_manifest.json`, or undefined when it is missing or not one. */
+function parseFiles(text: string | undefined): PublishedFile[] | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const files = (JSON.parse(text) as Partial<PartitionManifest>).files;
+    const valid =
+      Array.isArray(files) &&
+      files.every(
+        (f) =>
+          typeof f?.key === 'string' &&
+          typeof f.bytes === 'number' &&
+          typeof f.rows === 'number' &&
+          (f.sha256 === undefined || typeof f.sha256 === 'string'),
+      );
+    return valid ? files : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What reading a day's published files back found:
+ * - `ok`: every file has the SHA-256 recorded at publish, and (where a Parquet reader is given)
+ *   the rows read back from the files have the manifest's count and checksum;
+ * - `corrupt`: a file's content changed, or its rows cannot be read or differ from the manifest;
+ * - `unverifiable`: files published before hashes were recorded, and no way to read their rows
+ *   here (no Parquet reader, or the table's columns changed since);
+ * - `stopped`: `stop()` said to stop before the check was done (the purge's deadline).
+ */
+export type ContentCheck =
+  | { readonly status: 'ok'; readonly checked: string }
+  | { readonly status: 'corrupt' | 'unverifiable'; readonly problem: string }
+  | { readonly status: 'stopped' };
+
+/** What {@link checkContent} reads with. */
+export interface ContentCheckDeps {
+  readonly store: ObjectStore;
+  /**
+   * Reads rows back from the files (the export's validation: count and checksum), given the
+   * paths `store.locate()` returns — so only where the encoder can open them (the local lake).
+   * Without it only the recorded hashes are checked.
+   */
+  readonly encoder?: Pick<ParquetEncoder, 'checksum'>;
+}
+
+/**
+ * Checks the content of a day's published files (after {@link checkFiles} found them all):
+ * streams each file and compares its SHA-256 with the one recorded at publish; then, with an
+ * encoder and while the table's columns are those the day was published with, reads the rows
+ * back per partition and compares their count and checksum with the manifest's — what the
+ * export's validation computed before publishing. Files without a recorded hash (published
+ * before hashes were) are checked by the rows alone, and are `unverifiable` without them.
+ * @example
+ * await checkContent({ store, encoder }, table, plans, manifest, files.partitions);
+ * // { status: 'ok', checked: 'sha256 of 1 file(s); rows of 1 partition(s) read back' }
+ */
+export async function checkContent(
+  deps: ContentCheckDeps,
+  table: TableConfig,
+  plans: readonly ColumnPlan[],
+  manifest: DayManifest,
+  partitions: readonly PartitionFiles[],
+  stop: () => boolean = () => false,
+): Promise<ContentCheck> {
+  const problems: string[] = [];
+  let hashed = 0;
+  let unhashed = 0;
+  for (const file of partitions.flatMap((p) => p.files)) {
+    if (file.sha256 === undefined) {
+      unhashed += 1;
+      continue;
+    }
+    if (stop()) return { status: 'stopped' };
+    const now = await deps.store.sha256(file.key);
+    if (!now) problems.push(`${file.key} is missing`);
+    else if (now.sha256 !== file.sha256) {
+      problems.push(
+        `${file.key} changed after it was published (sha256 ${now.sha256.slice(0, 12)}…, ` +
+          `published ${file.sha256.slice(0, 12)}…)`,
+      );
+    } else hashed += 1;
+  }
+  if (problems.length > 0) return { status: 'corrupt', problem: problems.join('; ') };
+  const hashes = `sha256 of ${hashed} file(s)`;
+
+  const sameColumns = catalogTableOf(table, plans).schemaHash === manifest.schema_hash;
+  if (!deps.encoder || !sameColumns) {
+    if (unhashed === 0) return { status: 'ok', checked: hashes };
+    return {
+      status: 'unverifiable',
+      problem:
+        `${unhashed} file(s) were published without a content hash (before hashes were recorded) ` +
+        (deps.encoder
+          ? `and the table's columns changed since (schema ${manifest.schema_hash}), so their rows cannot be read back to check them`
+          : 'and this runtime has no Parquet reader to read their rows back'),
+    };
+  }
+
+  const canonical = duckRowCanonical(plans);
+  const [column] = partitionColumnOf(table);
+  let total: RowsChecksum = { rows: 0, sum: 0n };
+  for (const { partition, files } of partitions) {
+    if (stop()) return { status: 'stopped' };
+    const value = partition.values[0];
+    const columns = column ? { [column]: value === NULL_PARTITION ? null : (value ?? null) } : {};
+    let sums: Map<string | null, RowChecksum>;
+    try {
+      sums = await deps.encoder.checksum(
+        files.map((f) => deps.store.locate(f.key)),
+        canonical,
+        { columns },
+      );
+    } catch (error) {
+      const message = String((error as Error).message ?? error).split('\n')[0];
+      problems.push(`the Parquet files of ${partition.location} cannot be read: ${message}`);
+      continue;
+    }
+    const got = sums.get(null) ?? { rows: 0, sum: '0' };
+    const read = { rows: got.rows, sum: BigInt(got.sum) };
+    if (checksumText(read) !== partition.checksum) {
+      problems.push(
+        `the files of ${partition.location} hold rows ${checksumText(read)}, the manifest published ${partition.checksum}`,
+      );
+    }
+    total = addChecksums(total, read);
+  }
+  if (problems.length === 0 && checksumText(total) !== manifest.checksum) {
+    problems.push(
+      `the partitions hold rows ${checksumText(total)}, the day manifest published ${manifest.checksum}`,
+    );
+  }
+  if (problems.length > 0) return { status: 'corrupt', problem: problems.join('; ') };
+  return {
+    status: 'ok',
+    checked: `${hashes}; rows of ${partitions.length} partition(s) read back`,
+  };
 }
 
 /**

@@ -6,7 +6,9 @@
  * command that resolves it.
  *
  * For each table: the days with hot rows before the cutoff (one GROUP BY over the rows older than
- * it); then day by day, oldest first: read the day manifest, check the catalog and the files,
+ * it); then day by day, oldest first: read the day manifest, check the catalog and the files
+ * (all there, with their sizes; their content: each file's SHA-256 recorded at publish, and —
+ * where an encoder can read the lake's files — the rows read back with the export's checksum),
  * checksum the hot rows with the export's SQL, decide; a day that may go is recorded in the log as
  * `deleting` and deleted batch by batch. Each batch deletes up to `batchRows` rows of the day and
  * adds their count and hash sum to the log in the same statement; when no row is left, the
@@ -20,9 +22,10 @@ import { planTable } from '#etl/export';
 import { decideDay, verifyCommand, type DayFacts } from '#etl/retention/decide';
 import {
   catalogProblem,
+  checkContent,
+  checkFiles,
   checksumText,
   dayCondition,
-  filesProblem,
   hotChecksum,
   partitionsByDay,
   readDayManifest,
@@ -43,6 +46,7 @@ import type { Alerts } from '#ports/alerts';
 import type { Catalog, CatalogPartition } from '#ports/catalog';
 import { utcDay, type Clock } from '#ports/clock';
 import type { ObjectStore } from '#ports/object-store';
+import type { ParquetEncoder } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
 
 /** What retention works with. */
@@ -50,6 +54,14 @@ export interface PurgeDeps {
   readonly db: SqlDatabase;
   readonly store: ObjectStore;
   readonly catalog: Catalog;
+  /**
+   * Reads the rows of a day's files back (count and checksum, as the export validated them)
+   * before its hot rows go, given the paths `store.locate()` returns: the local runtime's DuckDB.
+   * @default - none: only the SHA-256 recorded for each file at publish is checked (the Lambda,
+   *   which reads the lake from S3 and has no DuckDB), and days published before hashes were
+   *   recorded are held
+   */
+  readonly encoder?: Pick<ParquetEncoder, 'checksum'>;
   /** Where held days are reported (FileAlerts locally; the state machine's SNS task on AWS). */
   readonly alerts: Alerts;
   readonly clock: Clock;
@@ -315,14 +327,26 @@ async function purgeDay(
   let facts: DayFacts = { table: table.name, day, manifest, ...(log ? { log } : {}) };
   if (manifest.manifest) {
     const catalog = catalogProblem(manifest.manifest, run.catalogByDay.get(day) ?? []);
-    const files = catalog ? undefined : await filesProblem(deps.store, manifest.manifest);
+    const files = catalog ? undefined : await checkFiles(deps.store, manifest.manifest);
     facts = {
       ...facts,
       ...(catalog ? { catalogProblem: catalog } : {}),
-      ...(files ? { filesProblem: files } : {}),
+      ...(files?.problem ? { filesProblem: files.problem } : {}),
     };
-    if (!catalog && !files) {
-      facts = { ...facts, hot: await hotChecksum(deps.db, table, run.plans, day) };
+    if (files && !files.problem) {
+      const content = await checkContent(
+        deps,
+        table,
+        run.plans,
+        manifest.manifest,
+        files.partitions,
+        () => pastDeadline(run.options),
+      );
+      // Reading a big day's files can outlast the time budget: the next run checks it again.
+      if (content.status === 'stopped') {
+        return { day, hotRows: candidate.rows, action: 'deferred', deletedRows: 0 };
+      }
+      facts = { ...facts, content, hot: await hotChecksum(deps.db, table, run.plans, day) };
     }
   }
   const decision = decideDay(facts);

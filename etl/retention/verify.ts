@@ -4,6 +4,9 @@
  * order (the first problem found is the day's status):
  * - `catalog mismatch`: the catalog does not serve exactly the manifest's partitions;
  * - `missing files`: a published file is gone or has another size;
+ * - `corrupt files`: a file's content is not what was published — its SHA-256 differs from the one
+ *   recorded at publish, or its rows, read back with the export's checksum, cannot be read or
+ *   differ from the manifest;
  * - then the hot rows, counted and checksummed with the export's SQL:
  *   - `ok`: they equal the manifest's rows and checksum;
  *   - `purged`: none are left, and the retention log says the day was deleted after being verified
@@ -21,8 +24,9 @@ import { backfillCommand } from '#etl/retention/decide';
 import {
   addChecksums,
   catalogProblem,
+  checkContent,
+  checkFiles,
   checksumText,
-  filesProblem,
   hotChecksum,
   partitionsByDay,
   readDayManifest,
@@ -32,6 +36,7 @@ import { readRetentionLog, type RetentionLogEntry } from '#etl/retention/log';
 import { configuredTable } from '#etl/retention/purge';
 import type { Catalog } from '#ports/catalog';
 import type { ObjectStore } from '#ports/object-store';
+import type { ParquetEncoder } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
 
 /** What verify reads (it writes nothing). */
@@ -39,6 +44,8 @@ export interface VerifyDeps {
   readonly db: SqlDatabase;
   readonly store: ObjectStore;
   readonly catalog: Catalog;
+  /** Reads the rows of the lake's files back (DuckDB over `store.locate()` paths). */
+  readonly encoder: Pick<ParquetEncoder, 'checksum'>;
   readonly config: Pick<ThermoclineConfig, 'tables'>;
 }
 
@@ -62,6 +69,7 @@ export type VerifyStatus =
   | 'hot rows missing'
   | 'mismatch'
   | 'missing files'
+  | 'corrupt files'
   | 'catalog mismatch';
 
 /** The statuses that are not mismatches. */
@@ -146,7 +154,11 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions = {}): Pro
           lakeChecksum: manifest.checksum,
         };
         const catalog = catalogProblem(manifest, catalogByDay.get(day) ?? []);
-        const files = catalog ? undefined : await filesProblem(deps.store, manifest);
+        const files = catalog ? undefined : await checkFiles(deps.store, manifest);
+        const content =
+          files && !files.problem
+            ? await checkContent(deps, table, plans, manifest, files.partitions)
+            : undefined;
         if (catalog) {
           days.push({
             ...lake,
@@ -154,12 +166,23 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions = {}): Pro
             detail: catalog,
             recovery: `${backfillCommand(table.name, day)} (while the rows are hot), or point the catalog back at the manifest's partitions`,
           });
-        } else if (files) {
+        } else if (files?.problem) {
           days.push({
             ...lake,
             status: 'missing files',
-            detail: files,
+            detail: files.problem,
             recovery: `restore the files from S3 object versions (README "Recovery procedures"), or ${backfillCommand(table.name, day)} while the rows are hot`,
+          });
+        } else if (content && content.status !== 'ok') {
+          const entry = log.get(day);
+          days.push({
+            ...lake,
+            status: 'corrupt files',
+            detail: 'problem' in content ? content.problem : 'not checked',
+            recovery:
+              entry && (entry.rowsDeleted > 0 || entry.status !== 'deleting')
+                ? `restore the files from S3 object versions (README "Recovery procedures"): retention has deleted ${entry.rowsDeleted} of the day's hot rows, the lake's files are their only copy`
+                : `${backfillCommand(table.name, day)} while the rows are hot, or restore the files from S3 object versions (README "Recovery procedures")`,
           });
         } else {
           const hot = await hotChecksum(deps.db, table, plans, day);

@@ -12,6 +12,7 @@ import {
   ValidationError,
   type DayManifest,
   type ExportDeps,
+  type PartitionManifest,
 } from '#etl/export';
 import { dayManifestKey } from '#etl/layout';
 import { sourceChecksumSql } from '#etl/sql';
@@ -137,6 +138,25 @@ describe('exporting a table-day', () => {
     expect(manifest.rows).toBe(Number(source?.n));
     expect(manifest.source_query).toContain(`"placed_at" >= TIMESTAMPTZ '2025-02-15 00:00:00+00'`);
     expect(manifest.partitions[0]?.location).toMatch(/^orders\/year=2025\/month=02\/day=15\/v=/);
+  });
+
+  it("lists each file in its partition's _manifest.json with its size, rows and SHA-256", async () => {
+    const [partition] = await deps.catalog.listPartitions('orders');
+    const location = partition?.location ?? '';
+
+    const text = await deps.store.getText(`${location}_manifest.json`);
+
+    const { files } = JSON.parse(text ?? '{}') as PartitionManifest;
+    const stored = await deps.store.sha256(`${location}part-00000.parquet`);
+    expect(files).toEqual([
+      {
+        key: `${location}part-00000.parquet`,
+        bytes: stored?.bytes,
+        rows: partition?.rows,
+        sha256: stored?.sha256,
+      },
+    ]);
+    expect(stored?.sha256).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('lays out event_type/dt with one partition per value, the value only in the path', async () => {

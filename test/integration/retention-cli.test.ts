@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +10,11 @@ import { thermocline } from '#test/support/cli';
 // Three days ending 2025-02-15: far older than hot_retention_days (90), so every day is old.
 const SAMPLE = ['--days', '3', '--scale', '0.02', '--end', '2025-02-15'];
 const LATE_DAY = '2025-02-14';
+const CORRUPT_DAY = '2025-02-13';
 
-// One embedded database and lake for the whole file, in order: a dry run; a purge killed after
-// its first batch, then resumed; a day held for a late row; verify; the recovery (backfill, purge).
+// One embedded database and lake for the whole file, in order: a dry run; a day held for a file
+// overwritten in place, and its recovery; a purge killed after its first batch, then resumed; a
+// day held for a late row; verify; the recovery (backfill, purge); a purged day's file corrupted.
 describe('thermocline purge / verify', () => {
   let work: string;
   let home: string;
@@ -32,6 +34,36 @@ describe('thermocline purge / verify', () => {
     } finally {
       await db.close();
     }
+  }
+
+  /** The first data file of a table-day, from its day manifest and its `_manifest.json`. */
+  async function firstFileOf(table: string, day: string): Promise<string> {
+    const lake = join(home, 'lake');
+    const manifest = JSON.parse(
+      await readFile(join(lake, table, '_manifests', `${day}.json`), 'utf8'),
+    ) as { partitions: { location: string }[] };
+    const partition = JSON.parse(
+      await readFile(join(lake, `${manifest.partitions[0]?.location}_manifest.json`), 'utf8'),
+    ) as { files: { key: string }[] };
+    return join(lake, partition.files[0]?.key ?? '');
+  }
+
+  /** Overwrites 400 bytes in the middle of a file: same size, other content. */
+  async function corruptInPlace(path: string): Promise<void> {
+    const handle = await open(path, 'r+');
+    try {
+      const { size } = await handle.stat();
+      await handle.write(Buffer.alloc(400, 0xa5), 0, 400, Math.floor(size / 2) - 200);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async function hotRows(table: string, day: string): Promise<number> {
+    const [row] = await sql(
+      `SELECT count(*)::int AS n FROM public.${table} WHERE created_at >= '${day}' AND created_at < '${day}'::date + 1`,
+    );
+    return Number(row?.n);
   }
 
   beforeAll(async () => {
@@ -59,6 +91,42 @@ describe('thermocline purge / verify', () => {
       Array(18).fill(0),
     );
     expect(existsSync(join(home, 'alerts.log'))).toBe(false);
+  });
+
+  it('holds a day whose Parquet file was overwritten in place (same size): 0 rows deleted, alerted, exit 1', async () => {
+    const before = await hotRows('agent_tasks', CORRUPT_DAY);
+    await corruptInPlace(await firstFileOf('agent_tasks', CORRUPT_DAY));
+
+    const run = await thermocline(['purge', '--table', 'agent_tasks', '--json'], { cwd: work });
+
+    expect(run.code).toBe(1);
+    const days = (JSON.parse(run.stdout) as PurgeExecution).tables[0]?.days ?? [];
+    const held = days.find((d) => d.day === CORRUPT_DAY);
+    expect(held).toMatchObject({ action: 'hold', deletedRows: 0 });
+    expect(held?.reason).toMatch(
+      /^corrupt files: agent_tasks\/year=2025\/month=02\/day=13\/v=[^/]+\/part-00000\.parquet changed after it was published/,
+    );
+    expect(days.filter((d) => d.action === 'deleted')).toHaveLength(2);
+    expect(before).toBeGreaterThan(0);
+    expect(await hotRows('agent_tasks', CORRUPT_DAY)).toBe(before);
+    const alerts = await readFile(join(home, 'alerts.log'), 'utf8');
+    expect(alerts).toContain('corrupt files: agent_tasks/year=2025/month=02/day=13/v=');
+  });
+
+  it('verify reports the corrupted day as corrupt files; after a backfill, purge deletes it', async () => {
+    const verify = await thermocline(['verify', '--table', 'agent_tasks'], { cwd: work });
+    const backfill = await thermocline(
+      ['backfill', '--from', CORRUPT_DAY, '--to', CORRUPT_DAY, '--table', 'agent_tasks'],
+      { cwd: work },
+    );
+    const purge = await thermocline(['purge', '--table', 'agent_tasks'], { cwd: work });
+
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(new RegExp(`agent_tasks +${CORRUPT_DAY} +corrupt files`));
+    expect(backfill.code).toBe(0);
+    expect(purge.code).toBe(0);
+    expect(purge.stdout).toMatch(/Deleted \d+ hot rows of 1 day\(s\); 0 day\(s\) held\./);
+    expect(await hotRows('agent_tasks', CORRUPT_DAY)).toBe(0);
   });
 
   it('resumes a purge killed after its first batch and deletes exactly the rest', async () => {
@@ -130,6 +198,17 @@ describe('thermocline purge / verify', () => {
     expect(verify.code).toBe(0);
     const report = JSON.parse(verify.stdout) as VerifyReport;
     expect(report.summary).toMatchObject({ days: 18, purged: 18, mismatches: 0 });
+  });
+
+  it('verify reports a purged day whose Parquet file was overwritten afterwards, and exits 1', async () => {
+    await corruptInPlace(await firstFileOf('workflows', CORRUPT_DAY));
+
+    const run = await thermocline(['verify', '--table', 'workflows', '--json'], { cwd: work });
+
+    expect(run.code).toBe(1);
+    const report = JSON.parse(run.stdout) as VerifyReport;
+    expect(report.days.find((d) => d.day === CORRUPT_DAY)?.status).toBe('corrupt files');
+    expect(report.summary).toMatchObject({ days: 3, purged: 2, mismatches: 1 });
   });
 
   it('refuses an unknown table with exit 2, naming the known ones', async () => {

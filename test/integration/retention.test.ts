@@ -1,14 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, truncate } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { openLocalLake } from '#adapters/local/local-lake';
 import type { TableConfig } from '#core/config/schema';
 import { qualify } from '#core/sql/ident';
-import { exportTableDay, type ExportDeps } from '#etl/export';
+import { exportTableDay, type ExportDeps, type PartitionManifest } from '#etl/export';
 import { PurgedDayError, readRetentionLog } from '#etl/retention/log';
 import { purge, type PurgeDeps, type PurgeReport } from '#etl/retention/purge';
 import type { Alerts } from '#ports/alerts';
+import type { ObjectStore } from '#ports/object-store';
 import { fixedClock } from '#ports/clock';
 import type { ParquetEncoder } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
@@ -87,6 +89,40 @@ describe('purge (retention of hot rows)', () => {
 
   function dayOf(report: PurgeReport, day: string) {
     return report.tables[0]?.days.find((d) => d.day === day);
+  }
+
+  /** The version folder of a ymd table's day, from the catalog. */
+  async function versionOf(table: string, day: string): Promise<string> {
+    const partition = (await exportDeps.catalog.listPartitions(table)).find(
+      (p) => p.values.join('-') === day,
+    );
+    if (!partition) throw new Error(`${table} ${day} is not in the catalog`);
+    return partition.location;
+  }
+
+  /** The data file keys a partition's `_manifest.json` lists. */
+  async function filesOf(location: string): Promise<string[]> {
+    const text = await exportDeps.store.getText(`${location}_manifest.json`);
+    return (JSON.parse(text ?? '{}') as PartitionManifest).files.map((f) => f.key);
+  }
+
+  /** Overwrites 400 bytes in the middle of a lake file: same size, other content. */
+  async function corruptInPlace(key: string): Promise<void> {
+    const handle = await open(exportDeps.store.locate(key), 'r+');
+    try {
+      const { size } = await handle.stat();
+      await handle.write(Buffer.alloc(400, 0xa5), 0, 400, Math.floor(size / 2) - 200);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  /** Rewrites a partition's `_manifest.json` as exports before content hashes wrote it. */
+  async function forgetHashes(location: string): Promise<void> {
+    const key = `${location}_manifest.json`;
+    const manifest = JSON.parse((await exportDeps.store.getText(key)) ?? '{}') as PartitionManifest;
+    const files = manifest.files.map(({ sha256: _hash, ...file }) => file);
+    await exportDeps.store.putText(key, JSON.stringify({ ...manifest, files }, null, 2));
   }
 
   beforeAll(async () => {
@@ -350,5 +386,205 @@ describe('purge (retention of hot rows)', () => {
 
     expect(report.tables[0]?.days).toEqual([]);
     expect(await rowsOn('r_young', RECENT)).toBe(ROWS_PER_DAY);
+  });
+  // Tampered evidence: a file corrupted in place, truncated, deleted or not listed. Both ways a
+  // purge runs: without a Parquet reader (the Lambda: SHA-256 only) and with DuckDB (local).
+  describe.each([
+    ['without a Parquet reader (the Lambda)', 'l', false],
+    ['with DuckDB reading the rows back (local)', 'd', true],
+  ] as const)('tampered lake files, %s', (_runtime, suffix, withEncoder) => {
+    const runtime = (): Partial<PurgeDeps> => (withEncoder ? { encoder } : {});
+
+    it('holds a day whose Parquet file was overwritten in place (same size), deletes an intact day, alerts', async () => {
+      const name = `r_corrupt_${suffix}`;
+      const table = await createTable(name, [D1, D2]);
+      await exportTableDay(exportDeps, table, D1);
+      await exportTableDay(exportDeps, table, D2);
+      const [file] = await filesOf(await versionOf(name, D1));
+      await corruptInPlace(file!);
+
+      const report = await purge(deps(table, runtime()), { dryRun: false });
+
+      expect(dayOf(report, D1)).toMatchObject({ action: 'hold', hotRows: 50, deletedRows: 0 });
+      expect(dayOf(report, D1)?.reason).toMatch(
+        new RegExp(
+          `^corrupt files: ${name}/year=2025/month=01/day=10/v=[^/]+/part-00000\\.parquet changed after it was published \\(sha256 [0-9a-f]{12}…, published [0-9a-f]{12}…\\)`,
+        ),
+      );
+      expect(dayOf(report, D1)?.recovery).toBe(
+        `thermocline backfill --from ${D1} --to ${D1} --table ${name}`,
+      );
+      expect(dayOf(report, D2)).toMatchObject({ action: 'deleted', deletedRows: 50 });
+      expect(await rowsOn(name, D1)).toBe(ROWS_PER_DAY);
+      expect(await rowsOn(name, D2)).toBe(0);
+      expect(alerts.sent).toHaveLength(1);
+      expect(alerts.sent[0]?.message).toMatch(
+        new RegExp(`^${name} ${D1}: corrupt files: .*Recovery: thermocline backfill --from ${D1}`),
+      );
+    });
+
+    it('holds a day whose Parquet file was truncated', async () => {
+      const name = `r_truncated_${suffix}`;
+      const table = await createTable(name, [D1]);
+      await exportTableDay(exportDeps, table, D1);
+      const [file] = await filesOf(await versionOf(name, D1));
+      const path = exportDeps.store.locate(file!);
+      const { bytes } = (await exportDeps.store.head(file!))!;
+      await truncate(path, bytes - 100);
+
+      const report = await purge(deps(table, runtime()), { dryRun: false });
+
+      expect(dayOf(report, D1)).toMatchObject({ action: 'hold', deletedRows: 0 });
+      expect(dayOf(report, D1)?.reason).toMatch(
+        new RegExp(
+          `^missing files: .*part-00000\\.parquet has ${bytes - 100} bytes, ${bytes} were published`,
+        ),
+      );
+      expect(await rowsOn(name, D1)).toBe(ROWS_PER_DAY);
+      expect(alerts.sent).toHaveLength(1);
+    });
+
+    it('holds a day whose Parquet file was deleted', async () => {
+      const name = `r_deleted_${suffix}`;
+      const table = await createTable(name, [D1]);
+      await exportTableDay(exportDeps, table, D1);
+      const [file] = await filesOf(await versionOf(name, D1));
+      await exportDeps.store.deletePrefix(file!);
+
+      const report = await purge(deps(table, runtime()), { dryRun: false });
+
+      expect(dayOf(report, D1)?.reason).toMatch(/^missing files: .*part-00000\.parquet is missing/);
+      expect(await rowsOn(name, D1)).toBe(ROWS_PER_DAY);
+      expect(alerts.sent).toHaveLength(1);
+    });
+
+    it('holds a day whose version folder has a Parquet file its manifest does not list', async () => {
+      const name = `r_extra_${suffix}`;
+      const table = await createTable(name, [D1]);
+      await exportTableDay(exportDeps, table, D1);
+      const location = await versionOf(name, D1);
+      const [file] = await filesOf(location);
+      await exportDeps.store.putFile(
+        `${location}part-00001.parquet`,
+        exportDeps.store.locate(file!),
+      );
+
+      const report = await purge(deps(table, runtime()), { dryRun: false });
+
+      expect(dayOf(report, D1)?.reason).toMatch(
+        /^missing files: .*part-00001\.parquet is not in .*_manifest\.json \(readers would see its rows\)/,
+      );
+      expect(await rowsOn(name, D1)).toBe(ROWS_PER_DAY);
+    });
+  });
+
+  it('holds a day published before content hashes when it cannot read the rows back, until a backfill publishes it again', async () => {
+    const table = await createTable('r_legacy', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    await forgetHashes(await versionOf('r_legacy', D1));
+
+    const held = await purge(deps(table), { dryRun: false });
+    await exportTableDay(exportDeps, table, D1); // the recovery the hold names
+    const after = await purge(deps(table), { dryRun: false });
+
+    expect(dayOf(held, D1)).toMatchObject({ action: 'hold', deletedRows: 0 });
+    expect(dayOf(held, D1)?.reason).toMatch(
+      /^files not verifiable: 1 file\(s\) were published without a content hash .* no Parquet reader/,
+    );
+    expect(dayOf(held, D1)?.recovery).toBe(
+      `thermocline backfill --from ${D1} --to ${D1} --table r_legacy`,
+    );
+    expect(dayOf(after, D1)).toMatchObject({ action: 'deleted', deletedRows: 50 });
+  });
+
+  it('deletes a day published before content hashes once DuckDB read its rows back and they match', async () => {
+    const table = await createTable('r_legacy_ok', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    await forgetHashes(await versionOf('r_legacy_ok', D1));
+
+    const report = await purge(deps(table, { encoder }), { dryRun: false });
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'deleted', deletedRows: 50 });
+  });
+
+  it('holds a day published before content hashes whose file, read back, is corrupt', async () => {
+    const table = await createTable('r_legacy_bad', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    const location = await versionOf('r_legacy_bad', D1);
+    await forgetHashes(location);
+    const [file] = await filesOf(location);
+    await corruptInPlace(file!);
+
+    const report = await purge(deps(table, { encoder }), { dryRun: false });
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'hold', deletedRows: 0 });
+    expect(dayOf(report, D1)?.reason).toMatch(
+      /^corrupt files: the (Parquet files of r_legacy_bad\/.*\/ cannot be read: |files of r_legacy_bad\/.*\/ hold rows )/,
+    );
+    expect(await rowsOn('r_legacy_bad', D1)).toBe(ROWS_PER_DAY);
+  });
+
+  it('reads back the rows of an event_type/dt day, a NULL and an escaped partition value included', async () => {
+    const t = qualify(db.schema, 'r_events_read');
+    await db.query(
+      `CREATE TABLE ${t} (id int8 PRIMARY KEY, kind text, occurred_at timestamptz NOT NULL, payload jsonb)`,
+    );
+    await db.query(
+      `INSERT INTO ${t} SELECT g, (ARRAY['Login', 'Page View/2', NULL])[1 + g % 3],
+              TIMESTAMPTZ '${D1} 00:00:00+00' + g * interval '5 minutes', jsonb_build_object('g', g)
+         FROM generate_series(1, 60) g`,
+    );
+    const table: TableConfig = {
+      ...tableNamed('r_events_read'),
+      timestamp_column: 'occurred_at',
+      partition_layout: 'event_type/dt',
+      partition_column: 'kind',
+    };
+    const published = await exportTableDay(exportDeps, table, D1);
+    for (const partition of await exportDeps.catalog.listPartitions('r_events_read')) {
+      await forgetHashes(partition.location); // only the rows read back can clear the day
+    }
+
+    const report = await purge(deps(table, { encoder }), { dryRun: false });
+
+    expect(published.partitions).toBe(3);
+    expect(dayOf(report, D1)).toMatchObject({ action: 'deleted', deletedRows: 60 });
+  });
+
+  it('defers a day whose files it had no time left to read (the Lambda deadline), deleting nothing', async () => {
+    const table = await createTable('r_slow_read', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    const store = exportDeps.store;
+    const slow = new Proxy(store, {
+      get(target, property) {
+        if (property === 'sha256') {
+          return async (key: string) => {
+            await sleep(300);
+            return target.sha256(key);
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    }) as ObjectStore;
+    // Two files in the version folder's manifest: the deadline passes while the first is read.
+    const location = await versionOf('r_slow_read', D1);
+    const manifestKey = `${location}_manifest.json`;
+    const manifest = JSON.parse((await store.getText(manifestKey)) ?? '{}') as PartitionManifest;
+    await store.putText(
+      manifestKey,
+      JSON.stringify({
+        ...manifest,
+        files: [...manifest.files, { ...manifest.files[0]!, rows: 0 }],
+      }),
+    );
+
+    const report = await purge(deps(table, { store: slow }), {
+      dryRun: false,
+      deadline: Date.now() + 150,
+    });
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'deferred', deletedRows: 0 });
+    expect(await rowsOn('r_slow_read', D1)).toBe(ROWS_PER_DAY);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
@@ -13,8 +13,15 @@ import type { ParquetEncoder } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
 import { openTestDatabase, type TestDatabase } from '#test/support/database';
 
-const DAYS = ['2025-01-10', '2025-01-11', '2025-01-12', '2025-01-13', '2025-01-14'] as const;
-const [PURGED, CHANGED, OK, EMPTIED, BROKEN] = DAYS;
+const DAYS = [
+  '2025-01-10',
+  '2025-01-11',
+  '2025-01-12',
+  '2025-01-13',
+  '2025-01-14',
+  '2025-01-15',
+] as const;
+const [PURGED, CHANGED, OK, EMPTIED, BROKEN, CORRUPTED] = DAYS;
 
 const TABLE: TableConfig = {
   name: 'v_orders',
@@ -27,8 +34,9 @@ const TABLE: TableConfig = {
   hot_retention_days: 90,
 };
 
-// Five published days of one table, then: the first purged by retention, one row of the second
-// changed, the third untouched, the fourth's hot rows deleted by hand, a file of the fifth lost.
+// Six published days of one table, then: the first purged by retention, one row of the second
+// changed, the third untouched, the fourth's hot rows deleted by hand, a file of the fifth lost,
+// a file of the sixth overwritten in place (same size).
 describe('verify (reconciling published days with the hot rows)', () => {
   let test: TestDatabase;
   let db: SqlDatabase;
@@ -38,6 +46,25 @@ describe('verify (reconciling published days with the hot rows)', () => {
   let report: VerifyReport;
 
   const statusOf = (day: string) => report.days.find((d) => d.day === day);
+
+  /** The first data file of a day's current version folder. */
+  async function firstFileOf(day: string): Promise<string> {
+    const [partition] = (await deps.catalog.listPartitions(TABLE.name)).filter(
+      (p) => p.values.join('-') === day,
+    );
+    return `${partition?.location}part-00000.parquet`;
+  }
+
+  /** Overwrites 400 bytes in the middle of a lake file: same size, other content. */
+  async function corruptInPlace(key: string): Promise<void> {
+    const handle = await open(deps.store.locate(key), 'r+');
+    try {
+      const { size } = await handle.stat();
+      await handle.write(Buffer.alloc(400, 0xa5), 0, 400, Math.floor(size / 2) - 200);
+    } finally {
+      await handle.close();
+    }
+  }
 
   beforeAll(async () => {
     test = await openTestDatabase('verify');
@@ -51,14 +78,14 @@ describe('verify (reconciling published days with the hot rows)', () => {
       clock: fixedClock('2025-01-20T02:00:00Z'),
       ...lake,
     };
-    deps = { db, ...lake, config: { tables: [TABLE] } };
+    deps = { db, ...lake, encoder, config: { tables: [TABLE] } };
     const t = qualify(db.schema, TABLE.name);
     await db.query(
       `CREATE TABLE ${t} (id int8 PRIMARY KEY, placed_at timestamptz NOT NULL, total numeric(10,2))`,
     );
     await db.query(
       `INSERT INTO ${t} SELECT g, TIMESTAMPTZ '${PURGED} 00:30:00+00' + g * interval '1 hour', g * 2.5
-         FROM generate_series(0, 5 * 24 - 1) g`,
+         FROM generate_series(0, 6 * 24 - 1) g`,
     );
     for (const day of DAYS) await exportTableDay(exportDeps, TABLE, day);
 
@@ -83,6 +110,7 @@ describe('verify (reconciling published days with the hot rows)', () => {
       (p) => p.values.join('-') === BROKEN,
     );
     await lake.store.deletePrefix(`${partition?.location}part-00000.parquet`);
+    await corruptInPlace(await firstFileOf(CORRUPTED));
 
     report = await verify(deps);
   });
@@ -122,14 +150,24 @@ describe('verify (reconciling published days with the hot rows)', () => {
     expect(statusOf(BROKEN)?.detail).toMatch(/v=[^/]+\/part-00000\.parquet is missing$/);
   });
 
+  it('reports a Parquet file overwritten in place (same size) as corrupt files, naming it', () => {
+    expect(statusOf(CORRUPTED)?.status).toBe('corrupt files');
+    expect(statusOf(CORRUPTED)?.detail).toMatch(
+      /^v_orders\/year=2025\/month=01\/day=15\/v=[^/]+\/part-00000\.parquet changed after it was published \(sha256 /,
+    );
+    expect(statusOf(CORRUPTED)?.recovery).toMatch(
+      /^thermocline backfill --from 2025-01-15 --to 2025-01-15 --table v_orders while the rows are hot/,
+    );
+  });
+
   it('sums up the days: mismatches are everything but ok, purged and purging', () => {
     expect(report.summary).toEqual({
       tables: 1,
-      days: 5,
+      days: 6,
       ok: 1,
       purged: 1,
       purging: 0,
-      mismatches: 3,
+      mismatches: 4,
     });
   });
 
@@ -153,5 +191,17 @@ describe('verify (reconciling published days with the hot rows)', () => {
     expect(ranged.days[0]?.detail).toMatch(
       /is at v_orders\/year=2025\/month=01\/day=12\/v=other\//,
     );
+  });
+
+  it('reports a purged day whose file was overwritten afterwards as corrupt files, not purged', async () => {
+    await corruptInPlace(await firstFileOf(PURGED));
+
+    const ranged = await verify(deps, { from: PURGED, to: PURGED });
+
+    expect(ranged.days[0]?.status).toBe('corrupt files');
+    expect(ranged.days[0]?.recovery).toMatch(
+      /^restore the files from S3 object versions .*: retention has deleted 24 of the day's hot rows/,
+    );
+    expect(ranged.summary.mismatches).toBe(1);
   });
 });

@@ -12,6 +12,7 @@ function storeOf(objects: ObjectInfo[]): ObjectStore {
     getText: fail,
     getRange: fail,
     head: fail,
+    sha256: fail,
     deletePrefix: fail,
     list: async (prefix) => objects.filter((o) => o.key.startsWith(prefix)),
     locate: (key) => `mem://${key}`,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,7 +63,7 @@ describe('FsObjectStore puts', () => {
     expect(await lake.getText('a/b.txt')).toBe('new');
   });
 
-  test('putFile copies a local file and reports its size', async () => {
+  test('putFile copies a local file and reports its size and SHA-256', async () => {
     // Prepare
     const source = join(dir, 'part.parquet');
     await writeFile(source, Buffer.alloc(1234, 1));
@@ -71,7 +72,11 @@ describe('FsObjectStore puts', () => {
     const info = await lake.putFile('t/v=r1/part-00000.parquet', source);
 
     // Assess
-    expect(info).toEqual({ key: 't/v=r1/part-00000.parquet', bytes: 1234 });
+    expect(info).toEqual({
+      key: 't/v=r1/part-00000.parquet',
+      bytes: 1234,
+      sha256: createHash('sha256').update(Buffer.alloc(1234, 1)).digest('hex'),
+    });
     expect(await entriesOf('t/v=r1')).toEqual(['part-00000.parquet']);
   });
 
@@ -89,6 +94,39 @@ describe('FsObjectStore puts', () => {
 });
 
 describe('FsObjectStore reads', () => {
+  test('sha256 hashes the stored bytes, and changes when they change in place', async () => {
+    // Prepare
+    const source = join(dir, 'part.parquet');
+    await writeFile(source, Buffer.alloc(70_000, 1)); // more than one read chunk
+    const put = await lake.putFile('t/v=r1/part-00000.parquet', source);
+    const before = await lake.sha256('t/v=r1/part-00000.parquet');
+    await writeFile(lake.locate('t/v=r1/part-00000.parquet'), Buffer.alloc(70_000, 2));
+
+    // Act
+    const after = await lake.sha256('t/v=r1/part-00000.parquet');
+
+    // Assess
+    expect(before).toEqual(put);
+    expect(after).toEqual({
+      key: 't/v=r1/part-00000.parquet',
+      bytes: 70_000,
+      sha256: createHash('sha256').update(Buffer.alloc(70_000, 2)).digest('hex'),
+    });
+  });
+
+  test('sha256 of a missing key, or of a folder, is undefined', async () => {
+    // Prepare
+    await lake.putText('a/b/present.txt', 'x');
+
+    // Act
+    const missing = await lake.sha256('a/absent.txt');
+    const folder = await lake.sha256('a/b');
+
+    // Assess
+    expect(missing).toBeUndefined();
+    expect(folder).toBeUndefined();
+  });
+
   test('getText of a missing key is undefined', async () => {
     // Prepare
     await lake.putText('a/present.txt', 'x');

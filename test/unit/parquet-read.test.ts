@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ObjectNotFoundError, QueryFailedError } from '#core/query/engine-errors';
 import { readParquetObject } from '#core/query/parquet-read';
-import type { ObjectInfo, ObjectStore } from '#ports/object-store';
+import type { ObjectInfo, ObjectStore, StoredObject } from '#ports/object-store';
 
 /** An object store in memory that records the byte ranges read. */
 class MemoryStore implements ObjectStore {
@@ -12,7 +12,10 @@ class MemoryStore implements ObjectStore {
   readonly objects = new Map<string, Uint8Array>();
   readonly reads: { offset: number; length: number }[] = [];
 
-  async putFile(): Promise<ObjectInfo> {
+  async putFile(): Promise<StoredObject> {
+    throw new Error('not used');
+  }
+  async sha256(): Promise<StoredObject | undefined> {
     throw new Error('not used');
   }
   async putText(key: string, text: string): Promise<ObjectInfo> {

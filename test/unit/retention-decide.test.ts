@@ -34,6 +34,7 @@ function facts(extra: Partial<DayFacts> = {}): DayFacts {
     table: 'orders',
     day: DAY,
     manifest: { manifest: MANIFEST },
+    content: { status: 'ok', checked: 'sha256 of 1 file(s)' },
     hot: { rows: 100, sum: 5000n },
     ...extra,
   };
@@ -114,6 +115,67 @@ describe('deciding whether an old day may be deleted', () => {
     expect(decision.verdict === 'hold' && decision.reason).toMatch(
       /^missing files: orders\/…\/part-00000\.parquet is missing/,
     );
+  });
+
+  it('holds a day whose file content changed since it was published, recommending a backfill', () => {
+    const decision = decideDay(
+      facts({
+        content: {
+          status: 'corrupt',
+          problem: 'orders/…/part-00000.parquet changed after it was published (sha256 …)',
+        },
+      }),
+    );
+
+    expect(decision).toEqual({
+      verdict: 'hold',
+      reason:
+        'corrupt files: orders/…/part-00000.parquet changed after it was published (sha256 …) ' +
+        '(re-run backfill --from 2025-01-10 --to 2025-01-10 while the rows are hot, or restore the files from S3 object versions)',
+      recovery: 'thermocline backfill --from 2025-01-10 --to 2025-01-10 --table orders',
+    });
+  });
+
+  it('holds a partly purged day with corrupt files, pointing to the S3 object versions, not a backfill', () => {
+    const decision = decideDay(
+      facts({
+        hot: { rows: 60, sum: 3000n },
+        log: logEntry(),
+        content: { status: 'corrupt', problem: 'x changed after it was published' },
+      }),
+    );
+
+    expect(decision.verdict === 'hold' && decision.recovery).toMatch(
+      /^restore the day's files from S3 object versions \(README "Recovery procedures"\), then thermocline verify --from 2025-01-10/,
+    );
+  });
+
+  it('holds a day whose files cannot be verified (no hash recorded, no Parquet reader)', () => {
+    const decision = decideDay(
+      facts({
+        content: {
+          status: 'unverifiable',
+          problem: '1 file(s) were published without a content hash',
+        },
+      }),
+    );
+
+    expect(decision).toEqual({
+      verdict: 'hold',
+      reason:
+        'files not verifiable: 1 file(s) were published without a content hash ' +
+        '(re-run backfill --from 2025-01-10 --to 2025-01-10 to publish the day again with content hashes)',
+      recovery: 'thermocline backfill --from 2025-01-10 --to 2025-01-10 --table orders',
+    });
+  });
+
+  it('never deletes a day whose files were not read back', () => {
+    const { content: _unchecked, ...unchecked } = facts();
+
+    expect(decideDay(unchecked)).toMatchObject({
+      verdict: 'hold',
+      reason: 'lake files not checked',
+    });
   });
 
   it('resumes an interrupted day: the rows the log deleted count towards the manifest', () => {

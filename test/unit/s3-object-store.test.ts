@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -8,6 +10,7 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  InvalidObjectState,
   ListObjectsV2Command,
   NoSuchKey,
   NotFound,
@@ -43,6 +46,10 @@ function body(bytes: Uint8Array): GetObjectCommandOutput['Body'] {
 }
 
 let dir: string | undefined;
+
+function sha256Of(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
 
 async function fileOf(name: string, bytes: number): Promise<string> {
   dir ??= await mkdtemp(join(tmpdir(), 'thermocline-s3-test-'));
@@ -201,6 +208,59 @@ describe('S3ObjectStore reads', () => {
     expect(text).toBeUndefined();
   });
 
+  it('hashes a whole object streamed with one GetObject', async () => {
+    // Prepare
+    const chunks = [Buffer.alloc(3000, 1), Buffer.alloc(5, 2)];
+    s3Mock
+      .on(GetObjectCommand)
+      .resolves({ Body: Readable.from(chunks) as unknown as GetObjectCommandOutput['Body'] });
+
+    // Act
+    const stored = await lake().sha256('t/v=r1/part-00000.parquet');
+
+    // Assess
+    expect(s3Mock.commandCalls(GetObjectCommand)[0]?.args[0].input).toEqual({
+      Bucket: 'thermocline-lake',
+      Key: 'lake/t/v=r1/part-00000.parquet',
+    });
+    expect(stored).toEqual({
+      key: 't/v=r1/part-00000.parquet',
+      bytes: 3005,
+      sha256: sha256Of(Buffer.concat(chunks)),
+    });
+  });
+
+  it('answers undefined for the hash of an object S3 does not have', async () => {
+    // Prepare
+    s3Mock
+      .on(GetObjectCommand)
+      .rejects(new NoSuchKey({ message: 'The specified key does not exist.', $metadata: {} }));
+
+    // Act
+    const stored = await lake().sha256('t/v=r1/part-00000.parquet');
+
+    // Assess
+    expect(stored).toBeUndefined();
+  });
+
+  it('fails the hash of an archived object, naming it and the way out', async () => {
+    // Prepare
+    s3Mock.on(GetObjectCommand).rejects(
+      new InvalidObjectState({
+        message: 'The operation is not valid for the object storage class',
+        $metadata: {},
+      }),
+    );
+
+    // Act
+    const stored = lake().sha256('t/v=r1/part-00000.parquet');
+
+    // Assess
+    await expect(stored).rejects.toThrow(
+      /^s3:\/\/thermocline-lake\/lake\/t\/v=r1\/part-00000\.parquet is archived \(.*\) and cannot be read to check its content: restore it/,
+    );
+  });
+
   it('answers undefined for the head of an object S3 does not have', async () => {
     // Prepare
     s3Mock.on(HeadObjectCommand).rejects(new NotFound({ message: 'Not Found', $metadata: {} }));
@@ -292,7 +352,11 @@ describe('S3ObjectStore putFile', () => {
       ContentType: 'application/vnd.apache.parquet',
     });
     expect(input?.ServerSideEncryption).toBeUndefined();
-    expect(info).toEqual({ key: 't/v=r1/part-00000.parquet', bytes: 1024 });
+    expect(info).toEqual({
+      key: 't/v=r1/part-00000.parquet',
+      bytes: 1024,
+      sha256: sha256Of(Buffer.alloc(1024, 7)),
+    });
   });
 
   it('uploads a file over 16 MiB as a multipart upload of 16 MiB parts', async () => {
@@ -303,9 +367,10 @@ describe('S3ObjectStore putFile', () => {
     s3Mock.on(CompleteMultipartUploadCommand).resolves({});
 
     // Act
-    await lake().putFile('t/v=r1/part-00000.parquet', path);
+    const info = await lake().putFile('t/v=r1/part-00000.parquet', path);
 
     // Assess
+    expect(info.sha256).toBe(sha256Of(Buffer.alloc(16 * MiB + 1, 7)));
     expect(s3Mock.commandCalls(CreateMultipartUploadCommand)[0]?.args[0].input).toMatchObject({
       Bucket: 'thermocline-lake',
       Key: 'lake/t/v=r1/part-00000.parquet',

@@ -23,6 +23,7 @@ function remote(store: FsObjectStore): ObjectStore {
     getText: (key) => store.getText(key),
     getRange: (key, offset, length) => store.getRange(key, offset, length),
     head: (key) => store.head(key),
+    sha256: (key) => store.sha256(key),
     list: (prefix) => store.list(prefix),
     deletePrefix: (prefix) => store.deletePrefix(prefix),
     locate: (key) => `s3://bucket/lake/${key}`,

@@ -1,6 +1,8 @@
 import { hasDotDot, lakeRoot } from '#adapters/aws/lake-location';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { pipeline, Transform } from 'node:stream';
 import {
   DeleteObjectsCommand,
   GetObjectCommand,
@@ -11,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { UsageError } from '#core/errors';
-import type { ObjectInfo, ObjectStore } from '#ports/object-store';
+import type { ObjectInfo, ObjectStore, StoredObject } from '#ports/object-store';
 
 /** Options of {@link S3ObjectStore}. */
 export interface S3ObjectStoreOptions {
@@ -73,16 +75,33 @@ export class S3ObjectStore implements ObjectStore {
    * `markUploadAsAborted()` sends `AbortMultipartUploadCommand({ Bucket, Key, UploadId })`
    * before rethrowing (lib-storage `src/Upload.ts`, `__doMultipartUpload`). The bucket's
    * lifecycle rule for incomplete multipart uploads remains the backstop for a crashed process.
+   *
+   * The SHA-256 is computed from the very stream the upload reads (lib-storage reads it once and
+   * buffers each part for its retries), so it is the hash of the bytes sent.
    */
-  async putFile(key: string, path: string): Promise<ObjectInfo> {
+  async putFile(key: string, path: string): Promise<StoredObject> {
     checkKey(key);
     const { size } = await stat(path);
+    const hash = createHash('sha256');
+    let hashed = 0;
+    // pipeline(): a read error destroys the hashing stream, which fails the upload.
+    const body = pipeline(
+      createReadStream(path),
+      new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          hashed += chunk.length;
+          done(null, chunk);
+        },
+      }),
+      () => undefined,
+    );
     const upload = new Upload({
       client: this.client,
       params: {
         Bucket: this.bucket,
         Key: this.prefix + key,
-        Body: createReadStream(path),
+        Body: body,
         ContentLength: size,
         ContentType: fileContentType(key),
       },
@@ -98,7 +117,13 @@ export class S3ObjectStore implements ObjectStore {
         { cause: error },
       );
     }
-    return { key, bytes: size };
+    if (hashed !== size) {
+      throw new Error(
+        `uploading ${path} to ${this.locate(key)}: ${hashed} bytes were sent, the file has ${size} ` +
+          '(it changed during the upload); export it again',
+      );
+    }
+    return { key, bytes: size, sha256: hash.digest('hex') };
   }
 
   /**
@@ -158,6 +183,40 @@ export class S3ObjectStore implements ObjectStore {
       );
     }
     return bytes;
+  }
+
+  /**
+   * Streams the object with one GetObject and hashes it; undefined when S3 answers `NoSuchKey`.
+   * An object in an archive storage class (Glacier Flexible Retrieval, Deep Archive) cannot be
+   * read before it is restored: that fails, naming the object and the class.
+   */
+  async sha256(key: string): Promise<StoredObject | undefined> {
+    checkKey(key);
+    let response;
+    try {
+      response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.prefix + key }),
+      );
+    } catch (error) {
+      const name = errorName(error);
+      if (name === 'NoSuchKey') return undefined;
+      if (name === 'InvalidObjectState') {
+        throw new Error(
+          `${this.locate(key)} is archived (${messageOf(error)}) and cannot be read to check its ` +
+            'content: restore it (aws s3api restore-object), or keep lake objects out of Glacier ' +
+            'Flexible Retrieval until retention has deleted their hot rows',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of (response.Body ?? []) as AsyncIterable<Uint8Array>) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+    return { key, bytes, sha256: hash.digest('hex') };
   }
 
   /** The object's size from HeadObject, or undefined when S3 answers `NotFound`. */

@@ -15,6 +15,7 @@ import type {
   EncodedBatch,
   EncodedFile,
   EncodeOptions,
+  ChecksumOptions,
   ParquetEncoder,
   RowChecksum,
 } from '#ports/parquet-encoder';
@@ -75,8 +76,8 @@ export async function createDuckDbEncoder(
   return {
     encodeCsv: (source, columns, encodeOptions) =>
       withConnection((c) => encodeCsv(c, source, columns, encodeOptions, maxLine)),
-    checksum: (files, rowCanonical, groupBy) =>
-      withConnection((c) => checksum(c, files, rowCanonical, groupBy)),
+    checksum: (files, rowCanonical, checksumOptions) =>
+      withConnection((c) => checksum(c, files, rowCanonical, checksumOptions ?? {})),
     // The reference-table sync's merges, on their own connections of the same instance.
     rewrite: (request) => rewriteParquet(instance, request),
     close: async () => {
@@ -265,17 +266,22 @@ async function checksum(
   connection: DuckDBConnection,
   files: readonly string[],
   rowCanonical: string,
-  groupBy: string | undefined,
+  { groupBy, columns = {} }: ChecksumOptions,
 ): Promise<Map<string | null, RowChecksum>> {
   const result = new Map<string | null, RowChecksum>();
   if (files.length === 0) return result;
   const list = `[${files.map(sqlString).join(', ')}]`;
   const key = groupBy ? `${quoteIdent(groupBy)}::VARCHAR` : 'NULL::VARCHAR';
+  const read = `read_parquet(${list}, hive_partitioning = ${groupBy ? 'true, hive_types_autocast = false' : 'false'})`;
+  const constants = Object.entries(columns).map(
+    ([name, value]) =>
+      `, ${value === null ? 'NULL' : sqlString(value)}::VARCHAR AS ${quoteIdent(name)}`,
+  );
   const rows = (
     await connection.runAndReadAll(
       `SELECT ${key} AS k, count(*)::BIGINT AS n,
               coalesce(sum(CAST(('0x' || substr(md5(${rowCanonical}), 1, 15)) AS BIGINT)::HUGEINT), 0)::VARCHAR AS s
-         FROM read_parquet(${list}, hive_partitioning = ${groupBy ? 'true, hive_types_autocast = false' : 'false'})
+         FROM ${constants.length > 0 ? `(SELECT *${constants.join('')} FROM ${read})` : read}
         GROUP BY 1`,
     )
   ).getRowObjects() as { k: string | null; n: bigint; s: string }[];

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import {
   copyFile,
   mkdir,
@@ -12,7 +13,7 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import type { ObjectInfo, ObjectStore } from '#ports/object-store';
+import type { ObjectInfo, ObjectStore, StoredObject } from '#ports/object-store';
 
 /**
  * The object store on a local directory: the local runtime's data lake. Objects appear
@@ -28,17 +29,20 @@ export class FsObjectStore implements ObjectStore {
     this.root = resolve(root);
   }
 
-  async putFile(key: string, path: string): Promise<ObjectInfo> {
+  /** Copies the file to a temporary name, hashes the copy (the bytes stored), then renames it. */
+  async putFile(key: string, path: string): Promise<StoredObject> {
     const target = this.pathOf(key);
     const temporary = await this.temporaryFor(target);
+    let stored: { bytes: number; sha256: string };
     try {
       await copyFile(path, temporary);
+      stored = await hashFile(temporary);
       await rename(temporary, target);
     } catch (error) {
       await rm(temporary, { force: true });
       throw error;
     }
-    return { key, bytes: (await stat(target)).size };
+    return { key, ...stored };
   }
 
   async putText(key: string, text: string): Promise<ObjectInfo> {
@@ -71,6 +75,15 @@ export class FsObjectStore implements ObjectStore {
       return buffer.subarray(0, bytesRead);
     } finally {
       await handle.close();
+    }
+  }
+
+  async sha256(key: string): Promise<StoredObject | undefined> {
+    try {
+      return { key, ...(await hashFile(this.pathOf(key))) };
+    } catch (error) {
+      if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'EISDIR') return undefined;
+      throw error;
     }
   }
 
@@ -145,6 +158,17 @@ export class FsObjectStore implements ObjectStore {
       folder = dirname(folder);
     }
   }
+}
+
+/** Size and SHA-256 of a file, read as a stream. */
+async function hashFile(path: string): Promise<{ bytes: number; sha256: string }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 /** Whether a file-system error means "no such object": the path, or a folder on it, is missing. */
