@@ -3,6 +3,8 @@ import { SingleBar } from 'cli-progress';
 /** A progress display for long work: a bar on a terminal, sparse lines otherwise, or nothing. */
 export interface Progress {
   update(done: number, label: string): void;
+  /** The work grew (or shrank) while it ran: a new total. */
+  setTotal(total: number): void;
   stop(): void;
 }
 
@@ -15,7 +17,9 @@ export interface Progress {
  * progress.stop();
  */
 export function createProgress(options: { total: number; unit: string; quiet: boolean }): Progress {
-  if (options.quiet) return { update: () => undefined, stop: () => undefined };
+  if (options.quiet) {
+    return { update: () => undefined, setTotal: () => undefined, stop: () => undefined };
+  }
   if (!process.stderr.isTTY) {
     let last = '';
     return {
@@ -23,6 +27,7 @@ export function createProgress(options: { total: number; unit: string; quiet: bo
         if (label !== last) process.stderr.write(`  … ${label}\n`);
         last = label;
       },
+      setTotal: () => undefined,
       stop: () => undefined,
     };
   }
@@ -35,6 +40,7 @@ export function createProgress(options: { total: number; unit: string; quiet: bo
   bar.start(options.total, 0, { label: '' });
   return {
     update: (done, label) => bar.update(done, { label }),
+    setTotal: (total) => bar.setTotal(total),
     stop: () => bar.stop(),
   };
 }

@@ -1,4 +1,5 @@
 /** Runs the export over many table-days: the nightly run, backfills, `npm start`'s catch-up. */
+import type { ChangedDay } from '#etl/changed-days';
 import type { TableConfig } from '#core/config/schema';
 import { utcDay } from '#ports/clock';
 import { dayManifestKey } from '#etl/layout';
@@ -29,6 +30,11 @@ export interface RunSummary {
   readonly rows: number;
   readonly bytes: number;
   readonly seconds: number;
+  /**
+   * The changed-days pass of a nightly run: exported days still hot compared with their hot rows,
+   * and the ones that changed (re-exported; they are in `published` or `failed` too).
+   */
+  readonly rechecked?: { readonly checked: number; readonly changed: readonly ChangedDay[] };
 }
 
 const DAY_MS = 86_400_000;

@@ -8,6 +8,14 @@ import { tableConfig } from '#core/config/resolve';
 import type { EnvironmentName, ThermoclineConfig } from '#core/config/schema';
 import { DatabaseUnavailableError, UsageError } from '#core/errors';
 import { isTransientFailure } from '#core/transient';
+import {
+  findChangedDays,
+  recheckWindows,
+  type ChangedDaysDeps,
+  type FindChangedDaysInput,
+  type FindChangedDaysOutput,
+  type RecheckWindow,
+} from '#etl/changed-days';
 import { exportTableDay, type ExportDeps, type TableDayResult } from '#etl/export';
 import { exportFailureMetrics, exportMetrics, partitionLagDays } from '#etl/metrics';
 import { daysBetween, lastClosedDay } from '#etl/run';
@@ -34,6 +42,11 @@ export interface PlanOutput {
   readonly items: TableDayItem[];
   /** The Map state's MaxConcurrency (`MaxConcurrencyPath: $.plan.concurrency`). */
   readonly concurrency: number;
+  /**
+   * The days FindChangedDays compares with their hot rows after the export: per table, its
+   * `recheck_days` before the day exported — for the nightly run (no date, no range) only.
+   */
+  readonly recheck: RecheckWindow[];
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -77,6 +90,7 @@ export function planRun(
   if (from && to && from > to) throw new UsageError(`from ${from} is after to ${to}`);
   const tables = input.table ? [tableConfig(config, input.table)] : [...config.tables];
   const items: TableDayItem[] = [];
+  const lastDays = new Map<string, string>();
   for (const table of tables) {
     const last = lastClosedDay(table, now);
     const days = from && to ? daysBetween(from, to) : [date ?? last];
@@ -87,10 +101,12 @@ export function planRun(
       );
     }
     for (const day of days) items.push({ table: table.name, day });
+    lastDays.set(table.name, newest);
   }
   // Day-major order: a range fills day by day across tables.
   items.sort((a, b) => (a.day === b.day ? 0 : a.day < b.day ? -1 : 1));
-  return { items, concurrency };
+  const nightly = date === undefined && from === undefined;
+  return { items, concurrency, recheck: nightly ? recheckWindows(tables, lastDays, now) : [] };
 }
 
 /**
@@ -136,4 +152,23 @@ export function classify(error: unknown): Error {
     failure.name = 'TransientError';
   }
   return failure;
+}
+
+/**
+ * FindChangedDays: the recent exported days whose hot rows changed since their export (the
+ * nightly changed-days pass, `etl/changed-days.ts`); transient failures are renamed for the Retry.
+ * @example
+ * await findChangedDaysTask(deps, config)({ recheck: plan.recheck, exported: plan.items });
+ */
+export function findChangedDaysTask(
+  deps: ChangedDaysDeps,
+  config: ThermoclineConfig,
+): (input: FindChangedDaysInput) => Promise<FindChangedDaysOutput> {
+  return async (input) => {
+    try {
+      return await findChangedDays(deps, config, input);
+    } catch (error) {
+      throw classify(error);
+    }
+  };
 }

@@ -13,7 +13,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import type { ExportDeps, TableDayResult } from '#etl/export';
-import { classify, exportTask, type TableDayItem } from '#etl/tasks';
+import type { FindChangedDaysInput, FindChangedDaysOutput } from '#etl/changed-days';
+import { classify, exportTask, findChangedDaysTask, type TableDayItem } from '#etl/tasks';
 import { systemClock } from '#ports/clock';
 import { awsLake, awsPostgres } from '#lambdas/aws-lake';
 import {
@@ -88,12 +89,26 @@ const clients: AwsClients = {
  */
 const containerDeps = perContainer(() => awsExportDeps(environment, clients), classify);
 
+/** The events the function takes: a table-day to export, or the changed-days check. */
+export type ExportEvent =
+  TableDayItem | ({ readonly action: 'findChangedDays' } & FindChangedDaysInput);
+
 /**
- * ExportTableDay: `{ table, day }` → the {@link TableDayResult} the state machine selects; rows,
- * duration and partition lag go out as EMF metrics, a final failure as `EtlFailures`.
+ * ExportTableDay (and ReexportTableDay): `{ table, day }` → the {@link TableDayResult} the state
+ * machine selects; rows, duration and partition lag go out as EMF metrics, a final failure as
+ * `EtlFailures`. FindChangedDays: `{ action: 'findChangedDays', recheck, exported }` → the days
+ * to export again (the same function: it has the database and the lake).
  * @example
  * await handler({ table: 'events', day: '2025-02-15' }, context); // { table: 'events', day: '2025-02-15', rows: …, … }
  */
-export const handler = observed<TableDayItem, TableDayResult>(async (event: TableDayItem) =>
-  exportTask(await containerDeps(), config, metrics)(event),
+export const handler = observed<ExportEvent, TableDayResult | FindChangedDaysOutput>(
+  async (event: ExportEvent) => {
+    if ('action' in event) {
+      if (event.action !== 'findChangedDays') {
+        throw new Error(`unknown action ${JSON.stringify(event.action)}; expected findChangedDays`);
+      }
+      return findChangedDaysTask(await containerDeps(), config)(event);
+    }
+    return exportTask(await containerDeps(), config, metrics)(event);
+  },
 );

@@ -18,7 +18,8 @@ import { checkTablesInSource, type TableDayResult } from '#etl/export';
 import { ConfigError } from '#core/config/resolve';
 import { runExports, type RunSummary, type TableDay, type TableDayFailure } from '#etl/run';
 import { ETL_DEFINITION, ETL_PLACEHOLDERS, localDefinition } from '#etl/state-machines/index';
-import { exportTask, planRun, type PlanInput } from '#etl/tasks';
+import type { FindChangedDaysOutput } from '#etl/changed-days';
+import { exportTask, findChangedDaysTask, planRun, type PlanInput } from '#etl/tasks';
 import type { SqlDatabase } from '#ports/sql';
 
 interface RunFlags {
@@ -117,6 +118,8 @@ export async function runEtlStateMachine(
         PlanRun: async (planInput: PlanInput) =>
           planRun(context.config, context.clock.now(), planInput),
         ExportTableDay: exportTask(deps, context.config),
+        FindChangedDays: findChangedDaysTask(deps, context.config),
+        ReexportTableDay: exportTask(deps, context.config),
         NotifyFailure: alertTask(alerts),
       },
       input,
@@ -124,10 +127,15 @@ export async function runEtlStateMachine(
         retryPauseMs: LOCAL_RETRY_PAUSE_MS,
         onEvent: (event) => {
           if (event.event !== 'StateExited') return;
+          if (event.state === 'FindChangedDays') {
+            const changed = (event.output as { changed?: { items?: unknown[] } }).changed;
+            progress.setTotal(planned.items.length + (changed?.items?.length ?? 0));
+            return;
+          }
           const item = event.output as { table?: string; day?: string; failed?: boolean };
           const finished =
-            event.state === 'RecordFailure' ||
-            (event.state === 'ExportTableDay' && item.failed === false);
+            FAILURE_STATES.has(event.state ?? '') ||
+            (EXPORT_STATES.has(event.state ?? '') && item.failed === false);
           if (finished) progress.update(++done, `${item.table ?? ''} ${item.day ?? ''}`);
         },
       },
@@ -142,6 +150,11 @@ export async function runEtlStateMachine(
   }
 }
 
+/** The Task states that export a table-day: the nightly Map's, and the changed-days Map's. */
+const EXPORT_STATES: ReadonlySet<string> = new Set(['ExportTableDay', 'ReexportTableDay']);
+/** The states that record a caught table-day failure, in those two Maps. */
+const FAILURE_STATES: ReadonlySet<string> = new Set(['RecordFailure', 'RecordReexportFailure']);
+
 /** The run summary from the execution's events: exported table-days and caught failures. */
 function summarize(events: readonly StateEvent[], seconds: number): RunSummary {
   const exits = events.filter((e) => e.event === 'StateExited');
@@ -149,14 +162,15 @@ function summarize(events: readonly StateEvent[], seconds: number): RunSummary {
   // `failed: false` its ResultSelector adds.
   const published = exits
     .filter(
-      (e) => e.state === 'ExportTableDay' && (e.output as { failed?: boolean }).failed === false,
+      (e) =>
+        EXPORT_STATES.has(e.state ?? '') && (e.output as { failed?: boolean }).failed === false,
     )
     .map((e) => {
       const { failed: _failed, ...result } = e.output as TableDayResult & { failed: boolean };
       return result;
     });
   const failed = exits
-    .filter((e) => e.state === 'RecordFailure')
+    .filter((e) => FAILURE_STATES.has(e.state ?? ''))
     .map((e) => {
       const failure = e.output as { table: string; day: string; error: string; cause: string };
       return {
@@ -165,12 +179,22 @@ function summarize(events: readonly StateEvent[], seconds: number): RunSummary {
         error: `${failure.error}: ${failure.cause}`,
       };
     }) satisfies TableDayFailure[];
+  const recheck = exits.find((e) => e.state === 'FindChangedDays' || e.state === 'RecheckFailed');
+  const changed = (recheck?.output as { changed?: FindChangedDaysOutput & { failed?: boolean } })
+    ?.changed;
+  if (changed?.failed) {
+    const { error, cause } = changed as unknown as { error: string; cause: string };
+    failed.push({ table: '*', day: '*', error: `changed-days check: ${error}: ${cause}` });
+  }
   return {
     published,
     failed,
     rows: published.reduce((n, r) => n + r.rows, 0),
     bytes: published.reduce((n, r) => n + r.bytes, 0),
     seconds,
+    ...(changed && !changed.failed
+      ? { rechecked: { checked: changed.checked, changed: changed.changed } }
+      : {}),
   };
 }
 
@@ -205,6 +229,15 @@ export function reportRun(
   print(
     `Published ${summary.published.length} table-days (${summary.rows} rows, ${(summary.bytes / 2 ** 20).toFixed(1)} MB) in ${summary.seconds.toFixed(1)} s.`,
   );
+  if (summary.rechecked) {
+    const { checked, changed } = summary.rechecked;
+    print(
+      `Re-checked ${checked} exported table-days still hot: ${changed.length} changed since their export` +
+        (changed.length > 0
+          ? ` and were exported again: ${changed.map((c) => `${c.table} ${c.day} (lake ${c.lake}, hot ${c.hot})`).join(', ')}.`
+          : '.'),
+    );
+  }
   for (const failure of summary.failed) {
     process.stderr.write(`thermocline: ${failure.table} ${failure.day} failed: ${failure.error}\n`);
   }

@@ -36,6 +36,9 @@ export const PARTITION_LAYOUTS = ['ymd', 'event_type/dt'] as const;
 /** `ymd`: `table/year=YYYY/month=MM/day=DD/`; `event_type/dt`: `table/<column>=X/dt=YYYY-MM-DD/`. */
 export type PartitionLayout = (typeof PARTITION_LAYOUTS)[number];
 
+/** Days before the exported one that the nightly changed-days pass re-checks, unless configured. */
+export const DEFAULT_RECHECK_DAYS = 7;
+
 /** The partition column a table with layout `event_type/dt` uses when the file names none. */
 export const DEFAULT_PARTITION_COLUMN = 'event_type';
 
@@ -71,6 +74,14 @@ export const TableSchema = z
       .int()
       .default(90)
       .describe('Hot rows older than this are deleted once their day is verified in the lake.'),
+    recheck_days: z
+      .int()
+      .min(0)
+      .max(90)
+      .optional()
+      .describe(
+        `The nightly ETL compares this many days before the one it exports with their hot rows and re-exports the days that changed (0: off; default ${DEFAULT_RECHECK_DAYS}).`,
+      ),
   })
   .superRefine((table, ctx) => {
     if (table.partition_layout === 'ymd' && table.partition_column != null) {

@@ -62,13 +62,20 @@ describe('thermocline etl run / backfill', () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(summary.published.map((r) => [r.table, r.day])).toEqual([['events', '2025-02-14']]);
     expect(summary.published[0]?.partitions).toBeGreaterThan(1);
-    // It ran the state machine definition: PlanRun, the Map, the failure check.
+    // It ran the state machine definition: PlanRun, the Map, the changed-days check (nothing to
+    // compare for a given day), the failure check.
     expect(states.filter((s) => s.event === 'StateEntered').map((s) => s.state)).toEqual([
       'PlanRun',
       'AnyWork',
       'ExportTableDays',
       'ExportTableDay',
-      'CheckFailures',
+      'CheckExportFailures',
+      'AnyExportFailed',
+      'NoExportFailures',
+      'FindChangedDays',
+      'AnyChanged',
+      'NoReexportFailures',
+      'CountFailures',
       'AnyFailed',
       'Succeeded',
     ]);

@@ -23,11 +23,25 @@ function named(name: string, message: string): Error {
 }
 
 /** Handlers recording what ran: export results echo the item; alerts are collected. */
-function handlers(exportTableDay: (item: TableDayItem) => Promise<unknown>, items = ITEMS) {
+function handlers(
+  exportTableDay: (item: TableDayItem) => Promise<unknown>,
+  items = ITEMS,
+  changedDays: TableDayItem[] = [],
+) {
   const alerts: { Subject: string; Message: string }[] = [];
   const bound: Record<string, LocalTaskHandler> = {
-    PlanRun: async () => ({ items, concurrency: 2 }),
+    PlanRun: async () => ({
+      items,
+      concurrency: 2,
+      recheck: [{ table: 'events', from: '2025-02-08', to: '2025-02-14' }],
+    }),
     ExportTableDay: exportTableDay as LocalTaskHandler,
+    FindChangedDays: (async () => ({
+      items: changedDays,
+      changed: changedDays.map((d) => ({ ...d, lake: '10:1', hot: '11:2' })),
+      checked: 7,
+    })) as LocalTaskHandler,
+    ReexportTableDay: exportTableDay as LocalTaskHandler,
     NotifyFailure: (async (message: { Subject: string; Message: string }) => {
       alerts.push(message);
       return {};
@@ -144,6 +158,62 @@ describe('running the ETL definition locally', () => {
     expect(alerts[0]?.Message).toMatch(/UsageError.*nope/);
   });
 
+  it('exports the changed days the check finds again, after the nightly Map', async () => {
+    const exported: string[] = [];
+    const { bound, alerts } = handlers(
+      async (item) => {
+        exported.push(`${item.table} ${item.day}`);
+        return ok(item);
+      },
+      ITEMS,
+      [{ table: 'events', day: '2025-02-12' }],
+    );
+
+    const run = await runLocalStateMachine(definition, bound, {});
+
+    expect(run.status).toBe('SUCCEEDED');
+    expect(exported).toEqual(['events 2025-02-15', 'agent_tasks 2025-02-15', 'events 2025-02-12']);
+    const entered = run.events.filter((e) => e.event === 'StateEntered').map((e) => e.state);
+    expect(entered.indexOf('FindChangedDays')).toBeGreaterThan(
+      entered.lastIndexOf('ExportTableDay'),
+    );
+    expect(entered).toContain('ReexportTableDay');
+    expect(alerts).toEqual([]);
+  });
+
+  it('alerts and fails when a changed day cannot be exported again', async () => {
+    const { bound, alerts } = handlers(
+      async (item) => {
+        if (item.day === '2025-02-12') throw named('ValidationError', 'checksum mismatch');
+        return ok(item);
+      },
+      ITEMS,
+      [{ table: 'events', day: '2025-02-12' }],
+    );
+
+    const run = await runLocalStateMachine(definition, bound, {}, { retryPauseMs: 0 });
+
+    expect(run.status).toBe('FAILED');
+    expect(alerts[0]?.Message).toMatch(
+      /^Thermocline ETL: 0 failure\(s\): \[\]; re-exports of changed days that failed: .*2025-02-12.*ValidationError/,
+    );
+  });
+
+  it('alerts and fails when the check itself fails, the nightly days still published', async () => {
+    const { bound, alerts } = handlers(ok);
+    bound.FindChangedDays = (async () => {
+      throw named('Error', 'manifest unreadable');
+    }) as LocalTaskHandler;
+
+    const run = await runLocalStateMachine(definition, bound, {}, { retryPauseMs: 0 });
+
+    expect(run.status).toBe('FAILED');
+    expect(alerts[0]?.Message).toMatch(/changed-days check: .*manifest unreadable/);
+    expect(
+      run.events.filter((e) => e.event === 'StateExited' && e.state === 'ExportTableDay'),
+    ).toHaveLength(2);
+  });
+
   it('succeeds at once when there is nothing to export', async () => {
     const { bound } = handlers(ok, []);
 
@@ -173,6 +243,62 @@ describe('PlanRun', () => {
 
     expect(items).toHaveLength(config.tables.length);
     expect(new Set(items.map((i) => i.day))).toEqual(new Set(['2025-02-15']));
+  });
+
+  it('plans the changed-days pass for the nightly run only: recheck_days before the exported day', () => {
+    const tuned = resolveConfig(
+      {
+        tables: [
+          {
+            name: 'events',
+            primary_key: ['id'],
+            timestamp_column: 'occurred_at',
+            partition_layout: 'event_type/dt',
+            recheck_days: 3,
+          },
+          {
+            name: 'workflows',
+            primary_key: ['id'],
+            timestamp_column: 'created_at',
+            partition_layout: 'ymd',
+            recheck_days: 0,
+          },
+        ],
+      },
+      'test',
+    );
+
+    const nightly = planRun(tuned, now).recheck;
+
+    expect(nightly).toContainEqual({ table: 'events', from: '2025-02-12', to: '2025-02-14' });
+    expect(nightly.find((w) => w.table === 'workflows')).toBeUndefined();
+    // The default of the other tables: 7 days.
+    expect(nightly).toContainEqual({ table: 'agent_tasks', from: '2025-02-08', to: '2025-02-14' });
+    expect(planRun(tuned, now, { date: '2025-02-15' }).recheck).toEqual([]);
+    expect(planRun(tuned, now, { from: '2025-02-10', to: '2025-02-11' }).recheck).toEqual([]);
+  });
+
+  it('never re-checks days older than the hot retention', () => {
+    const short = resolveConfig(
+      {
+        tables: [
+          {
+            name: 'events',
+            primary_key: ['id'],
+            timestamp_column: 'occurred_at',
+            partition_layout: 'event_type/dt',
+            hot_window_days: 3,
+            hot_retention_days: 4,
+          },
+        ],
+      },
+      'test',
+    );
+
+    // 2025-02-16 minus 4 retention days: the oldest hot day is 2025-02-13.
+    expect(planRun(short, now, { table: 'events' }).recheck).toEqual([
+      { table: 'events', from: '2025-02-13', to: '2025-02-14' },
+    ]);
   });
 
   it('plans a range day by day for one table', () => {

@@ -128,7 +128,11 @@ describe('etl-plan handler', () => {
     const output = await plan.handler({ date: '2025-02-15', table: 'events' }, context());
 
     // Assess
-    expect(output).toEqual({ items: [{ table: 'events', day: '2025-02-15' }], concurrency: 8 });
+    expect(output).toEqual({
+      items: [{ table: 'events', day: '2025-02-15' }],
+      concurrency: 8,
+      recheck: [], // a given day: no changed-days pass
+    });
   });
 
   it('fails its cold start naming THERMOCLINE_ENVIRONMENT when it is not an environment', () => {
@@ -174,6 +178,30 @@ describe('awsExportDeps', () => {
       await deps.encoder.close();
       await deps.db.close();
     }
+  });
+});
+
+describe('etl-export handler', () => {
+  it('runs the changed-days check when told to (action findChangedDays)', async () => {
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SECRET) });
+    const { handler } = loadExportModule();
+
+    // Nothing to compare: no query reaches the database.
+    const output = await handler(
+      { action: 'findChangedDays', recheck: [], exported: [] },
+      context() as never,
+    );
+
+    expect(output).toEqual({ items: [], changed: [], checked: 0 });
+  });
+
+  it('refuses an action it does not know, naming it', async () => {
+    secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SECRET) });
+    const { handler } = loadExportModule();
+
+    await expect(
+      handler({ action: 'purge', recheck: [], exported: [] } as never, context() as never),
+    ).rejects.toThrow('unknown action "purge"; expected findChangedDays');
   });
 });
 
