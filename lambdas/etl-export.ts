@@ -15,6 +15,7 @@ import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import type { ExportDeps, TableDayResult } from '#etl/export';
 import { classify, exportTask, type TableDayItem } from '#etl/tasks';
 import { systemClock } from '#ports/clock';
+import { anonymousProcess } from '#ports/process';
 import { awsLake, awsPostgres } from '#lambdas/aws-lake';
 import {
   configFromEnv,
@@ -70,7 +71,13 @@ export async function awsExportDeps(
 ): Promise<ExportDeps> {
   const db = await awsPostgres(clients.secrets, env.databaseSecretArn, env.schema, 2);
   const encoder = await createDuckDbEncoder({ memoryLimit: env.duckDbMemoryLimit });
-  return { db, encoder, ...awsLake(clients, env), clock: systemClock };
+  return {
+    db,
+    encoder,
+    ...awsLake(clients, env),
+    clock: systemClock,
+    processInfo: anonymousProcess(env.processName),
+  };
 }
 
 // Once per container (cold start): configuration, environment, SDK clients.
