@@ -26,6 +26,7 @@ import {
 } from '#etl/retention/tasks';
 import { classify } from '#etl/tasks';
 import { systemClock } from '#ports/clock';
+import { anonymousProcess } from '#ports/process';
 import { awsLake, awsPostgres } from '#lambdas/aws-lake';
 import {
   configFromEnv,
@@ -77,6 +78,7 @@ export async function awsRetentionDeps(
     db: await awsPostgres(clients.secrets, env.databaseSecretArn, env.schema, 1),
     ...awsLake(clients, env),
     clock: systemClock,
+    processInfo: anonymousProcess(env.processName),
     config,
   };
 }

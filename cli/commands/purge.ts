@@ -5,6 +5,7 @@ import { createContext, type CliContext, type GlobalOptions } from '#cli/context
 import { formatTable, print, printJson } from '#cli/output';
 import { createProgress, type Progress } from '#cli/progress';
 import { FileAlerts } from '#adapters/local/file-alerts';
+import { localProcess } from '#adapters/local/local-process';
 import {
   alertTask,
   executionReport,
@@ -73,6 +74,7 @@ export async function runRetentionStateMachine(
       ...context.lake,
       clock: context.clock,
       config: context.config,
+      processInfo: localProcess(),
       ...(afterBatch ? { afterBatch } : {}),
     },
     {
