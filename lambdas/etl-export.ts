@@ -21,6 +21,7 @@ import {
   configFromEnv,
   duckDbMemoryLimit,
   lakeEnvironment,
+  lambdaProcessName,
   requiredEnv,
   type Env,
   type LakeEnvironment,
@@ -34,6 +35,8 @@ export interface ExportEnvironment extends LakeEnvironment {
   readonly databaseSecretArn: string;
   /** DuckDB's memory limit: 60 % of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (set by Lambda), e.g. `'1228MB'`. */
   readonly duckDbMemoryLimit: string;
+  /** This function instance as its table-day leases name it ({@link lambdaProcessName}). */
+  readonly processName: string;
 }
 
 /**
@@ -47,6 +50,7 @@ export function exportEnvironment(env: Env): ExportEnvironment {
     databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
     ...lakeEnvironment(env),
     duckDbMemoryLimit: duckDbMemoryLimit(env),
+    processName: lambdaProcessName(env),
   };
 }
 

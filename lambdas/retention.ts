@@ -31,6 +31,7 @@ import { awsLake, awsPostgres } from '#lambdas/aws-lake';
 import {
   configFromEnv,
   lakeEnvironment,
+  lambdaProcessName,
   requiredEnv,
   type Env,
   type LakeEnvironment,
@@ -42,6 +43,8 @@ import { observed, type InvocationContext } from '#lambdas/observability';
 export interface RetentionEnvironment extends LakeEnvironment {
   /** `DATABASE_SECRET_ARN`: the Aurora cluster's secret. */
   readonly databaseSecretArn: string;
+  /** This function instance as its table-day leases name it ({@link lambdaProcessName}). */
+  readonly processName: string;
 }
 
 /**
@@ -51,7 +54,11 @@ export interface RetentionEnvironment extends LakeEnvironment {
  * retentionEnvironment(process.env).glueDatabase; // 'thermocline_prod'
  */
 export function retentionEnvironment(env: Env): RetentionEnvironment {
-  return { databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'), ...lakeEnvironment(env) };
+  return {
+    databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
+    ...lakeEnvironment(env),
+    processName: lambdaProcessName(env),
+  };
 }
 
 /** The SDK clients the purge uses, created once per container. */
