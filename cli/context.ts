@@ -4,6 +4,7 @@ import { loadConfig } from '#adapters/local/config-file';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { assertWritableHome } from '#adapters/local/home';
 import { openLocalLake } from '#adapters/local/local-lake';
+import { localProcess } from '#adapters/local/local-process';
 import { openDatabase } from '#adapters/open-database';
 import type { ExportDeps } from '#etl/export';
 import { systemClock, type Clock } from '#ports/clock';
@@ -26,8 +27,8 @@ export interface CliContext {
   /** The local lake: files under `home/lake`, the catalog in `home/catalog.json`. */
   readonly lake: ReturnType<typeof openLocalLake>;
   /**
-   * The export engine's ports on the local runtime: the file-system lake, the catalog file and
-   * DuckDB. Close the encoder when done.
+   * The export engine's ports on the local runtime: the file-system lake, the catalog file,
+   * DuckDB, and this process (pid and host) for the table-day leases. Close the encoder when done.
    */
   exportDeps(db: SqlDatabase): Promise<ExportDeps>;
 }
@@ -62,6 +63,7 @@ export function createContext(
         ...lake,
         encoder: await createDuckDbEncoder(),
         clock: systemClock,
+        processInfo: localProcess(),
         afterFileUpload: faultHook(env.THERMOCLINE_FAULT),
       };
     },

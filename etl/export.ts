@@ -16,15 +16,22 @@
  * 5. commit: point the catalog's partitions at the new versions (and drop partitions the day no
  *    longer has), then write the day manifest `table/_manifests/<day>.json`;
  * 6. clean: delete versions other than the new one and the one it replaced (kept for queries
- *    already running), including folders of runs that died before their commit.
+ *    already running), including folders of runs that died before their commit — never the one
+ *    the catalog names when the clean runs (it is read again first).
  * A crash before step 5 leaves the previous version current and complete; the next run of the
  * day cleans the dead run's folder. A re-run writes the same rows again as a new version.
+ *
+ * The whole export holds the table-day's lease (`etl/lease.ts`): a second export of the same
+ * table-day, or a retention purge of it, waits for it (see {@link EXPORT_LEASE_WAIT_MS}) — so no
+ * run can delete a folder that another one is about to publish. The lease is confirmed right
+ * before the commit: a run that lost it commits nothing.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { pipeline, Transform } from 'node:stream';
 import type { TableConfig } from '#core/config/schema';
 import type { Catalog, CatalogPartition, CatalogTable } from '#ports/catalog';
 import type { Clock } from '#ports/clock';
+import { anonymousProcess, type ProcessInfo } from '#ports/process';
 import type { ObjectStore } from '#ports/object-store';
 import type { EncodedFile, ParquetEncoder, RowChecksum } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
@@ -38,6 +45,7 @@ import {
   versionPrefix,
 } from '#etl/layout';
 import { copyCsv, duckRowCanonical, sourceChecksumSql, sourceSelect } from '#etl/sql';
+import { acquireLease, type Lease } from '#etl/lease';
 import { refuseIfPurged } from '#etl/retention/log';
 import {
   DESCRIBE_COLUMNS_SQL,
@@ -54,8 +62,13 @@ export interface ExportDeps {
   readonly store: ObjectStore;
   readonly catalog: Catalog;
   readonly clock: Clock;
+  /**
+   * This process, recorded with the table-day's lease; a lease whose process is known to have
+   * ended is taken over at once. @default a process that cannot tell (leases free by expiry)
+   */
+  readonly processInfo?: ProcessInfo;
   /** Test hook: called after each data file is uploaded, before the commit. */
-  readonly afterFileUpload?: (key: string) => void;
+  readonly afterFileUpload?: (key: string) => void | Promise<void>;
 }
 
 /** Tuning of the written files. */
@@ -66,7 +79,20 @@ export interface ExportOptions {
   readonly rowGroupRows?: number;
   /** Called with the CSV bytes streamed so far. */
   readonly onBytes?: (bytes: number) => void;
+  /**
+   * How long to wait for another run that holds the table-day. @default {@link EXPORT_LEASE_WAIT_MS}
+   */
+  readonly leaseWaitMs?: number;
 }
+
+/**
+ * How long an export waits for another run that holds its table-day: half a minute more than a
+ * lease lives unrenewed, so a holder that was killed never fails the export (its lease expires
+ * within the wait), while a live one still exporting after it fails the export with
+ * `LeaseHeldError` naming it. A holder that ends within the wait frees the table-day, and the
+ * waiting run then exports the day again (a re-run: the same rows as a new version).
+ */
+export const EXPORT_LEASE_WAIT_MS = 90_000;
 
 /** What one table-day export did. */
 export interface TableDayResult {
@@ -291,10 +317,41 @@ export async function exportTableDay(
 ): Promise<TableDayResult> {
   const started = performance.now();
   const plans = await planTable(deps.db, table);
+  const runId = newRunId(deps.clock);
+  const lease = await acquireLease(deps.db, {
+    table: table.name,
+    day,
+    runId,
+    purpose: 'export',
+    process: deps.processInfo ?? UNNAMED_PROCESS,
+    waitMs: options.leaseWaitMs ?? EXPORT_LEASE_WAIT_MS,
+  });
+  try {
+    return await exportLeased(deps, table, day, options, { started, plans, runId, lease });
+  } finally {
+    await lease.release();
+  }
+}
+
+const UNNAMED_PROCESS = anonymousProcess('an unnamed process');
+
+/** Steps 2–6 of {@link exportTableDay}, while its run holds the table-day's lease. */
+async function exportLeased(
+  deps: ExportDeps,
+  table: TableConfig,
+  day: string,
+  options: ExportOptions,
+  held: {
+    readonly started: number;
+    readonly plans: ColumnPlan[];
+    readonly runId: string;
+    readonly lease: Lease;
+  },
+): Promise<TableDayResult> {
+  const { started, plans, runId } = held;
   const catalogTable = catalogTableOf(table, plans);
   const groupBy = partitionColumnOf(table)[0];
   const select = sourceSelect(deps.db.schema, table, plans, day);
-  const runId = newRunId(deps.clock);
 
   const steps = { encode: 0, checksums: 0, publish: 0 };
   let mark = performance.now();
@@ -376,7 +433,9 @@ export async function exportTableDay(
     }
     const partitions = uploads.map((u) => u.partition);
 
-    // 5. Commit: the catalog switches readers to the new versions.
+    // 5. Commit: the catalog switches readers to the new versions — only while this run still
+    // holds the table-day (a run that stalled past its lease's expiry may have been taken over).
+    await held.lease.confirm();
     const { before, vanished } = await switchPartitions(run, partitions);
     const total = sumChecksums([...lake.values()]);
     const rows = partitions.reduce((n, p) => n + p.rows, 0);
@@ -403,17 +462,16 @@ export async function exportTableDay(
       'application/json',
     );
 
-    // 6. Clean older versions (keep the one just replaced for queries in flight).
+    // 6. Clean older versions (keep the one just replaced for queries in flight); the partitions
+    // the day no longer has go whole.
     for (const partition of partitions) {
       const previous = before.find((p) => sameValues(p.values, partition.values));
-      await cleanVersions(deps.store, partitionPrefix(table, partition.values), [
+      await cleanVersions(deps, versionsOf(table, partition.values), [
         partition.location,
         ...(previous ? [previous.location] : []),
       ]);
     }
-    for (const gone of vanished) {
-      await deps.store.deletePrefix(partitionPrefix(table, gone.values));
-    }
+    for (const gone of vanished) await cleanVersions(deps, versionsOf(table, gone.values), []);
 
     return {
       table: table.name,
@@ -467,7 +525,7 @@ async function uploadPartition(
     // The hash of the bytes uploaded — the file the validation above read: retention checks
     // the lake's files against it before it deletes hot rows.
     uploaded.push({ key: objectKey, bytes: stored.bytes, rows: file.rows, sha256: stored.sha256 });
-    deps.afterFileUpload?.(objectKey);
+    await deps.afterFileUpload?.(objectKey);
   }
   const sum = `${checksum?.rows ?? 0}:${checksum?.sum ?? '0'}`;
   const rows = uploaded.reduce((n, f) => n + f.rows, 0);
@@ -565,24 +623,45 @@ function sameValues(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
 }
 
+/** A partition whose version folders {@link cleanVersions} deletes. */
+export interface VersionedPartition {
+  /** The catalog table and the partition's values (`[]` for an unpartitioned table). */
+  readonly table: string;
+  readonly values: readonly string[];
+  /** Key prefix of its version folders `v=<run>/`, e.g. `events/event_type=Login/dt=2025-02-15/`. */
+  readonly prefix: string;
+}
+
+function versionsOf(table: TableConfig, values: readonly string[]): VersionedPartition {
+  return { table: table.name, values, prefix: partitionPrefix(table, values) };
+}
+
 /**
- * Deletes every version folder of a partition but `keep` — including folders of runs that died
- * before their commit (stale staging).
+ * Deletes every version folder of a partition but `keep` and the one the catalog names when the
+ * folders are deleted (read again right before) — including folders of runs that died before their
+ * commit (stale staging), with what the store's writers left there when they died.
+ * @example
+ * await cleanVersions({ store, catalog }, { table: 'events', values: ['Login', '2025-02-15'], prefix: 'events/event_type=Login/dt=2025-02-15/' }, [newLocation, oldLocation]);
  */
 export async function cleanVersions(
-  store: ObjectStore,
-  partition: string,
+  lake: { readonly store: ObjectStore; readonly catalog: Catalog },
+  partition: VersionedPartition,
   keep: readonly string[],
 ): Promise<number> {
+  const { store, catalog } = lake;
+  await store.sweep?.(partition.prefix);
   const versions = new Set<string>();
-  for (const object of await store.list(partition)) {
-    const rest = object.key.slice(partition.length);
+  for (const object of await store.list(partition.prefix)) {
+    const rest = object.key.slice(partition.prefix.length);
     const folder = rest.split('/')[0];
-    if (folder?.startsWith('v=')) versions.add(`${partition}${folder}/`);
+    if (folder?.startsWith('v=')) versions.add(`${partition.prefix}${folder}/`);
   }
+  const current = await catalog.getPartition(partition.table, partition.values);
   let deleted = 0;
   for (const version of versions) {
-    if (!keep.includes(version)) deleted += await store.deletePrefix(version);
+    if (!keep.includes(version) && version !== current?.location) {
+      deleted += await store.deletePrefix(version);
+    }
   }
   return deleted;
 }
@@ -628,7 +707,12 @@ function sumChecksums(parts: readonly RowChecksum[]): string {
   return `${rows}:${sum}`;
 }
 
-function newRunId(clock: Clock): string {
+/**
+ * A run id: the clock's instant to the second and six random hex digits.
+ * @example
+ * newRunId(fixedClock('2025-02-16T02:00:00Z')); // '20250216T020000Z-1a2b3c'
+ */
+export function newRunId(clock: Clock): string {
   const stamp = clock
     .now()
     .toISOString()

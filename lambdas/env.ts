@@ -81,6 +81,20 @@ export interface LakeEnvironment {
 }
 
 /**
+ * This function instance as the table-day leases it takes name it: the function and its log
+ * stream (`AWS_LAMBDA_FUNCTION_NAME`, `AWS_LAMBDA_LOG_STREAM_NAME`, set by Lambda), so a run that
+ * finds a table-day held can say where the holder's logs are.
+ * @example
+ * lambdaProcessName(process.env); // 'Lambda thermocline-prod-export, log stream 2025/02/16/[$LATEST]1a2b…'
+ */
+export function lambdaProcessName(env: Env): string {
+  return (
+    `Lambda ${env['AWS_LAMBDA_FUNCTION_NAME'] || '(unnamed)'}, log stream ` +
+    `${env['AWS_LAMBDA_LOG_STREAM_NAME'] || '(unknown)'}`
+  );
+}
+
+/**
  * Reads `THERMOCLINE_SCHEMA`, `LAKE_BUCKET`, `LAKE_PREFIX` and `GLUE_DATABASE`.
  * @throws EnvironmentError naming a missing variable and what sets it.
  * @example

@@ -16,11 +16,13 @@ import type { ExportDeps, TableDayResult } from '#etl/export';
 import type { FindChangedDaysInput, FindChangedDaysOutput } from '#etl/changed-days';
 import { classify, exportTask, findChangedDaysTask, type TableDayItem } from '#etl/tasks';
 import { systemClock } from '#ports/clock';
+import { anonymousProcess } from '#ports/process';
 import { awsLake, awsPostgres } from '#lambdas/aws-lake';
 import {
   configFromEnv,
   duckDbMemoryLimit,
   lakeEnvironment,
+  lambdaProcessName,
   requiredEnv,
   type Env,
   type LakeEnvironment,
@@ -34,6 +36,8 @@ export interface ExportEnvironment extends LakeEnvironment {
   readonly databaseSecretArn: string;
   /** DuckDB's memory limit: 60 % of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (set by Lambda), e.g. `'1228MB'`. */
   readonly duckDbMemoryLimit: string;
+  /** This function instance as its table-day leases name it ({@link lambdaProcessName}). */
+  readonly processName: string;
 }
 
 /**
@@ -47,6 +51,7 @@ export function exportEnvironment(env: Env): ExportEnvironment {
     databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
     ...lakeEnvironment(env),
     duckDbMemoryLimit: duckDbMemoryLimit(env),
+    processName: lambdaProcessName(env),
   };
 }
 
@@ -71,7 +76,13 @@ export async function awsExportDeps(
 ): Promise<ExportDeps> {
   const db = await awsPostgres(clients.secrets, env.databaseSecretArn, env.schema, 2);
   const encoder = await createDuckDbEncoder({ memoryLimit: env.duckDbMemoryLimit });
-  return { db, encoder, ...awsLake(clients, env), clock: systemClock };
+  return {
+    db,
+    encoder,
+    ...awsLake(clients, env),
+    clock: systemClock,
+    processInfo: anonymousProcess(env.processName),
+  };
 }
 
 // Once per container (cold start): configuration, environment, SDK clients.

@@ -30,10 +30,12 @@ import {
 } from '#etl/retention/tasks';
 import { classify } from '#etl/tasks';
 import { systemClock } from '#ports/clock';
+import { anonymousProcess } from '#ports/process';
 import { awsLake, awsPostgres } from '#lambdas/aws-lake';
 import {
   configFromEnv,
   lakeEnvironment,
+  lambdaProcessName,
   requiredEnv,
   type Env,
   type LakeEnvironment,
@@ -45,6 +47,8 @@ import { observed, type InvocationContext } from '#lambdas/observability';
 export interface RetentionEnvironment extends LakeEnvironment {
   /** `DATABASE_SECRET_ARN`: the Aurora cluster's secret. */
   readonly databaseSecretArn: string;
+  /** This function instance as its table-day leases name it ({@link lambdaProcessName}). */
+  readonly processName: string;
 }
 
 /**
@@ -54,7 +58,11 @@ export interface RetentionEnvironment extends LakeEnvironment {
  * retentionEnvironment(process.env).glueDatabase; // 'thermocline_prod'
  */
 export function retentionEnvironment(env: Env): RetentionEnvironment {
-  return { databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'), ...lakeEnvironment(env) };
+  return {
+    databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
+    ...lakeEnvironment(env),
+    processName: lambdaProcessName(env),
+  };
 }
 
 /** The SDK clients the purge uses, created once per container. */
@@ -81,6 +89,7 @@ export async function awsRetentionDeps(
     db: await awsPostgres(clients.secrets, env.databaseSecretArn, env.schema, 1),
     ...awsLake(clients, env),
     clock: systemClock,
+    processInfo: anonymousProcess(env.processName),
     config,
   };
 }

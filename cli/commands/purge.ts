@@ -7,6 +7,7 @@ import { createProgress, type Progress } from '#cli/progress';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { FileAlerts } from '#adapters/local/file-alerts';
 import { assertWritableHome } from '#adapters/local/home';
+import { localProcess } from '#adapters/local/local-process';
 import {
   alertTask,
   executionReport,
@@ -80,6 +81,7 @@ export async function runRetentionStateMachine(
       encoder,
       clock: context.clock,
       config: context.config,
+      processInfo: localProcess(),
       ...(afterBatch ? { afterBatch } : {}),
     },
     {

@@ -45,6 +45,12 @@ export interface ObjectStore {
   list(prefix: string): Promise<ObjectInfo[]>;
   /** Deletes every object whose key starts with `prefix`; resolves to how many went. */
   deletePrefix(prefix: string): Promise<number>;
+  /**
+   * Removes what writers that died mid-put left under `prefix` (the local store's temporary
+   * files of processes that no longer run); resolves to how many went. Optional: S3 keeps no
+   * partial objects (the lake's lifecycle rule aborts incomplete multipart uploads).
+   */
+  sweep?(prefix: string): Promise<number>;
   /** The location an engine reads `key` from: an `s3://` URL or a local path. */
   locate(key: string): string;
 }

@@ -10,7 +10,8 @@
  * (all there, with their sizes; their content: each file's SHA-256 recorded at publish, and —
  * where an encoder can read the lake's files — the rows read back with the export's checksum),
  * checksum the hot rows with the export's SQL, decide; a day that may go is recorded in the log as
- * `deleting` and deleted batch by batch. Each batch deletes up to `batchRows` rows of the day and
+ * `deleting` and deleted batch by batch — under the table-day's lease (`etl/lease.ts`), so an
+ * export of the day cannot publish in between (a day another run holds is held). Each batch deletes up to `batchRows` rows of the day and
  * adds their count and hash sum to the log in the same statement; when no row is left, the
  * deleted rows must add up to the manifest's rows and checksum (status `deleted`), or the day is
  * alerted (status `mismatch`: rows were written to it during the purge).
@@ -18,7 +19,8 @@
 import type { TableConfig, ThermoclineConfig } from '#core/config/schema';
 import { UsageError } from '#core/errors';
 import { qualify, quoteIdent } from '#core/sql/ident';
-import { planTable } from '#etl/export';
+import { newRunId, planTable } from '#etl/export';
+import { acquireLease, LeaseHeldError, type Lease } from '#etl/lease';
 import { decideDay, verifyCommand, type DayFacts } from '#etl/retention/decide';
 import {
   catalogProblem,
@@ -38,6 +40,7 @@ import {
   finishDayPurge,
   readRetentionLog,
   retentionLogEntry,
+  retentionLogExists,
   retentionLogName,
   type RetentionLogEntry,
 } from '#etl/retention/log';
@@ -47,6 +50,7 @@ import type { Catalog, CatalogPartition } from '#ports/catalog';
 import { utcDay, type Clock } from '#ports/clock';
 import type { ObjectStore } from '#ports/object-store';
 import type { ParquetEncoder } from '#ports/parquet-encoder';
+import { anonymousProcess, type ProcessInfo } from '#ports/process';
 import type { SqlDatabase } from '#ports/sql';
 
 /** What retention works with. */
@@ -67,6 +71,11 @@ export interface PurgeDeps {
   readonly clock: Clock;
   /** The configured tables (their retention, layout and timestamp column). */
   readonly config: Pick<ThermoclineConfig, 'tables'>;
+  /**
+   * This process, recorded with the table-day leases; a lease whose process is known to have
+   * ended is taken over at once. @default a process that cannot tell (leases free by expiry)
+   */
+  readonly processInfo?: ProcessInfo;
   /** Test hook: called after each committed batch (throw to simulate a crash). */
   readonly afterBatch?: (batch: PurgeBatch) => void | Promise<void>;
 }
@@ -248,6 +257,7 @@ export async function purgeTable(
     options,
     batchRows,
     plans,
+    runId: `purge-${newRunId(deps.clock)}`,
     catalogByDay: await partitionsByDay(deps.catalog, table),
     log: await readRetentionLog(deps.db, table.name),
     total: candidates.reduce((n, c) => n + c.rows, 0),
@@ -285,7 +295,9 @@ interface TableRun {
   readonly options: PurgeOptions;
   readonly batchRows: number;
   readonly plans: readonly ColumnPlan[];
-  readonly catalogByDay: Map<string, CatalogPartition[]>;
+  /** The run id its table-day leases carry. */
+  readonly runId: string;
+  catalogByDay: Map<string, CatalogPartition[]>;
   readonly log: Map<string, RetentionLogEntry>;
   readonly total: number;
   deleted: number;
@@ -315,18 +327,72 @@ async function oldHotDays(
   return rows.map((r) => ({ day: r.day, rows: Number(r.n) }));
 }
 
-/** Gathers the facts of a day, decides, and deletes when it may. */
+/**
+ * Purges one day under its table-day lease (a dry run, which changes nothing, takes none): an
+ * export of the day cannot publish between the verification and the deletes, nor during them. A
+ * day another run holds is held, nothing deleted; the next purge takes it up.
+ */
 async function purgeDay(
   run: TableRun,
   candidate: { day: string; rows: number },
 ): Promise<PurgeDay> {
+  if (run.options.dryRun) return verifyAndDelete(run, candidate);
+  let lease: Lease;
+  try {
+    lease = await acquireLease(run.deps.db, {
+      table: run.table.name,
+      day: candidate.day,
+      runId: run.runId,
+      purpose: 'purge',
+      process: run.deps.processInfo ?? anonymousProcess('an unnamed process'),
+    });
+  } catch (error) {
+    if (!(error instanceof LeaseHeldError)) throw error;
+    const { holder } = error;
+    const other = holder.purpose === 'export' ? 'an export' : 'another purge';
+    return {
+      day: candidate.day,
+      hotRows: candidate.rows,
+      action: 'hold',
+      reason:
+        `${other} of the day is running (run ${holder.runId}, ${holder.owner}, since ` +
+        `${holder.since}); nothing was deleted`,
+      recovery: `purge again once it has ended (the next scheduled purge does)`,
+      deletedRows: 0,
+    };
+  }
+  try {
+    return await verifyAndDelete(run, candidate, lease);
+  } finally {
+    await lease.release();
+  }
+}
+
+/**
+ * Gathers the facts of a day, decides, and deletes when it may. Under a lease the day's log entry
+ * and catalog partitions are read again (another run may have changed them since the table's
+ * purge began), and the lease is confirmed before the first delete.
+ */
+async function verifyAndDelete(
+  run: TableRun,
+  candidate: { day: string; rows: number },
+  lease?: Lease,
+): Promise<PurgeDay> {
   const { deps, table } = run;
   const { day } = candidate;
   const manifest = await readDayManifest(deps.store, table.name, day);
-  const log = run.log.get(day);
+  const log =
+    lease && (await retentionLogExists(deps.db))
+      ? await retentionLogEntry(deps.db, table.name, day)
+      : run.log.get(day);
   let facts: DayFacts = { table: table.name, day, manifest, ...(log ? { log } : {}) };
   if (manifest.manifest) {
-    const catalog = catalogProblem(manifest.manifest, run.catalogByDay.get(day) ?? []);
+    let catalog = catalogProblem(manifest.manifest, run.catalogByDay.get(day) ?? []);
+    if (catalog && lease) {
+      // The partitions were listed when the table's purge began: an export may have moved them.
+      run.catalogByDay = await partitionsByDay(deps.catalog, table);
+      catalog = catalogProblem(manifest.manifest, run.catalogByDay.get(day) ?? []);
+    }
     const files = catalog ? undefined : await checkFiles(deps.store, manifest.manifest);
     facts = {
       ...facts,
@@ -366,8 +432,8 @@ async function purgeDay(
       deletedRows: 0,
     };
   }
-  if (run.options.dryRun || !manifest.manifest)
-    return { ...base, action: 'delete', deletedRows: 0 };
+  if (!lease || !manifest.manifest) return { ...base, action: 'delete', deletedRows: 0 };
+  await lease.confirm();
   return { ...base, ...(await deleteDay(run, day, manifest.manifest, decision.keepDeleted)) };
 }
 

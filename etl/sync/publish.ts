@@ -195,7 +195,7 @@ export async function publishSync(lake: SyncLake, publish: SyncPublish): Promise
   await lake.catalog.putPartitions(plan.lakeTable, [partition]);
 
   // 3. Clean: every version but the new one and the one it replaced (queries in flight).
-  await cleanVersions(lake.store, `${plan.lakeTable}/`, [
+  await cleanVersions(lake, { table: plan.lakeTable, values: [], prefix: `${plan.lakeTable}/` }, [
     location,
     ...(publish.previous ? [publish.previous.location] : []),
   ]);

@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { openLocalLake } from '#adapters/local/local-lake';
+import { localProcess } from '#adapters/local/local-process';
 import type { TableConfig } from '#core/config/schema';
 import { qualify } from '#core/sql/ident';
 import { exportTableDay, type ExportDeps, type PartitionManifest } from '#etl/export';
+import { LeaseHeldError } from '#etl/lease';
 import { PurgedDayError, readRetentionLog } from '#etl/retention/log';
 import { purge, type PurgeDeps, type PurgeReport } from '#etl/retention/purge';
 import type { Alerts } from '#ports/alerts';
@@ -15,6 +17,7 @@ import { fixedClock } from '#ports/clock';
 import type { ParquetEncoder } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
 import { openTestDatabase, type TestDatabase } from '#test/support/database';
+import { readPublished } from '#test/support/lake';
 
 // "Today" is 2025-06-01: with hot_retention_days 90 the cutoff is 2025-03-03, so January is old.
 const NOW = '2025-06-01T04:00:00Z';
@@ -22,6 +25,18 @@ const D1 = '2025-01-10';
 const D2 = '2025-01-11';
 const RECENT = '2025-05-20';
 const ROWS_PER_DAY = 50;
+
+/** A latch a test opens once; `opened` resolves from then on. */
+function gate(): { open: () => void; opened: Promise<void> } {
+  let open = (): void => undefined;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+/** `text` as a literal inside a regular expression. */
+function escaped(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
 
 /** A recording alert port. */
 class RecordedAlerts implements Alerts {
@@ -376,6 +391,104 @@ describe('purge (retention of hot rows)', () => {
     const purging = purge(deps(tableNamed('r_absent')), { dryRun: true });
 
     await expect(purging).rejects.toThrow(/^table '.*r_absent' does not exist in /);
+  });
+
+  it('holds a day while an export of it is publishing: nothing deleted, the export named', async () => {
+    const table = await createTable('r_lease_export', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    const uploading = gate();
+    const resume = gate();
+    const exporting = exportTableDay(
+      {
+        ...exportDeps,
+        processInfo: localProcess(),
+        afterFileUpload: async () => {
+          uploading.open();
+          await resume.opened;
+        },
+      },
+      table,
+      D1,
+    );
+    await uploading.opened;
+
+    const report = await purge(deps(table), { dryRun: false });
+    resume.open();
+    const published = await exporting;
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'hold', deletedRows: 0 });
+    const holder = `run ${published.runId}, ${localProcess().name}, since `;
+    expect(dayOf(report, D1)?.reason).toMatch(
+      new RegExp(
+        `^an export of the day is running \\(${escaped(holder)}\\S+\\); nothing was deleted$`,
+      ),
+    );
+    expect(await rowsOn('r_lease_export', D1)).toBe(ROWS_PER_DAY);
+    // The next purge verifies the new version and deletes the day.
+    const next = await purge(deps(table), { dryRun: false });
+    expect(dayOf(next, D1)).toMatchObject({ action: 'deleted', deletedRows: ROWS_PER_DAY });
+  });
+
+  it('makes an export of a day being purged wait, then refuse the purged day, the lake day intact', async () => {
+    const table = await createTable('r_lease_purge', [D1]);
+    const first = await exportTableDay(exportDeps, table, D1);
+    const deleting = gate();
+    const resume = gate();
+    const purging = purge(
+      deps(table, {
+        afterBatch: async () => {
+          deleting.open();
+          await resume.opened;
+        },
+      }),
+      { dryRun: false, batchRows: 20 },
+    );
+    await deleting.opened;
+
+    const exporting = exportTableDay(exportDeps, table, D1, { leaseWaitMs: 60_000 });
+    let settled = false;
+    const refused = expect(exporting.finally(() => (settled = true))).rejects.toThrow(
+      PurgedDayError,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(settled).toBe(false); // it waits for the purge's lease
+    resume.open();
+    const report = await purging;
+    await refused;
+
+    expect(dayOf(report, D1)).toMatchObject({ action: 'deleted', deletedRows: ROWS_PER_DAY });
+    const [partition] = await exportDeps.catalog.listPartitions('r_lease_purge');
+    expect(partition).toMatchObject({ runId: first.runId, rows: ROWS_PER_DAY });
+    const [read] = await readPublished(exportDeps, 'r_lease_purge', {
+      select: 'count(DISTINCT id)::INTEGER AS n',
+    });
+    expect(read?.n).toBe(ROWS_PER_DAY);
+  });
+
+  it('fails an export at once, naming the purge, when it may not wait for the table-day', async () => {
+    const table = await createTable('r_lease_fast', [D1]);
+    await exportTableDay(exportDeps, table, D1);
+    const deleting = gate();
+    const resume = gate();
+    const purging = purge(
+      deps(table, {
+        afterBatch: async () => {
+          deleting.open();
+          await resume.opened;
+        },
+      }),
+      { dryRun: false, batchRows: 20 },
+    );
+    await deleting.opened;
+
+    const exporting = exportTableDay(exportDeps, table, D1, { leaseWaitMs: 0 });
+
+    await expect(exporting).rejects.toThrow(LeaseHeldError);
+    await expect(exporting).rejects.toThrow(
+      /^a retention purge of r_lease_fast 2025-01-10 — run purge-\S+, an unnamed process, since \S+ — holds the table-day until \S+; this export changed nothing\./,
+    );
+    resume.open();
+    await purging;
   });
 
   it('keeps days younger than hot_retention_days', async () => {

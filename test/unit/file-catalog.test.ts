@@ -1,4 +1,5 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileCatalog } from '#adapters/local/file-catalog';
@@ -15,6 +16,13 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '']);
+  if (!child.pid) throw new Error('could not start a short-lived process');
+  return child.pid;
+}
 
 function table(name: string, schemaHash = 'h1'): CatalogTable {
   return {
@@ -352,26 +360,27 @@ describe('FileCatalog lock', () => {
     expect((await new FileCatalog(path).listTables()).map((t) => t.name).sort()).toEqual(names);
   });
 
-  test('a stale lock file makes an update fail after the wait, naming the lock', async () => {
+  test("a running process's lock makes an update fail after the wait, naming the lock and its pid", async () => {
     // Prepare
     const catalog = new FileCatalog(path, { lockWaitMs: 100 });
     await catalog.ensureTable(table('agent_tasks'));
-    await writeFile(`${path}.lock`, '99999');
+    await writeFile(`${path}.lock`, String(process.pid));
 
     // Act
     const put = catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
 
     // Assess
     await expect(put).rejects.toThrow(
-      `catalog ${path} is locked by ${path}.lock; if no Thermocline process is running, delete it`,
+      `catalog ${path} is locked by ${path}.lock (pid ${process.pid}, which is running); wait for ` +
+        `that Thermocline process to finish — if no Thermocline process is running, delete the lock file`,
     );
   });
 
-  test('an update that gave up on a stale lock changes nothing', async () => {
+  test("an update that gave up on a running process's lock changes nothing", async () => {
     // Prepare
     const catalog = new FileCatalog(path, { lockWaitMs: 50 });
     await catalog.ensureTable(table('agent_tasks'));
-    await writeFile(`${path}.lock`, '99999');
+    await writeFile(`${path}.lock`, String(process.pid));
 
     // Act
     await catalog
@@ -380,13 +389,14 @@ describe('FileCatalog lock', () => {
 
     // Assess
     expect(await catalog.listPartitions('agent_tasks')).toEqual([]);
+    expect(await readFile(`${path}.lock`, 'utf8')).toBe(String(process.pid));
   });
 
   test('an update waits for a lock that is released within the wait', async () => {
     // Prepare
     const catalog = new FileCatalog(path, { lockWaitMs: 10_000 });
     await catalog.ensureTable(table('agent_tasks'));
-    await writeFile(`${path}.lock`, '99999');
+    await writeFile(`${path}.lock`, String(process.pid));
     const release = new Promise<void>((done) =>
       setTimeout(() => void rm(`${path}.lock`).then(done), 100),
     );
@@ -398,6 +408,69 @@ describe('FileCatalog lock', () => {
 
     // Assess
     expect(await catalog.listPartitions('agent_tasks')).toEqual([partition(['2025', '02', '15'])]);
+  });
+
+  test('takes over at once the lock of a process that no longer runs (a killed run)', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path, { lockWaitMs: 60_000 });
+    await catalog.ensureTable(table('agent_tasks'));
+    await writeFile(`${path}.lock`, String(deadPid()));
+    const started = Date.now();
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Assess
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await catalog.listPartitions('agent_tasks')).toEqual([partition(['2025', '02', '15'])]);
+    expect(await readdir(join(dir, 'state'))).toEqual(['catalog.json']);
+  });
+
+  test("several catalogs racing to take over a dead process's lock all land their updates", async () => {
+    // Prepare
+    const names = Array.from({ length: 12 }, (_, i) => `table_${String(i).padStart(2, '0')}`);
+    await mkdir(join(dir, 'state'), { recursive: true });
+    await writeFile(`${path}.lock`, String(deadPid()));
+
+    // Act
+    await Promise.all(names.map((name) => new FileCatalog(path).ensureTable(table(name))));
+
+    // Assess
+    expect((await new FileCatalog(path).listTables()).map((t) => t.name).sort()).toEqual(names);
+    expect(await readdir(join(dir, 'state'))).toEqual(['catalog.json']);
+  });
+
+  test('takes over a lock file a killed process left empty, once it is old', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path, { lockWaitMs: 60_000 });
+    await catalog.ensureTable(table('agent_tasks'));
+    await writeFile(`${path}.lock`, '');
+    const old = new Date(Date.now() - 60_000);
+    await utimes(`${path}.lock`, old, old);
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Assess
+    expect(await catalog.listPartitions('agent_tasks')).toEqual([partition(['2025', '02', '15'])]);
+  });
+
+  test("removes the temporary catalogs killed processes left, never a running process's", async () => {
+    // Prepare
+    await new FileCatalog(path).ensureTable(table('agent_tasks'));
+    const dead = `${path}.${deadPid()}-0a1b2c3d4e5f.tmp`;
+    const unowned = `${path}.0a1b2c3d4e5f.tmp`; // named before names carried the pid
+    const live = `${path}.${process.pid}-0a1b2c3d4e5f.tmp`;
+    for (const leftover of [dead, unowned, live]) await writeFile(leftover, '{"format":1');
+    await writeFile(`${path}.lock`, String(deadPid()));
+
+    // Act
+    await new FileCatalog(path).putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Assess
+    expect((await readdir(join(dir, 'state'))).sort()).toEqual(
+      ['catalog.json', `catalog.json.${process.pid}-0a1b2c3d4e5f.tmp`].sort(),
+    );
   });
 
   test('a failed update releases the lock', async () => {

@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsObjectStore } from '#adapters/local/fs-object-store';
@@ -19,6 +21,13 @@ afterEach(async () => {
 /** Every entry of a lake folder, hidden ones included. */
 async function entriesOf(folder: string): Promise<string[]> {
   return (await readdir(join(lake.root, ...folder.split('/')))).sort();
+}
+
+/** The pid of a process that has ended. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', '']);
+  if (!child.pid) throw new Error('could not start a short-lived process');
+  return child.pid;
 }
 
 async function exists(path: string): Promise<boolean> {
@@ -403,6 +412,94 @@ describe('FsObjectStore deletePrefix', () => {
     // Assess
     expect(deleted).toBe(1);
     expect(await entriesOf('a')).toEqual(['bd']);
+  });
+});
+
+describe('FsObjectStore sweep', () => {
+  /** Writes a temporary file as a put in progress (or a killed put) leaves it. */
+  async function temporary(folder: string, name: string, age = 0): Promise<string> {
+    const path = join(lake.root, ...folder.split('/'), name);
+    await mkdir(join(lake.root, ...folder.split('/')), { recursive: true });
+    await writeFile(path, 'half a file');
+    if (age > 0) {
+      const then = new Date(Date.now() - age);
+      await utimes(path, then, then);
+    }
+    return path;
+  }
+
+  test('removes the temporary files of writers that no longer run, and the folders that empties', async () => {
+    // Prepare
+    const dead = deadPid();
+    await temporary('t/day=15/v=dead1', `.tmp-${dead}-0a1b2c3d4e5f`);
+    await lake.putText('t/day=15/v=dead2/part-00000.parquet', 'a');
+    await temporary('t/day=15/v=dead2', `.tmp-${dead}-0a1b2c3d4e5f`);
+    await lake.putText('t/day=15/v=r1/part-00000.parquet', 'b');
+
+    // Act
+    const removed = await lake.sweep('t/day=15/');
+
+    // Assess
+    expect(removed).toBe(2);
+    expect(await entriesOf('t/day=15')).toEqual(['v=dead2', 'v=r1']);
+    expect(await entriesOf('t/day=15/v=dead2')).toEqual(['part-00000.parquet']);
+  });
+
+  test("never touches a running writer's temporary file", async () => {
+    // Prepare
+    const live = await temporary('t/day=15/v=r2', `.tmp-${process.pid}-0a1b2c3d4e5f`);
+
+    // Act
+    const removed = await lake.sweep('t/');
+
+    // Assess
+    expect(removed).toBe(0);
+    expect(await exists(live)).toBe(true);
+  });
+
+  test('removes a temporary file named without a pid only once it is an hour old', async () => {
+    // Prepare
+    const old = await temporary('t/day=15/v=r2', '.tmp-0a1b2c3d4e5f', 2 * 3_600_000);
+    const recent = await temporary('t/day=15/v=r2', '.tmp-6a7b8c9d0e1f');
+
+    // Act
+    await lake.sweep('t/day=15/');
+
+    // Assess
+    expect(await exists(old)).toBe(false);
+    expect(await exists(recent)).toBe(true);
+  });
+
+  test('sweeps only under the prefix', async () => {
+    // Prepare
+    const dead = deadPid();
+    const outside = await temporary('t/day=16/v=r1', `.tmp-${dead}-0a1b2c3d4e5f`);
+
+    // Act
+    await lake.sweep('t/day=15/');
+
+    // Assess
+    expect(await exists(outside)).toBe(true);
+  });
+
+  test("names a put's temporary file after its process", async () => {
+    // Prepare
+    await lake.putText('t/first', 'x');
+    const names: string[] = [];
+    const watcher = watch(join(lake.root, 't'), (_event, name) => {
+      if (name) names.push(name);
+    });
+
+    // Act
+    await lake.putText('t/x', 'x'.repeat(1000));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    watcher.close();
+
+    // Assess
+    const temporaries = new Set(names.filter((n) => n.startsWith('.tmp-')));
+    expect([...temporaries]).toEqual([
+      expect.stringMatching(new RegExp(`^\\.tmp-${process.pid}-[0-9a-f]{12}$`)),
+    ]);
   });
 });
 

@@ -153,6 +153,8 @@ describe('awsExportDeps', () => {
       LAKE_PREFIX: 'lake/',
       GLUE_DATABASE: 'thermocline_lake',
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048',
+      AWS_LAMBDA_FUNCTION_NAME: 'thermocline-prod-export',
+      AWS_LAMBDA_LOG_STREAM_NAME: '2025/02/16/[$LATEST]1a2b3c',
     });
     const clients = {
       s3: new S3Client({ region: 'eu-west-1', credentials }),
@@ -174,6 +176,10 @@ describe('awsExportDeps', () => {
       );
       expect(deps.db.schema).toBe('public');
       expect(env.duckDbMemoryLimit).toBe('1228MB');
+      // Named in the table-day leases it takes, so a waiting run can point at its logs.
+      expect(deps.processInfo?.name).toBe(
+        'Lambda thermocline-prod-export, log stream 2025/02/16/[$LATEST]1a2b3c',
+      );
     } finally {
       await deps.encoder.close();
       await deps.db.close();

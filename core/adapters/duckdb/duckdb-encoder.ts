@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { rewriteParquet } from '#adapters/duckdb/duckdb-rewriter';
+import { isProcessAlive, ownerPid } from '#adapters/local/local-process';
 import { quoteIdent } from '#core/sql/ident';
 import type {
   EncodeColumn,
@@ -33,6 +34,31 @@ export interface DuckDbEncoderOptions {
 
 const run = promisify(execFile);
 
+/** Scratch folders are `<os tmpdir>/thermocline-encode-<pid>-<random>/`: the pid names the owner. */
+const SCRATCH = 'thermocline-encode-';
+
+/**
+ * Removes the scratch folders of encoders whose process no longer runs (a killed export leaves its
+ * Parquet output there); a live process's folder, and one named without a pid (written before
+ * names carried one), are left alone. Resolves to how many went.
+ * @example
+ * await removeDeadScratch(); // 2 after two killed runs
+ */
+export async function removeDeadScratch(root: string = tmpdir()): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const pid = ownerPid(name, SCRATCH);
+    if (pid === undefined || isProcessAlive(pid)) continue;
+    // Another user's folder may not be ours to remove: left alone.
+    const gone = await rm(join(root, name), { recursive: true, force: true }).then(
+      () => true,
+      () => false,
+    );
+    if (gone) removed += 1;
+  }
+  return removed;
+}
+
 /** SQL string literal. */
 export function sqlString(value: string): string {
   return `'${value.replaceAll("'", "''")}'`;
@@ -48,6 +74,9 @@ export function sqlString(value: string): string {
  * thread pool. (A DuckDB statement holds one of that pool's threads — four by default — for as
  * long as it runs; a COPY waiting for pipe data that itself needed a pool thread deadlocked as
  * soon as four exports ran at once.)
+ *
+ * Each call works in a scratch folder of its own under the OS temporary directory, removed when
+ * its batch is disposed; creating an encoder removes those that killed processes left.
  * @example
  * const encoder = await createDuckDbEncoder();
  * const files = await encoder.encodeCsv(csvStream, [{ name: 'id', load: (v) => `CAST(${v} AS BIGINT)` }], {
@@ -58,6 +87,7 @@ export function sqlString(value: string): string {
 export async function createDuckDbEncoder(
   options: DuckDbEncoderOptions = {},
 ): Promise<ParquetEncoder & ParquetRewriter> {
+  await removeDeadScratch();
   const instance = await DuckDBInstance.create(':memory:', {
     memory_limit: options.memoryLimit ?? '256MB',
     threads: String(options.threads ?? 2),
@@ -93,7 +123,7 @@ async function encodeCsv(
   options: EncodeOptions,
   maxLine: number,
 ): Promise<EncodedBatch> {
-  const work = await mkdtemp(join(tmpdir(), 'thermocline-encode-'));
+  const work = await mkdtemp(join(tmpdir(), `${SCRATCH}${process.pid}-`));
   const fifo = join(work, 'rows.csv');
   const outputDir = join(work, 'out');
   const dispose = (): Promise<void> => rm(work, { recursive: true, force: true });

@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { DatabaseUnavailableError } from '#core/errors';
+import { isProcessAlive } from '#adapters/local/local-process';
 import type { PgliteWorkerData, PgliteWorkerMessage } from '#adapters/local/pglite-worker';
 
 /** A running embedded PostgreSQL, reachable over the wire on a loopback port. */
@@ -54,7 +55,7 @@ export async function openEmbeddedPostgres(home: string): Promise<EmbeddedPostgr
 
   for (let attempt = 0; attempt < 50; attempt++) {
     const lock = await readLock(lockPath);
-    if (lock && isAlive(lock.pid)) {
+    if (lock && isProcessAlive(lock.pid)) {
       if (lock.port !== null && (await answers(HOST, lock.port))) {
         return { host: HOST, port: lock.port, dataDir, role: 'shared', pid: lock.pid, stop: noop };
       }
@@ -144,16 +145,6 @@ async function readLock(path: string): Promise<Pick<LockFile, 'pid' | 'port'> | 
     return typeof parsed.pid === 'number' ? { pid: parsed.pid, port: parsed.port ?? null } : stale;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : stale;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  if (pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

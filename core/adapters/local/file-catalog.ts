@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { isProcessAlive, ownerPid } from '#adapters/local/local-process';
 import type { Catalog, CatalogPartition, CatalogTable } from '#ports/catalog';
 
 interface CatalogFile {
@@ -11,7 +12,8 @@ interface CatalogFile {
 /** Options of a {@link FileCatalog}. */
 export interface FileCatalogOptions {
   /**
-   * How long a change waits for another writer's lock file before it fails, naming the lock.
+   * How long a change waits for a live writer's lock file before it fails, naming the lock (the
+   * lock of a process that no longer runs is taken over at once).
    * @default 20_000 - twenty seconds, far longer than any change holds the lock
    */
   readonly lockWaitMs?: number;
@@ -21,6 +23,8 @@ export interface FileCatalogOptions {
  * The catalog in a local JSON file (the local runtime's Glue): tables, schemas, partitions with
  * their current version, rows and bytes. Every change is a read-modify-write under a lock file,
  * written to a temporary file and renamed, so readers see the old or the new catalog, never half.
+ * A lock or temporary file left by a killed process (its pid no longer runs) is removed by the
+ * next change.
  * @example
  * const catalog = new FileCatalog('.thermocline/catalog.json');
  * await catalog.listPartitions('agent_tasks');
@@ -29,6 +33,8 @@ export class FileCatalog implements Catalog {
   readonly path: string;
   readonly description: string;
   private readonly lockWaitMs: number;
+  /** Whether an update of this object already removed dead processes' temporary files. */
+  private swept = false;
 
   constructor(path: string, options: FileCatalogOptions = {}) {
     this.path = resolve(path);
@@ -94,33 +100,132 @@ export class FileCatalog implements Catalog {
 
   private async update(change: (file: CatalogFile) => void): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
-    const lock = `${this.path}.lock`;
-    const started = Date.now();
-    for (;;) {
-      try {
-        await writeFile(lock, String(process.pid), { flag: 'wx' });
-        break;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        if (Date.now() - started > this.lockWaitMs) {
-          throw new Error(
-            `catalog ${this.path} is locked by ${lock}; if no Thermocline process is running, delete it`,
-          );
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    }
+    const token = await this.lock();
     try {
+      if (!this.swept) {
+        await this.sweepTemporaries();
+        this.swept = true;
+      }
       const file = await this.read();
       change(file);
-      const temporary = `${this.path}.${randomBytes(6).toString('hex')}.tmp`;
+      const temporary = this.temporaryName();
       await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`);
       await rename(temporary, this.path);
     } finally {
-      await rm(lock, { force: true });
+      await this.unlock(token);
     }
   }
+
+  /**
+   * Takes the lock file `<catalog>.lock` (created exclusively, holding `<pid> <token>`), waiting
+   * for a live holder up to `lockWaitMs`. A lock whose pid no longer runs — left by a killed
+   * process — is taken over at once: it is first renamed away (atomic, so of two processes
+   * taking it over only one gets it), and its temporary files are removed.
+   */
+  private async lock(): Promise<string> {
+    const lock = this.lockPath;
+    const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
+    const started = Date.now();
+    for (;;) {
+      try {
+        await writeFile(lock, token, { flag: 'wx' });
+        return token;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = await readLockFile(lock);
+      if (holder && holder.ended) {
+        if (await this.takeOver(holder.text)) await this.sweepTemporaries();
+        continue;
+      }
+      if (Date.now() - started > this.lockWaitMs) {
+        const who = holder?.pid ? ` (pid ${holder.pid}, which is running)` : '';
+        throw new Error(
+          `catalog ${this.path} is locked by ${lock}${who}; wait for that Thermocline process to ` +
+            `finish — if no Thermocline process is running, delete the lock file`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * Removes a dead holder's lock whose content is `text`: renames it to a temporary name and
+   * checks it is still that lock (another process may have taken the dead lock over and locked
+   * anew in between: that fresh lock is put back). True when the dead lock is gone.
+   */
+  private async takeOver(text: string): Promise<boolean> {
+    const aside = this.temporaryName();
+    try {
+      await rename(this.lockPath, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false; // already gone
+      throw error;
+    }
+    const moved = await readFile(aside, 'utf8').catch(() => text);
+    if (moved !== text) {
+      await link(aside, this.lockPath).catch(() => undefined);
+      await rm(aside, { force: true });
+      return false;
+    }
+    await rm(aside, { force: true });
+    return true;
+  }
+
+  /** Releases the lock when it is still this update's (a live lock is never taken over). */
+  private async unlock(token: string): Promise<void> {
+    const text = await readFile(this.lockPath, 'utf8').catch(() => undefined);
+    if (text === token) await rm(this.lockPath, { force: true });
+  }
+
+  /**
+   * Removes `<catalog>.*.tmp` files — half-written catalogs and lock files set aside — of
+   * processes that no longer run (one named without a pid, written before names carried one,
+   * can only be a dead update's: the lock this process holds now was free).
+   */
+  private async sweepTemporaries(): Promise<void> {
+    const folder = dirname(this.path);
+    const prefix = `${basename(this.path)}.`;
+    for (const name of await readdir(folder)) {
+      if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+      const pid = ownerPid(name, prefix);
+      if (pid === undefined || !isProcessAlive(pid)) await rm(join(folder, name), { force: true });
+    }
+  }
+
+  /** `<catalog>.<pid>-<random>.tmp`, in the catalog's folder (a rename stays on one file system). */
+  private temporaryName(): string {
+    return `${this.path}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  }
+
+  private get lockPath(): string {
+    return `${this.path}.lock`;
+  }
 }
+
+/** Who holds a lock file: its pid (0 when unreadable) and whether that process has ended. */
+async function readLockFile(
+  path: string,
+): Promise<{ text: string; pid: number; ended: boolean } | undefined> {
+  let text: string;
+  let modified: number;
+  try {
+    [text, modified] = await Promise.all([
+      readFile(path, 'utf8'),
+      stat(path).then((info) => info.mtimeMs),
+    ]);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // just released
+    throw error;
+  }
+  const pid = Number(/^(\d+)/.exec(text)?.[1] ?? 0);
+  // Empty: its writer is between creating and writing it — or died there (then it is old).
+  if (pid === 0) return { text, pid, ended: Date.now() - modified > UNREADABLE_LOCK_MS };
+  return { text, pid, ended: !isProcessAlive(pid) };
+}
+
+/** A lock file without a pid is a dead writer's once this old. */
+const UNREADABLE_LOCK_MS = 5_000;
 
 /**
  * A partition's values as the key of its entry in the file: the values joined by `/`, with `%` and

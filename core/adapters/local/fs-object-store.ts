@@ -13,11 +13,22 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { isProcessAlive, ownerPid } from '#adapters/local/local-process';
 import type { ObjectInfo, ObjectStore, StoredObject } from '#ports/object-store';
+
+/** Temporary files are named `.tmp-<pid>-<random>` in the folder of the object they become. */
+const TEMPORARY = '.tmp-';
+
+/**
+ * A temporary file named without a pid (written before names carried one) counts as a dead
+ * writer's once untouched this long: a put lives for one copy.
+ */
+const UNOWNED_TEMPORARY_MS = 3_600_000;
 
 /**
  * The object store on a local directory: the local runtime's data lake. Objects appear
- * atomically: each is written to a hidden temporary name in its folder, then renamed.
+ * atomically: each is written to a hidden temporary name in its folder (`.tmp-<pid>-<random>`,
+ * never listed), then renamed; {@link FsObjectStore.sweep} removes those of processes that died.
  * @example
  * const lake = new FsObjectStore('.thermocline/lake');
  * await lake.putText('agent_tasks/_manifests/2025-02-15.json', '{}');
@@ -109,7 +120,7 @@ export class FsObjectStore implements ObjectStore {
     );
     const objects: ObjectInfo[] = [];
     for (const entry of entries) {
-      if (!entry.isFile() || entry.name.startsWith('.tmp-')) continue;
+      if (!entry.isFile() || entry.name.startsWith(TEMPORARY)) continue;
       const path = join(entry.parentPath, entry.name);
       const key = relative(this.root, path).split(sep).join('/');
       if (key.startsWith(prefix)) objects.push({ key, bytes: (await stat(path)).size });
@@ -125,6 +136,37 @@ export class FsObjectStore implements ObjectStore {
     return objects.length;
   }
 
+  /**
+   * Removes the temporary files under `prefix` whose writer has ended (its pid no longer runs;
+   * one named without a pid once untouched for an hour), then the folders that leaves empty. A
+   * live writer's file is never touched.
+   * @example
+   * await lake.sweep('agent_tasks/year=2025/month=02/day=15/'); // 1: a killed run's half copy
+   */
+  async sweep(prefix: string): Promise<number> {
+    const folder = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/') + 1) : '';
+    const entries = await readdir(this.pathOf(folder || '.'), {
+      recursive: true,
+      withFileTypes: true,
+    }).catch((error: unknown) => {
+      if (isMissing(error)) return [];
+      throw error;
+    });
+    const emptied = new Set<string>();
+    let removed = 0;
+    for (const entry of entries) {
+      if (!entry.isFile() || !entry.name.startsWith(TEMPORARY)) continue;
+      const path = join(entry.parentPath, entry.name);
+      if (!relative(this.root, path).split(sep).join('/').startsWith(prefix)) continue;
+      if (!(await writerEnded(entry.name, path))) continue;
+      await rm(path, { force: true });
+      removed += 1;
+      emptied.add(entry.parentPath);
+    }
+    for (const parent of emptied) await this.pruneEmptyFolders(parent);
+    return removed;
+  }
+
   locate(key: string): string {
     return this.pathOf(key);
   }
@@ -138,7 +180,7 @@ export class FsObjectStore implements ObjectStore {
 
   private async temporaryFor(target: string): Promise<string> {
     await mkdir(dirname(target), { recursive: true });
-    return join(dirname(target), `.tmp-${randomBytes(6).toString('hex')}`);
+    return join(dirname(target), `${TEMPORARY}${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
   /**
@@ -169,6 +211,14 @@ async function hashFile(path: string): Promise<{ bytes: number; sha256: string }
     bytes += (chunk as Buffer).length;
   }
   return { bytes, sha256: hash.digest('hex') };
+}
+
+/** Whether the process that wrote temporary file `name` at `path` has ended. */
+async function writerEnded(name: string, path: string): Promise<boolean> {
+  const pid = ownerPid(name, TEMPORARY);
+  if (pid !== undefined) return !isProcessAlive(pid);
+  const info = await stat(path).catch(() => undefined);
+  return info !== undefined && Date.now() - info.mtimeMs > UNOWNED_TEMPORARY_MS;
 }
 
 /** Whether a file-system error means "no such object": the path, or a folder on it, is missing. */
