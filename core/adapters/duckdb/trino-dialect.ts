@@ -930,6 +930,7 @@ function rewriteNode(node: unknown, context: Context): unknown {
     // A lambda's parameters (`(s, x) ->` parses as a row) are names, not expressions.
     out[key] = node.class === 'LAMBDA' && key === 'lhs' ? value : rewriteNode(value, context);
   }
+  if (out.type === 'TABLE_FUNCTION') return rewriteUnnest(out);
   switch (out.class) {
     case 'CONSTANT':
       return rewriteConstant(out);
@@ -1016,6 +1017,61 @@ function rewriteFunction(call: Json, context: Context): Json {
     return { ...call, function_name: local.rename, schema: local.schema ?? '', children: kept };
   }
   return local.rewrite(call, context);
+}
+
+/**
+ * `UNNEST(a, b, …)` in FROM, and `UNNEST(map)`: Trino zips several arrays (NULLs filling the
+ * shorter ones) and expands a map to key and value columns; DuckDB's UNNEST table function takes
+ * one array. They become a subquery of select-list unnests, which DuckDB zips the same way
+ * (`WITH ORDINALITY` adds the position). One array stays DuckDB's own.
+ */
+function rewriteUnnest(ref: Json): Json {
+  const call = ref.function;
+  if (!isJson(call) || String(call.function_name).toLowerCase() !== 'unnest') return ref;
+  const args = children(call);
+  const isMap = (node: Json): boolean =>
+    node.class === 'FUNCTION' && MAP_RESULTS.has(String(node.function_name));
+  if (args.length === 1 && !isMap(args[0] as Json)) return ref;
+  const columns = args.flatMap((arg) =>
+    isMap(arg) ? [fn('map_keys', [arg]), fn('map_values', [arg])] : [arg],
+  );
+  const select = columns.map((column, i) => ({ ...fn('unnest', [column]), alias: `f${i}` }));
+  if (ref.with_ordinality === 'WITH_ORDINALITY') {
+    const longest = fn(
+      'greatest',
+      columns.map((column) => fn('len', [column])),
+    );
+    select.push({
+      ...fn('unnest', [
+        fn('range', [integer(1), { ...fn('+', [longest, integer(1)]), is_operator: true }]),
+      ]),
+      alias: `f${columns.length}`,
+    });
+  }
+  return {
+    type: 'SUBQUERY',
+    alias: ref.alias ?? '',
+    sample: null,
+    query_location: -1,
+    subquery: {
+      node: {
+        type: 'SELECT_NODE',
+        modifiers: [],
+        cte_map: { map: [] },
+        select_list: select,
+        from_table: { type: 'EMPTY', alias: '', sample: null, query_location: -1 },
+        where_clause: null,
+        group_expressions: [],
+        group_sets: [],
+        aggregate_handling: 'STANDARD_HANDLING',
+        having: null,
+        sample: null,
+        qualify: null,
+      },
+      named_param_map: [],
+    },
+    column_name_alias: ref.column_name_alias ?? [],
+  };
 }
 
 /** A struct with Trino's names for anonymous row fields: field0, field1, … */
