@@ -91,6 +91,31 @@ describe('the Trino dialect of the DuckDB lake engine', () => {
     expect((await run('SELECT 7 / 2 AS q')).rows).toEqual([{ q: 3 }]);
   });
 
+  it("runs Athena SQL the guard's parser does not accept yet", async () => {
+    const result = await run(
+      "SELECT CAST(json_parse('[1,23,456]') AS array(integer)) AS a, " +
+        'NULL IS DISTINCT FROM NULL AS d, ' +
+        "CAST(CAST(ROW(123, 'abc', true) AS ROW(v1 bigint, v2 varchar, v3 boolean)) AS JSON) AS j, " +
+        "hour(TIMESTAMP '2022-11-01 09:08:07.321' AT TIME ZONE 'America/Los_Angeles') AS h",
+    );
+
+    expect(result.rows).toEqual([
+      { a: [1, 23, 456], d: false, j: '{"v1":123,"v2":"abc","v3":true}', h: 2 },
+    ]);
+    const grouped = await run(
+      "SELECT listagg(v, ',') WITHIN GROUP (ORDER BY v) AS l, max(n, 2) AS top " +
+        "FROM (VALUES ('a', 1), ('c', 3), ('b', 2)) AS t(v, n)",
+    );
+    expect(grouped.rows).toEqual([{ l: 'a,b,c', top: [3, 2] }]);
+    const numbered = await run(
+      "SELECT x, n FROM UNNEST(ARRAY['a', 'b']) WITH ORDINALITY AS t(x, n) ORDER BY n",
+    );
+    expect(numbered.rows).toEqual([
+      { x: 'a', n: 1 },
+      { x: 'b', n: 2 },
+    ]);
+  });
+
   it('fails, rather than differ, on Java regular expressions RE2 cannot run', async () => {
     // a lookahead: Java's syntax, not RE2's
     await expect(run("SELECT regexp_like('ab', 'a(?=b)')")).rejects.toThrow(

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LOCAL_FUNCTIONS } from '#adapters/duckdb/trino-dialect';
 import {
   FormatNotSupportedError,
   javaFormatToPrintf,
@@ -8,6 +11,7 @@ import {
   teradataToStrftime,
 } from '#adapters/duckdb/trino-formats';
 import { normalizeTrinoSyntax } from '#adapters/duckdb/trino-syntax';
+import { ATHENA_FUNCTIONS } from '#core/query/athena-functions';
 import { jsonSafeReal, trinoInterval } from '#core/query/rows';
 
 describe('the Trino syntax step (before DuckDB parses)', () => {
@@ -167,5 +171,18 @@ describe('the JSON rendering both lake engines share', () => {
     expect(trinoInterval(0, 0, 43_000n)).toBe('0 00:00:00.043');
     expect(trinoInterval(41, 0, 0n)).toBe('3-5');
     expect(trinoInterval(0, -1, 0n)).toBe('-1 00:00:00.000');
+  });
+});
+
+describe("the README's list of the functions the local engine runs", () => {
+  it('is the dialect’s own list, every name an Athena function', () => {
+    const readme = readFileSync(join(__dirname, '../../README.md'), 'utf8');
+    const table = /<!-- local-functions:start -->([\s\S]*?)<!-- local-functions:end -->/u.exec(
+      readme,
+    )?.[1];
+    const listed = [...(table ?? '').matchAll(/`([a-z0-9_]+)`/gu)].map((m) => m[1] as string);
+
+    expect([...listed].sort()).toEqual(Object.keys(LOCAL_FUNCTIONS).sort());
+    expect(listed.filter((name) => !ATHENA_FUNCTIONS.has(name))).toEqual([]);
   });
 });

@@ -90,6 +90,11 @@ const ENGINE = 'duckdb';
  * them for `*`); a partition without `columnBytes` counts whole. A query over `maxScanBytes` is
  * refused before it runs ({@link LakeScanStoppedError}).
  *
+ * The statement is Athena's SQL (Trino): the Trino dialect (`trino-dialect.ts`) translates it
+ * for DuckDB with Trino's functions and semantics, in UTC, and refuses what it cannot run as
+ * Athena would; unnamed result columns are `_col<i>`, and a lake `timestamp` reads as the UTC
+ * wall time, without a zone, as on Athena.
+ *
  * Defence in depth behind the SQL guard: file access is limited to the lake directory
  * (`enable_external_access = false` with `allowed_directories`), extensions are never
  * auto-installed, and the configuration is locked.

@@ -931,17 +931,25 @@ function rewriteNode(node: unknown, context: Context): unknown {
     out[key] = node.class === 'LAMBDA' && key === 'lhs' ? value : rewriteNode(value, context);
   }
   if (out.type === 'TABLE_FUNCTION') return rewriteUnnest(out);
-  switch (out.class) {
+  const rewritten = rewriteExpression(out, context);
+  // A replaced expression keeps the user's alias (`CAST(x AS JSON) AS j`).
+  return typeof out.alias === 'string' && out.alias !== '' && rewritten.alias !== out.alias
+    ? { ...rewritten, alias: out.alias }
+    : rewritten;
+}
+
+function rewriteExpression(node: Json, context: Context): Json {
+  switch (node.class) {
     case 'CONSTANT':
-      return rewriteConstant(out);
+      return rewriteConstant(node);
     case 'FUNCTION':
-      return rewriteFunction(out, context);
+      return rewriteFunction(node, context);
     case 'WINDOW':
-      return rewriteWindow(out);
+      return rewriteWindow(node);
     case 'CAST':
-      return rewriteCast(out, context);
+      return rewriteCast(node, context);
     default:
-      return out;
+      return node;
   }
 }
 
@@ -1082,6 +1090,16 @@ function namedRow(values: readonly Json[]): Json {
   );
 }
 
+/** Whether `node` is a ROW(…) the rewrite named field0, field1, … */
+function isAnonymousRow(node: unknown): boolean {
+  return (
+    isJson(node) &&
+    node.class === 'FUNCTION' &&
+    node.function_name === 'struct_pack' &&
+    children(node).every((c, i) => c.alias === `field${i}`)
+  );
+}
+
 /** Calls the parser made: EXTRACT fields with Trino's meaning, AT TIME ZONE as at_timezone. */
 function rewriteParserCall(call: Json, name: string): Json {
   const args = children(call);
@@ -1168,6 +1186,19 @@ const INTEGER_CASTS: Readonly<Record<string, string>> = {
 /** CAST and TRY_CAST written by the user: Trino's conversions to JSON, varchar and integers. */
 function rewriteCast(cast: Json, context: Context): Json {
   if (!writtenAs(cast, context, /^(try_)?cast\s*\(/iu)) return cast;
+  if (isJson(cast.cast_type) && cast.cast_type.id === 'STRUCT' && isAnonymousRow(cast.child)) {
+    // CAST(ROW(1, 'a') AS ROW(x bigint, y varchar)) names the fields by position, as DuckDB
+    // does for its unnamed row() (not for a struct whose names differ).
+    const row = cast.child as Json;
+    return {
+      ...cast,
+      child: fn(
+        'row',
+        children(row).map((c) => ({ ...c, alias: '' })),
+        'main',
+      ),
+    };
+  }
   const id = castTypeId(cast);
   const value = cast.child;
   const guarded = (expression: Json): Json =>
