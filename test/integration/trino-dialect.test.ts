@@ -3,6 +3,7 @@
  * errors, what the local engine refuses and how it says so, Athena's column names, parameters,
  * and that user SQL cannot reach DuckDB's own functions or the dialect's macros.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,28 @@ describe('the Trino dialect of the DuckDB lake engine', () => {
     await expect(run('SELECT 1 / 0')).rejects.toThrow(QueryFailedError);
     await expect(run('SELECT 1 / 0')).rejects.toThrow(/Division by zero/);
     expect((await run('SELECT try(1 / 0) AS q')).rows).toEqual([{ q: null }]);
+  });
+
+  it("runs in UTC, Athena's session zone, whatever the machine's zone", () => {
+    // DuckDB takes the process's zone at start: run the engine in a process in New York.
+    const script = `
+      const { createDuckDbQueryEngine } = require('#adapters/duckdb/duckdb-query-engine');
+      const { openLocalLake } = require('#adapters/local/local-lake');
+      (async () => {
+        const engine = await createDuckDbQueryEngine(openLocalLake(${JSON.stringify(home)}).store);
+        const sql = "SELECT hour(CAST('2020-05-11 11:15:05+00' AS timestamp with time zone)) AS h";
+        const result = await engine.run({ sql, params: [], maxScanBytes: 1, scans: [] });
+        process.stdout.write(JSON.stringify(result.rows));
+        await engine.close();
+      })();`;
+    const child = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], {
+      cwd: join(__dirname, '../..'),
+      env: { ...process.env, TZ: 'America/New_York' },
+      encoding: 'utf8',
+    });
+
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual([{ h: 11 }]);
   });
 
   it('names unnamed result columns as Athena does: _col<position>', async () => {
