@@ -17,6 +17,11 @@
  */
 import { Parser as PostgresParser } from 'node-sql-parser/build/postgresql';
 import { Parser as TrinoParser } from 'node-sql-parser/build/trino';
+import {
+  ATHENA_FUNCTIONS,
+  ATHENA_FUNCTIONS_URL,
+  athenaAlternative,
+} from '#core/query/athena-functions';
 import { SqlRejectedError } from '#core/query/errors';
 import type { CatalogTable } from '#ports/catalog';
 
@@ -426,7 +431,21 @@ function functionName(node: Node): string {
     const parts = name.name.map((part) => identName(part) ?? '');
     return (parts[parts.length - 1] ?? '').toLowerCase();
   }
+  if (isNode(name) && isNode(name.name)) return (identName(name.name) ?? '').toLowerCase();
   return (identName(name) ?? '').toLowerCase();
+}
+
+/** The schema (and catalog) a function call names, `a.b` for `a.b.f()`, if any. */
+function functionQualifier(node: Node): string | undefined {
+  const name = node.name;
+  if (!isNode(name)) return undefined;
+  if (Array.isArray(name.name) && name.name.length > 1) {
+    return name.name
+      .slice(0, -1)
+      .map((part) => identName(part) ?? '')
+      .join('.');
+  }
+  return identName(name.schema);
 }
 
 /** The SELECT of a subquery wrapper ({ast: …}) or the node itself. */
@@ -650,7 +669,7 @@ class Analyzer {
         return;
       case 'function':
       case 'aggr_func':
-        this.function(functionName(value));
+        this.function(functionName(value), functionQualifier(value));
         break;
       case 'var':
         if (value.prefix === '$' && typeof value.name === 'number') {
@@ -666,7 +685,7 @@ class Analyzer {
     }
   }
 
-  private function(name: string): void {
+  private function(name: string, qualifier?: string): void {
     const denied =
       this.options.engine === 'hot'
         ? matches(HOT_DENIED_FUNCTIONS, name)
@@ -680,6 +699,29 @@ class Analyzer {
               `outside the catalog's tables); query the tables instead`,
       );
     }
+    if (this.options.engine === 'lake') this.athenaFunction(name, qualifier);
+  }
+
+  /**
+   * A lake statement calls only functions Athena has (engine version 3, Trino's list), written
+   * without a catalog or schema: locally DuckDB runs the statement, and a DuckDB-only function
+   * would pass here and fail on Athena.
+   */
+  private athenaFunction(name: string, qualifier: string | undefined): void {
+    if (qualifier !== undefined) {
+      this.reject(
+        `write functions without a catalog or schema in lake queries: ${name}() instead of ` +
+          `${qualifier}.${name}()`,
+      );
+    }
+    if (ATHENA_FUNCTIONS.has(name)) return;
+    const alternative = athenaAlternative(name);
+    this.reject(
+      `the function ${name}() does not exist on Athena (engine version 3, Trino's functions)` +
+        (alternative
+          ? `; use ${alternative} instead`
+          : `; see the functions Athena has: ${ATHENA_FUNCTIONS_URL}`),
+    );
   }
 
   /** Attributes a column reference to the table(s) it reads. */

@@ -2,7 +2,9 @@
  * JSON-safe values, shared by every query engine adapter: what a result row may hold once it
  * leaves an engine (see `QueryRow` in core/ports/query-engine.ts). Integers beyond 2^53 and
  * decimals become strings, instants ISO 8601 strings in UTC with `Z`, dates `YYYY-MM-DD`, binary
- * base64, non-finite floats the strings `NaN`, `Infinity`, `-Infinity` (JSON has no such numbers).
+ * base64, non-finite floats the strings `NaN`, `Infinity`, `-Infinity` (JSON has no such numbers),
+ * REAL values their shortest decimal, intervals Trino's text (`2 03:00:00.000`, `3-5`). The
+ * lake engines render the same query the same way; README "Athena parity" has the whole contract.
  */
 
 const MICROS_PER_MILLI = 1000n;
@@ -40,6 +42,44 @@ export function jsonSafeFloat(value: number): number | string {
   if (Number.isFinite(value)) return value;
   if (Number.isNaN(value)) return 'NaN';
   return value > 0 ? 'Infinity' : '-Infinity';
+}
+
+/**
+ * A 32-bit float (REAL) as JSON can carry it, written with the fewest digits that read back as
+ * the same float — as Athena (Java's Float.toString) writes it: `0.1`, not `0.10000000149011612`.
+ * @example
+ * jsonSafeReal(Math.fround(0.1)); // 0.1
+ */
+export function jsonSafeReal(value: number): number | string {
+  if (!Number.isFinite(value)) return jsonSafeFloat(value);
+  for (let digits = 1; digits <= 9; digits += 1) {
+    const shortest = Number(value.toPrecision(digits));
+    if (Math.fround(shortest) === value) return shortest;
+  }
+  return value;
+}
+
+/**
+ * An interval as Trino writes it: day to second as `D HH:MM:SS.mmm` (`2 03:00:00.000`), year to
+ * month as `Y-M` (`3-5`). An interval with both months and days or time (DuckDB allows it, Trino
+ * does not) is written as `<months>-<rest>` months first: `1 month 2 days` → `0-1 2 00:00:00.000`.
+ * @example
+ * trinoInterval(0, 2, 10_800_000_000n); // '2 03:00:00.000'
+ * trinoInterval(41, 0, 0n); // '3-5'
+ */
+export function trinoInterval(months: number, days: number, micros: bigint): string {
+  const yearMonth = (m: number): string =>
+    `${m < 0 ? '-' : ''}${Math.trunc(Math.abs(m) / 12)}-${Math.abs(m) % 12}`;
+  if (months !== 0 && days === 0 && micros === 0n) return yearMonth(months);
+  const total = BigInt(days) * 86_400_000_000n + micros;
+  const sign = total < 0n ? '-' : '';
+  const abs = total < 0n ? -total : total;
+  const millis = abs / 1000n;
+  const pad = (n: bigint, width = 2): string => n.toString().padStart(width, '0');
+  const dayToSecond =
+    `${sign}${millis / 86_400_000n} ${pad((millis / 3_600_000n) % 24n)}:` +
+    `${pad((millis / 60_000n) % 60n)}:${pad((millis / 1000n) % 60n)}.${pad(millis % 1000n, 3)}`;
+  return months === 0 ? dayToSecond : `${yearMonth(months)} ${dayToSecond}`;
 }
 
 /**

@@ -11,6 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   athenaLiteral,
   AthenaQueryEngine,
+  athenaValue,
   toExecutionParameters,
 } from '#adapters/aws/athena-query-engine';
 import {
@@ -287,6 +288,35 @@ describe('AthenaQueryEngine', () => {
       'double',
       'date',
     ]);
+  });
+});
+
+describe("Athena's text as the JSON both lake engines give", () => {
+  it('a timestamp with time zone as its instant in UTC, whatever the zone', () => {
+    expect(athenaValue('2012-10-31 01:00:00.000 UTC', 'timestamp with time zone')).toBe(
+      '2012-10-31T01:00:00.000Z',
+    );
+    expect(athenaValue('2020-05-11 11:15:05.055 +01:00', 'timestamp with time zone')).toBe(
+      '2020-05-11T10:15:05.055Z',
+    );
+    expect(
+      athenaValue('2001-08-22 03:04:05.321 America/Los_Angeles', 'timestamp with time zone'),
+    ).toBe('2001-08-22T10:04:05.321Z');
+    expect(
+      athenaValue('2022-01-15 12:00:00.000 America/Los_Angeles', 'timestamp with time zone'),
+    ).toBe('2022-01-15T20:00:00.000Z');
+  });
+
+  it('varbinary (bytes in hex, spaced) as base64', () => {
+    expect(athenaValue('68 65 6c 6c 6f', 'varbinary')).toBe('aGVsbG8=');
+    expect(athenaValue('', 'varbinary')).toBe('');
+  });
+
+  it('a timestamp keeps its fraction digits', () => {
+    expect(athenaValue('2020-06-10 15:55:23.383345', 'timestamp')).toBe(
+      '2020-06-10T15:55:23.383345Z',
+    );
+    expect(athenaValue('2020-06-10 15:55:23', 'timestamp')).toBe('2020-06-10T15:55:23.000Z');
   });
 });
 

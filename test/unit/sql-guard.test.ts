@@ -452,3 +452,56 @@ describe('the partition-filter rule', () => {
     ).toEqual([]);
   });
 });
+
+describe("guardSql on the lake: only Athena's functions (what passes locally runs on Athena)", () => {
+  it('accepts the Trino functions Athena users write daily', () => {
+    const sql =
+      "SELECT date_format(from_iso8601_timestamp(payload), '%Y-%m-%d'), date_add('day', -1, current_date), " +
+      "regexp_like(payload, '^a'), json_extract_scalar(payload, '$.a'), approx_distinct(id), " +
+      "element_at(transform(split(payload, ','), x -> upper(x)), -1), url_extract_host(payload), " +
+      "to_hex(to_utf8(payload)), try(CAST(id AS bigint)), if(id IS NULL, 'none', 'some') " +
+      "FROM events WHERE event_type = 'Login' AND dt = '2025-02-01'";
+
+    expect(guardSql(sql, lake).tables).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      "SELECT strftime(now(), '%Y')",
+      /strftime\(\) does not exist on Athena.*use date_format\(timestamp, '%Y-%m-%d'\) or format_datetime/,
+    ],
+    [
+      'SELECT list_extract(ARRAY[1, 2], 1)',
+      /list_extract\(\) does not exist on Athena.*use element_at\(array, index\) or array\[index\]/,
+    ],
+    ['SELECT epoch(now())', /epoch\(\) does not exist on Athena.*use to_unixtime\(timestamp\)/],
+    [
+      "SELECT string_agg(name, ',') FROM agents",
+      /string_agg\(\) does not exist on Athena.*listagg/,
+    ],
+    [
+      'SELECT frobnicate(1)',
+      /frobnicate\(\) does not exist on Athena.*https:\/\/trino\.io\/docs\/current\/functions\/list\.html/,
+    ],
+  ])('rejects a function Athena does not have, naming the one to use: %s', (sql, message) => {
+    expect(rejected(sql, lake).message).toMatch(message);
+  });
+
+  it('rejects a schema-qualified function call', () => {
+    expect(rejected("SELECT trino.date_add('day', 1, now())", lake).message).toMatch(
+      /write functions without a catalog or schema in lake queries: date_add\(\) instead of trino\.date_add\(\)/,
+    );
+  });
+
+  it("rejects DuckDB's file readers even when qualified with a schema", () => {
+    expect(rejected("SELECT main.read_text('/etc/passwd')", lake).message).toMatch(
+      /read_text\(\) is not allowed in lake queries/,
+    );
+  });
+
+  it("leaves hot SQL to PostgreSQL's functions", () => {
+    expect(guardSql("SELECT string_agg(member_code, ',') FROM members", hot).tables).toHaveLength(
+      1,
+    );
+  });
+});

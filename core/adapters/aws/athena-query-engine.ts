@@ -81,8 +81,10 @@ const USER_ERROR = 2;
  * aborted signal stops the query. Results are read with GetQueryResults page by page (the
  * header row of the first page skipped) and typed from ResultSetMetadata: integers as numbers
  * (bigint as text beyond 2^53), decimals as exact strings, booleans, doubles, `date` as
- * `YYYY-MM-DD`, `timestamp` as ISO 8601 with `Z`; arrays, maps and rows stay in Athena's text
- * form (`[a, b]`), which does not round-trip to JSON reliably.
+ * `YYYY-MM-DD`, `timestamp` as ISO 8601 with `Z`, a timestamp with time zone as its instant in
+ * UTC, varbinary as base64 — the same JSON as the local engine's for the same query; arrays,
+ * maps and rows stay in Athena's text form (`[a, b]`, `{k=v}`), which does not round-trip to JSON
+ * reliably (cast them to JSON for the same JSON in both runtimes; README "Athena parity").
  * @example
  * const engine = new AthenaQueryEngine(new AthenaClient({}), { workGroup: 'thermocline', database: 'thermocline_lake' });
  * const result = await engine.run({
@@ -370,13 +372,83 @@ export function athenaValue(text: string, type: string | undefined): unknown {
     case 'timestamp':
       return isoTimestamp(text);
     case 'timestamp with time zone':
-      return /\sUTC$/.test(text) ? isoTimestamp(text.replace(/\sUTC$/, '')) : text;
+      return utcTimestamp(text);
+    case 'varbinary':
+      return base64FromHex(text);
     default:
       return text;
   }
 }
 
-/** `2025-02-15 07:30:00.000` (UTC wall time) → `2025-02-15T07:30:00.000Z`. */
+/**
+ * Athena's text of varbinary — bytes in hex separated by spaces (`68 65 6c 6c 6f`) — as base64,
+ * the binary form of every engine's rows.
+ */
+function base64FromHex(text: string): string {
+  const hex = text.replace(/\s+/g, '');
+  if (!/^([0-9a-fA-F]{2})*$/.test(hex)) return text;
+  return Buffer.from(hex, 'hex').toString('base64');
+}
+
+/**
+ * `2025-02-15 07:30:00.000 <zone>` (a zone name, an offset or UTC) as the instant in ISO 8601
+ * UTC: every engine gives a timestamp with time zone as its instant, `2025-02-15T07:30:00.000Z`.
+ * Text that is not of that form is returned as it is.
+ */
+function utcTimestamp(text: string): string {
+  const match = /^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?) (\S+)$/.exec(text);
+  if (!match) return text;
+  const [, local = '', zone = ''] = match;
+  const iso = isoTimestamp(local);
+  if (zone === 'UTC' || zone === 'Z' || /^[+-]00:00$/.test(zone)) return iso;
+  const offsetMinutes = /^([+-])(\d{2}):(\d{2})$/.exec(zone);
+  const wallMs = Date.parse(iso);
+  let utcMs: number;
+  if (offsetMinutes) {
+    const [, sign, hours = '0', minutes = '0'] = offsetMinutes;
+    utcMs = wallMs - (sign === '-' ? -1 : 1) * (Number(hours) * 60 + Number(minutes)) * 60_000;
+  } else {
+    const offset = zoneOffsetMs(zone, wallMs);
+    if (offset === undefined) return text;
+    utcMs = wallMs - offset;
+    const corrected = zoneOffsetMs(zone, utcMs);
+    if (corrected !== undefined && corrected !== offset) utcMs = wallMs - corrected;
+  }
+  // Keep the text's fraction digits (microseconds, nanoseconds) as they were.
+  const fraction = /\.(\d+)Z$/.exec(iso)?.[1] ?? '000';
+  return `${new Date(utcMs).toISOString().slice(0, 19)}.${fraction}Z`;
+}
+
+/** The offset of an IANA zone from UTC at an instant, in milliseconds (undefined: unknown zone). */
+function zoneOffsetMs(zone: string, atMs: number): number | undefined {
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    }).formatToParts(new Date(Math.floor(atMs / 1000) * 1000));
+  } catch {
+    return undefined;
+  }
+  const field = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(
+    field('year'),
+    field('month') - 1,
+    field('day'),
+    field('hour'),
+    field('minute'),
+    field('second'),
+  );
+  return wall - Math.floor(atMs / 1000) * 1000;
+}
+
+/** `2025-02-15 07:30:00.000` (UTC wall time) → `2025-02-15T07:30:00.000Z`; any fraction digits kept, at least three. */
 function isoTimestamp(text: string): string {
   const match = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(\.\d+)?$/.exec(text);
   if (!match) return text;

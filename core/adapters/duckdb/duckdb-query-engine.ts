@@ -10,6 +10,7 @@ import {
   DOUBLE,
   DuckDBDateValue,
   DuckDBInstance,
+  DuckDBIntervalValue,
   DuckDBTimestampMillisecondsValue,
   DuckDBTimestampNanosecondsValue,
   DuckDBTimestampSecondsValue,
@@ -32,6 +33,12 @@ import {
   type DuckDBValueConverter,
 } from '@duckdb/node-api';
 import {
+  explainDuckDbError,
+  installTrinoDialect,
+  LocalFunctionError,
+  toDuckDbSql,
+} from '#adapters/duckdb/trino-dialect';
+import {
   LakeScanStoppedError,
   QueryCancelledError,
   QueryFailedError,
@@ -42,6 +49,8 @@ import {
   isoFromEpochMicros,
   jsonSafeFloat,
   jsonSafeInteger,
+  jsonSafeReal,
+  trinoInterval,
 } from '#core/query/rows';
 import { identifierUse } from '#core/query/sql-text';
 import { quoteIdent } from '#core/sql/ident';
@@ -81,6 +90,11 @@ const ENGINE = 'duckdb';
  * them for `*`); a partition without `columnBytes` counts whole. A query over `maxScanBytes` is
  * refused before it runs ({@link LakeScanStoppedError}).
  *
+ * The statement is Athena's SQL (Trino): the Trino dialect (`trino-dialect.ts`) translates it
+ * for DuckDB with Trino's functions and semantics, in UTC, and refuses what it cannot run as
+ * Athena would; unnamed result columns are `_col<i>`, and a lake `timestamp` reads as the UTC
+ * wall time, without a zone, as on Athena.
+ *
  * Defence in depth behind the SQL guard: file access is limited to the lake directory
  * (`enable_external_access = false` with `allowed_directories`), extensions are never
  * auto-installed, and the configuration is locked.
@@ -105,6 +119,7 @@ export async function createDuckDbQueryEngine(
   });
   const setup = await instance.connect();
   try {
+    await installTrinoDialect(setup);
     if (store.root.startsWith('/')) {
       await setup.run(`SET allowed_directories = [${sqlString(`${store.root}/`)}]`);
       await setup.run('SET enable_external_access = false');
@@ -143,7 +158,7 @@ async function runQuery(
   const interrupt = (): void => connection.interrupt();
   signal?.addEventListener('abort', interrupt, { once: true });
   try {
-    for (const scan of query.scans) await connection.run(await viewSql(store, scan));
+    for (const scan of query.scans) await connection.run(await tableView(connection, store, scan));
     const bytesScanned = scanBytes(query);
     if (bytesScanned > query.maxScanBytes) {
       throw new LakeScanStoppedError({
@@ -153,8 +168,11 @@ async function runQuery(
       });
     }
     const started = performance.now();
+    const sql = await toDuckDbSql(connection, query.sql).catch((error: unknown) => {
+      throw failure(error, signal);
+    });
     const statement: DuckDBPreparedStatement = await connection
-      .prepare(query.sql)
+      .prepare(sql)
       .catch((error: unknown) => {
         throw failure(error, signal);
       });
@@ -194,11 +212,42 @@ async function runQuery(
 /** A DuckDB error as a query failure (400: the SQL or its parameters), or the cancellation. */
 function failure(error: unknown, signal: AbortSignal | undefined): Error {
   if (signal?.aborted) return new QueryCancelledError(ENGINE);
+  if (error instanceof LocalFunctionError) return new QueryFailedError(ENGINE, error.message, 400);
   const message = (error instanceof Error ? error.message : String(error)).replace(/^Error: /, '');
-  return new QueryFailedError(ENGINE, message.split('\n')[0] ?? message, 400);
+  return new QueryFailedError(ENGINE, explainDuckDbError(message.split('\n')[0] ?? message), 400);
 }
 
-/** The TEMP VIEW of one table over exactly the scan's partitions. */
+/**
+ * The TEMP VIEW of one table over exactly the scan's partitions, its timestamps without time
+ * zone: Glue types every timestamp column `timestamp` and Athena reads it as the UTC wall time,
+ * so `hour(at)`, `CAST(at AS varchar)` and comparisons with TIMESTAMP literals give Athena's
+ * answers (the Parquet files hold UTC instants, which DuckDB reads as TIMESTAMPTZ).
+ */
+async function tableView(
+  connection: DuckDBConnection,
+  store: ObjectStore,
+  scan: LakeTableScan,
+): Promise<string> {
+  const view = await viewSql(store, scan);
+  const zonedSource = scan.table.columns.some((c) =>
+    /with time zone|timestamptz/.test(c.sourceType),
+  );
+  if (!zonedSource) return view;
+  const body = view.slice(view.indexOf(' AS\n') + 4);
+  const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM (${body})`);
+  const casts = described
+    .getRowObjectsJS()
+    .map((row) => ({ name: String(row.column_name), type: String(row.column_type) }))
+    .filter((column) => column.type.startsWith('TIMESTAMP WITH TIME ZONE'))
+    .map((column) => {
+      const naive = column.type.replace('TIMESTAMP WITH TIME ZONE', 'TIMESTAMP');
+      return `CAST(${quoteIdent(column.name)} AS ${naive}) AS ${quoteIdent(column.name)}`;
+    });
+  if (casts.length === 0) return view;
+  return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(scan.table.name)} AS\nSELECT * REPLACE (${casts.join(', ')}) FROM (${body})`;
+}
+
+/** The TEMP VIEW of one table over exactly the scan's partitions, as the files type it. */
 export async function viewSql(store: ObjectStore, scan: LakeTableScan): Promise<string> {
   const { table } = scan;
   const parts: string[] = [];
@@ -228,11 +277,12 @@ function emptySelect(table: CatalogTable): string {
 }
 
 /**
- * The DuckDB type of a catalog column: its Athena (Hive DDL) type mapped back, with the
- * PostgreSQL source type deciding what Athena folds together (timestamp with or without time
- * zone; binary from uuid or bytea). Unknown types read as VARCHAR.
+ * The DuckDB type of a catalog column: its Athena (Hive DDL) type mapped back — `timestamp` is a
+ * timestamp without time zone, as Athena reads it, whatever the source — with the PostgreSQL
+ * source type deciding what Athena folds together (binary from uuid or bytea). Unknown types read
+ * as VARCHAR.
  * @example
- * duckDbType({ name: 'at', type: 'timestamp', sourceType: 'timestamp with time zone' }); // 'TIMESTAMPTZ'
+ * duckDbType({ name: 'at', type: 'timestamp', sourceType: 'timestamp with time zone' }); // 'TIMESTAMP'
  */
 export function duckDbType(column: Pick<CatalogColumn, 'type' | 'sourceType'>): string {
   return athenaToDuckDb(column.type.trim().toLowerCase(), column.sourceType.toLowerCase());
@@ -258,9 +308,7 @@ function athenaToDuckDb(type: string, source: string): string {
   if (/^(var)?char\(\d+\)$/.test(type) || type === 'varchar') return 'VARCHAR';
   const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
   if (decimal) return `DECIMAL(${decimal[1]},${decimal[2]})`;
-  if (type === 'timestamp') {
-    return /with time zone|timestamptz/.test(source) ? 'TIMESTAMPTZ' : 'TIMESTAMP';
-  }
+  if (type === 'timestamp') return 'TIMESTAMP';
   if (type === 'binary') return source.startsWith('uuid') ? 'UUID' : 'BLOB';
   const array = /^array<(.+)>$/.exec(type);
   if (array?.[1]) return `${athenaToDuckDb(array[1], source.replace(/\[\]$/, ''))}[]`;
@@ -341,7 +389,7 @@ const converters: Partial<Record<DuckDBTypeId, DuckDBValueConverter<unknown>>> =
   [DuckDBTypeId.HUGEINT]: (v) => jsonSafeInteger(v as bigint),
   [DuckDBTypeId.UHUGEINT]: (v) => jsonSafeInteger(v as bigint),
   [DuckDBTypeId.BIGNUM]: (v) => jsonSafeInteger(v as bigint),
-  [DuckDBTypeId.FLOAT]: (v) => jsonSafeFloat(v as number),
+  [DuckDBTypeId.FLOAT]: (v) => jsonSafeReal(v as number),
   [DuckDBTypeId.DOUBLE]: (v) => jsonSafeFloat(v as number),
   [DuckDBTypeId.DECIMAL]: stringFromValue,
   [DuckDBTypeId.VARCHAR]: stringFromValue,
@@ -350,7 +398,8 @@ const converters: Partial<Record<DuckDBTypeId, DuckDBValueConverter<unknown>>> =
   [DuckDBTypeId.TIME]: stringFromValue,
   [DuckDBTypeId.TIME_TZ]: stringFromValue,
   [DuckDBTypeId.TIME_NS]: stringFromValue,
-  [DuckDBTypeId.INTERVAL]: stringFromValue,
+  [DuckDBTypeId.INTERVAL]: (v) =>
+    v instanceof DuckDBIntervalValue ? trinoInterval(v.months, v.days, v.micros) : String(v),
   [DuckDBTypeId.BIT]: stringFromValue,
   [DuckDBTypeId.DATE]: (v) => {
     const days = (v as DuckDBDateValue).days;
