@@ -9,10 +9,16 @@ import {
   type EnvironmentName,
   type ThermoclineConfig,
 } from '#core/config/schema';
+import {
+  FUNCTION_VARIABLES,
+  readFunctionVariables,
+  type Env,
+  type FunctionRole,
+  type FunctionVariables,
+} from '#core/contracts/function-environment';
 import { ThermoclineError } from '#core/errors';
 
-/** A process environment, or a plain object standing in for one in tests. */
-export type Env = Readonly<Record<string, string | undefined>>;
+export type { Env } from '#core/contracts/function-environment';
 
 /** Who sets the handlers' variables unless told otherwise. */
 const PIPELINE_STACK = 'the Thermocline Pipeline stack (CDK) on the ETL Lambda functions';
@@ -95,17 +101,47 @@ export function lambdaProcessName(env: Env): string {
 }
 
 /**
- * Reads `THERMOCLINE_SCHEMA`, `LAKE_BUCKET`, `LAKE_PREFIX` and `GLUE_DATABASE`.
- * @throws EnvironmentError naming a missing variable and what sets it.
+ * The variables of a function `role` as its contract (`#core/contracts/function-environment`)
+ * defines them, each checked: a required one set and not blank, a key prefix ending with `/`.
+ * @param setBy - who sets the variables, for the message. @default the Pipeline stack
+ * @throws EnvironmentError naming the first missing or malformed variable and what sets it.
  * @example
- * lakeEnvironment(process.env).glueDatabase; // 'thermocline_prod'
+ * functionVariables('etl-export', process.env).GLUE_DATABASE; // 'thermocline_prod'
  */
-export function lakeEnvironment(env: Env): LakeEnvironment {
+export function functionVariables<R extends FunctionRole>(
+  role: R,
+  env: Env,
+  setBy: string = PIPELINE_STACK,
+): FunctionVariables<R> {
+  return readFunctionVariables(role, env, (name, problem, value) =>
+    problem === 'malformed'
+      ? new EnvironmentError(
+          `environment variable ${name} is '${value ?? ''}'; it must be ${FUNCTION_VARIABLES[name]}`,
+        )
+      : new EnvironmentError(
+          `environment variable ${name} is ${problem}; it is set by ${setBy} — deploy that stack, or set ${name} when running the handler yourself`,
+        ),
+  );
+}
+
+/**
+ * Where the lake and its catalog are, from a lake-touching role's variables: `LAKE_BUCKET`,
+ * `GLUE_DATABASE`, optional `LAKE_PREFIX` (default `''`) and `THERMOCLINE_SCHEMA` (default
+ * `public`).
+ * @example
+ * lakeEnvironment(functionVariables('sync', process.env)).glueDatabase; // 'thermocline_prod'
+ */
+export function lakeEnvironment(variables: {
+  readonly LAKE_BUCKET: string;
+  readonly GLUE_DATABASE: string;
+  readonly LAKE_PREFIX: string | undefined;
+  readonly THERMOCLINE_SCHEMA: string | undefined;
+}): LakeEnvironment {
   return {
-    schema: env['THERMOCLINE_SCHEMA'] || 'public',
-    bucket: requiredEnv(env, 'LAKE_BUCKET'),
-    prefix: env['LAKE_PREFIX'] ?? '',
-    glueDatabase: requiredEnv(env, 'GLUE_DATABASE'),
+    schema: variables.THERMOCLINE_SCHEMA || 'public',
+    bucket: variables.LAKE_BUCKET,
+    prefix: variables.LAKE_PREFIX ?? '',
+    glueDatabase: variables.GLUE_DATABASE,
   };
 }
 

@@ -23,7 +23,7 @@ import {
   duckDbMemoryLimit,
   lakeEnvironment,
   lambdaProcessName,
-  requiredEnv,
+  functionVariables,
   type Env,
   type LakeEnvironment,
   perContainer,
@@ -47,9 +47,10 @@ export interface ExportEnvironment extends LakeEnvironment {
  * exportEnvironment(process.env).bucket; // 'thermocline-lake-123456789012'
  */
 export function exportEnvironment(env: Env): ExportEnvironment {
+  const variables = functionVariables('etl-export', env);
   return {
-    databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
-    ...lakeEnvironment(env),
+    databaseSecretArn: variables.DATABASE_SECRET_ARN,
+    ...lakeEnvironment(variables),
     duckDbMemoryLimit: duckDbMemoryLimit(env),
     processName: lambdaProcessName(env),
   };

@@ -4,7 +4,7 @@
  * handlers read it once at cold start and tests call it with a plain object.
  */
 import type { AwsQuerySettings } from '#adapters/aws/aws-query-runtime';
-import { deployedEnvironment, EnvironmentError, requiredEnv, type Env } from '#lambdas/env';
+import { deployedEnvironment, functionVariables, type Env } from '#lambdas/env';
 
 /** Who sets the query functions' variables. */
 const QUERY_STACK = 'the Thermocline query stack (CDK) on the query functions';
@@ -24,31 +24,21 @@ export function querySettingsFromEnv(
   options: { readonly startsPlans?: boolean } = {},
 ): AwsQuerySettings {
   const environment = deployedEnvironment(env, QUERY_STACK);
-  const lakePrefix = env['LAKE_PREFIX'] ?? '';
-  const resultsPrefix = env['RESULTS_PREFIX'] || '_query/';
-  for (const [name, value] of [
-    ['LAKE_PREFIX', lakePrefix],
-    ['RESULTS_PREFIX', resultsPrefix],
-  ] as const) {
-    if (value !== '' && (!value.endsWith('/') || value.startsWith('/'))) {
-      throw new EnvironmentError(
-        `environment variable ${name} is '${value}'; it must be empty or a key prefix ending with '/', e.g. '_query/'`,
-      );
-    }
-  }
+  const variables = functionVariables('plan-step', env, QUERY_STACK);
+  const starter = options.startsPlans
+    ? functionVariables('query-api', env, QUERY_STACK)
+    : undefined;
   return {
     environment,
-    lakeBucket: requiredEnv(env, 'LAKE_BUCKET', QUERY_STACK),
-    lakePrefix,
-    resultsPrefix,
-    glueDatabase: requiredEnv(env, 'GLUE_DATABASE', QUERY_STACK),
-    workGroup: requiredEnv(env, 'ATHENA_WORKGROUP', QUERY_STACK),
-    databaseResourceArn: requiredEnv(env, 'DATABASE_RESOURCE_ARN', QUERY_STACK),
-    databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN', QUERY_STACK),
-    databaseName: requiredEnv(env, 'DATABASE_NAME', QUERY_STACK),
-    schema: env['THERMOCLINE_SCHEMA'] || 'public',
-    ...(options.startsPlans
-      ? { planStateMachineArn: requiredEnv(env, 'PLAN_STATE_MACHINE_ARN', QUERY_STACK) }
-      : {}),
+    lakeBucket: variables.LAKE_BUCKET,
+    lakePrefix: variables.LAKE_PREFIX ?? '',
+    resultsPrefix: variables.RESULTS_PREFIX || '_query/',
+    glueDatabase: variables.GLUE_DATABASE,
+    workGroup: variables.ATHENA_WORKGROUP,
+    databaseResourceArn: variables.DATABASE_RESOURCE_ARN,
+    databaseSecretArn: variables.DATABASE_SECRET_ARN,
+    databaseName: variables.DATABASE_NAME,
+    schema: variables.THERMOCLINE_SCHEMA || 'public',
+    ...(starter ? { planStateMachineArn: starter.PLAN_STATE_MACHINE_ARN } : {}),
   };
 }

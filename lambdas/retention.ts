@@ -36,7 +36,7 @@ import {
   configFromEnv,
   lakeEnvironment,
   lambdaProcessName,
-  requiredEnv,
+  functionVariables,
   type Env,
   type LakeEnvironment,
   perContainer,
@@ -58,9 +58,10 @@ export interface RetentionEnvironment extends LakeEnvironment {
  * retentionEnvironment(process.env).glueDatabase; // 'thermocline_prod'
  */
 export function retentionEnvironment(env: Env): RetentionEnvironment {
+  const variables = functionVariables('retention-purge', env);
   return {
-    databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
-    ...lakeEnvironment(env),
+    databaseSecretArn: variables.DATABASE_SECRET_ARN,
+    ...lakeEnvironment(variables),
     processName: lambdaProcessName(env),
   };
 }

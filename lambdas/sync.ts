@@ -25,7 +25,7 @@ import {
   configFromEnv,
   duckDbMemoryLimit,
   lakeEnvironment,
-  requiredEnv,
+  functionVariables,
   type Env,
   type LakeEnvironment,
   perContainer,
@@ -51,11 +51,12 @@ export interface SyncEnvironment extends LakeEnvironment {
  * syncEnvironment(process.env).glueDatabase; // 'thermocline_prod'
  */
 export function syncEnvironment(env: Env): SyncEnvironment {
+  const variables = functionVariables('sync', env);
   return {
-    databaseResourceArn: requiredEnv(env, 'DATABASE_RESOURCE_ARN'),
-    databaseSecretArn: requiredEnv(env, 'DATABASE_SECRET_ARN'),
-    databaseName: requiredEnv(env, 'DATABASE_NAME'),
-    ...lakeEnvironment(env),
+    databaseResourceArn: variables.DATABASE_RESOURCE_ARN,
+    databaseSecretArn: variables.DATABASE_SECRET_ARN,
+    databaseName: variables.DATABASE_NAME,
+    ...lakeEnvironment(variables),
     duckDbMemoryLimit: duckDbMemoryLimit(env),
   };
 }

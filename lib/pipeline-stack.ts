@@ -12,6 +12,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { ThermoclineConfig } from '#core/config/schema';
 import { encodeConfigForEnv } from '#core/config/transport';
+import { functionEnvironment } from '#core/contracts/function-environment';
+import { REFERENCE_TABLE_PREFIX } from '#core/contracts/lake-names';
 import {
   ETL_DEFINITION,
   ETL_PLACEHOLDERS,
@@ -47,7 +49,7 @@ export interface PipelineStackProps extends StackProps {
   readonly envName: DeployEnvironmentName;
   /** The resolved configuration; its `tables` reach the functions as `THERMOCLINE_CONFIG_JSON`. */
   readonly config: ThermoclineConfig;
-  /** The environment's storage: lake bucket (`bindLake`) and Glue database (`grantCatalogWrite`). */
+  /** The environment's storage: lake bucket (`grantLakeReadWrite`) and Glue database (`grantCatalogWrite`). */
   readonly storage: StorageStack;
   /** The environment's database: VPC, client security group and secret. */
   readonly database: DatabaseStack;
@@ -84,8 +86,8 @@ export interface PipelineStackProps extends StackProps {
   readonly duckDbArchitecture?: lambda.Architecture;
 }
 
-/** Key prefix of the sync's reference tables in the lake (`ref_<table>/`, `ref_<table>_changes/`). */
-export const REFERENCE_TABLE_PREFIX = 'ref_';
+/** The RDS CA bundle the Lambda runtime ships, so pg verifies Aurora's certificate. */
+const RDS_CA_BUNDLE = '/var/runtime/ca-cert.pem';
 
 /** The default schedules of the sync and retention jobs. */
 const DEFAULT_JOB_SCHEDULES: Record<
@@ -178,7 +180,10 @@ export class PipelineStack extends Stack {
       description: 'Thermocline ETL PlanRun: the table-days to export',
       timeoutSec: 30,
       memoryMiB: 256,
-      environment: { THERMOCLINE_CONFIG_JSON: configJson, THERMOCLINE_ENVIRONMENT: props.envName },
+      environment: functionEnvironment('etl-plan', {
+        THERMOCLINE_CONFIG_JSON: configJson,
+        THERMOCLINE_ENVIRONMENT: props.envName,
+      }),
     });
 
     this.duckDbLayer = new DuckDbLayer(this, 'DuckDbLayer', {
@@ -195,16 +200,17 @@ export class PipelineStack extends Stack {
       memoryMiB: 3008,
       externalModules: [DUCKDB_MODULE],
       layers: [this.duckDbLayer.layer],
-      environment: {
+      environment: functionEnvironment('etl-export', {
         THERMOCLINE_CONFIG_JSON: configJson,
         THERMOCLINE_ENVIRONMENT: props.envName,
         DATABASE_SECRET_ARN: database.secret.secretArn,
+        LAKE_BUCKET: storage.lakeBucket.bucketName,
         GLUE_DATABASE: storage.glueDatabaseName,
         // The RDS CA bundle the Lambda runtime ships, so pg verifies Aurora's certificate.
-        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
-      },
+        NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
+      }),
     });
-    storage.bindLake(this.exportFunction.function);
+    storage.grantLakeReadWrite(this.exportFunction);
     storage.grantCatalogWrite(this.exportFunction);
     database.grantSecretRead(this.exportFunction);
 
@@ -258,7 +264,10 @@ export class PipelineStack extends Stack {
       memoryMiB: 256,
       externalModules: [DUCKDB_MODULE],
       layers: [this.duckDbLayer.layer],
-      environment: { THERMOCLINE_CONFIG_JSON: configJson, THERMOCLINE_ENVIRONMENT: props.envName },
+      environment: functionEnvironment('sync-plan', {
+        THERMOCLINE_CONFIG_JSON: configJson,
+        THERMOCLINE_ENVIRONMENT: props.envName,
+      }),
     });
     this.syncFunction = new ThermoclineFunction(this, 'SyncFunction', {
       ...network,
@@ -270,7 +279,7 @@ export class PipelineStack extends Stack {
       memoryMiB: 2048,
       externalModules: [DUCKDB_MODULE],
       layers: [this.duckDbLayer.layer],
-      environment: {
+      environment: functionEnvironment('sync', {
         THERMOCLINE_CONFIG_JSON: configJson,
         THERMOCLINE_ENVIRONMENT: props.envName,
         DATABASE_RESOURCE_ARN: database.cluster.clusterArn,
@@ -278,7 +287,7 @@ export class PipelineStack extends Stack {
         DATABASE_NAME: DEFAULT_DATABASE_NAME,
         LAKE_BUCKET: storage.lakeBucket.bucketName,
         GLUE_DATABASE: storage.glueDatabaseName,
-      },
+      }),
     });
     storage.grantLakePrefixReadWrite(this.syncFunction, REFERENCE_TABLE_PREFIX);
     storage.grantCatalogWrite(this.syncFunction);
@@ -326,7 +335,10 @@ export class PipelineStack extends Stack {
       description: 'Thermocline retention PlanPurge: the tables to purge',
       timeoutSec: 30,
       memoryMiB: 256,
-      environment: { THERMOCLINE_CONFIG_JSON: configJson, THERMOCLINE_ENVIRONMENT: props.envName },
+      environment: functionEnvironment('retention-plan', {
+        THERMOCLINE_CONFIG_JSON: configJson,
+        THERMOCLINE_ENVIRONMENT: props.envName,
+      }),
     });
     this.purgeFunction = new ThermoclineFunction(this, 'PurgeFunction', {
       ...network,
@@ -336,14 +348,14 @@ export class PipelineStack extends Stack {
       description: "Thermocline retention PurgeTable: a table's verified old days out of Aurora",
       timeoutSec: 900,
       memoryMiB: 512,
-      environment: {
+      environment: functionEnvironment('retention-purge', {
         THERMOCLINE_CONFIG_JSON: configJson,
         THERMOCLINE_ENVIRONMENT: props.envName,
         DATABASE_SECRET_ARN: database.secret.secretArn,
         LAKE_BUCKET: storage.lakeBucket.bucketName,
         GLUE_DATABASE: storage.glueDatabaseName,
-        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
-      },
+        NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
+      }),
     });
     storage.grantLakeRead(this.purgeFunction);
     storage.grantCatalogRead(this.purgeFunction);
@@ -400,7 +412,7 @@ export class PipelineStack extends Stack {
       Validations.of(exportRole).acknowledge({
         id: `AwsSolutions-IAM5[Action::s3:${action}]`,
         reason:
-          `s3:${action} is part of the lake's read/write grant (bindLake), on the lake bucket and ` +
+          `s3:${action} is part of the lake's read/write grant (grantLakeReadWrite), on the lake bucket and ` +
           "its objects only: the export reads, writes and switches a table-day's version " +
           'folder, aborts failed multipart uploads and deletes replaced files (the bucket is ' +
           'versioned, so a delete can be undone for 30 days).',

@@ -9,6 +9,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { ThermoclineConfig } from '#core/config/schema';
+import {
+  functionEnvironment,
+  type FunctionEnvironment,
+} from '#core/contracts/function-environment';
 import { PLAN_DEFINITION, PLAN_PLACEHOLDERS } from '#etl/state-machines/index';
 import { acknowledgeWildcardResource } from './constructs/nag-acknowledgements';
 import { addStateMachine } from './constructs/state-machines';
@@ -101,7 +105,7 @@ export class QueryStack extends Stack {
     const prefix = `thermocline-${props.envName}`;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const { storage, database } = props;
-    const environment = {
+    const variables = {
       THERMOCLINE_CONFIG_JSON: functionConfigJson(props.config, props.envName),
       THERMOCLINE_ENVIRONMENT: props.envName,
       LAKE_BUCKET: storage.lakeBucket.bucketName,
@@ -111,7 +115,7 @@ export class QueryStack extends Stack {
       DATABASE_RESOURCE_ARN: database.cluster.clusterArn,
       DATABASE_SECRET_ARN: database.secret.secretArn,
       DATABASE_NAME: DEFAULT_DATABASE_NAME,
-    };
+    } satisfies FunctionEnvironment<'plan-step'>;
     const network = {
       vpc: database.vpc,
       securityGroups: [database.dbClientSecurityGroup],
@@ -125,7 +129,7 @@ export class QueryStack extends Stack {
       description: 'Thermocline query plans: load, run one step, finish or fail a plan',
       timeoutSec: 900,
       memoryMiB: 1024,
-      environment,
+      environment: functionEnvironment('plan-step', variables),
     });
     const { stateMachine } = addStateMachine(this, 'PlanStateMachine', {
       stateMachineName: `${prefix}-plan`,
@@ -146,7 +150,10 @@ export class QueryStack extends Stack {
       description: 'Thermocline query API: plans, estimates, catalog, costs',
       timeoutSec: 29,
       memoryMiB: 1024,
-      environment: { ...environment, PLAN_STATE_MACHINE_ARN: stateMachine.stateMachineArn },
+      environment: functionEnvironment('query-api', {
+        ...variables,
+        PLAN_STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+      }),
     });
     stateMachine.grantStartExecution(this.apiFunction);
 

@@ -4,7 +4,6 @@
  */
 import { CfnOutput, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DataLake } from './constructs/data-lake';
@@ -125,7 +124,7 @@ export interface StorageStackProps extends StackProps {
  *   deepArchiveAfterDays: 365,
  *   expireAfterDays: 730,
  * });
- * storage.bindLake(exportFunction);
+ * storage.grantLakeReadWrite(exportFunction);
  */
 export class StorageStack extends Stack {
   /** The lake bucket. */
@@ -304,14 +303,5 @@ export class StorageStack extends Stack {
         resourceName: `${this.glueDatabaseName}/*`,
       }),
     ];
-  }
-
-  /**
-   * Grants `fn` read/write on the lake and sets its `LAKE_BUCKET` variable.
-   * @example
-   * storage.bindLake(exportFunction);
-   */
-  bindLake(fn: lambda.Function): iam.Grant {
-    return this.lake.bindLake(fn);
   }
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { defaultConfig } from '#core/config/resolve';
 import type { MappingConfig } from '#core/config/schema';
+import { referenceTableNames } from '#core/contracts/lake-names';
 import { UsageError } from '#core/errors';
 import { quoteIdent } from '#core/sql/ident';
 import {
@@ -79,10 +80,8 @@ export function syncMappings(deps: {
   return deps.mappings ?? defaultConfig().mappings;
 }
 
-/** The lake table names of a mapping. */
-export function lakeTableNames(table: string): { current: string; changes: string } {
-  return { current: `ref_${table}`, changes: `ref_${table}_changes` };
-}
+/** The lake table names of a mapping (`ref_<table>`, `ref_<table>_changes`). */
+export const lakeTableNames = referenceTableNames;
 
 /**
  * Describes the mapping's table and plans every mapped column by the type contract; throws a

@@ -86,7 +86,7 @@ import type { Clock } from '#ports/clock';
 import type { ObjectStore } from '#ports/object-store';
 import type { EncoderWithRewriter } from '#ports/parquet-rewriter';
 import type { SqlDatabase } from '#ports/sql';
-import { planMapping, syncMappings } from '#etl/sync/mapping';
+import { lakeTableNames, planMapping, syncMappings } from '#etl/sync/mapping';
 import { mergeCounts, mergeRequest, MERGE_OUTPUTS } from '#etl/sync/merge';
 import { publishSync } from '#etl/sync/publish';
 import { DEFAULT_PAGE_ROWS, readCandidates, type CandidateFilter } from '#etl/sync/read';
@@ -220,7 +220,7 @@ export async function runSync(deps: SyncDeps, options: SyncOptions = {}): Promis
 function skippedResult(table: string, mode: SyncMode, reason: string): MappingSyncResult {
   return {
     table,
-    lakeTable: `ref_${table}`,
+    lakeTable: lakeTableNames(table).current,
     mode,
     changedRows: 0,
     writtenRows: 0,

@@ -4,14 +4,10 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 import { secureBucketDefaults } from './secure-bucket';
-
-/** The environment variable {@link DataLake.bindLake} sets to the lake bucket's name. */
-export const LAKE_BUCKET_ENV = 'LAKE_BUCKET';
 
 /** Properties of a {@link DataLake}. */
 export interface DataLakeProps {
@@ -104,7 +100,7 @@ const LIFECYCLE_DEFAULTS = {
  *   deepArchiveAfterDays: 365,
  *   expireAfterDays: 730,
  * });
- * lake.bindLake(exportFunction); // read/write on the lake, LAKE_BUCKET set
+ * lake.grantLakeReadWrite(exportFunction);
  */
 export class DataLake extends Construct {
   /** The lake bucket (Parquet files under `table/partition/`). */
@@ -213,17 +209,6 @@ export class DataLake extends Construct {
    */
   grantLakeReadWrite(grantee: iam.IGrantable): iam.Grant {
     return this.bucket.grantReadWrite(grantee);
-  }
-
-  /**
-   * Binds a function to the lake in one call: read/write access
-   * ({@link DataLake.grantLakeReadWrite}) and `LAKE_BUCKET` set to the bucket's name.
-   * @example
-   * lake.bindLake(exportFunction);
-   */
-  bindLake(fn: lambda.Function): iam.Grant {
-    fn.addEnvironment(LAKE_BUCKET_ENV, this.bucket.bucketName);
-    return this.grantLakeReadWrite(fn);
   }
 }
 

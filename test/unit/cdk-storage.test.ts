@@ -1,7 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { resolveConfig } from '#core/config/resolve';
 import { scanCutoffBytes } from '#core/query/runner';
@@ -600,19 +599,6 @@ describe('grants', () => {
           }),
         ]),
       },
-    });
-  });
-
-  test('bindLake sets LAKE_BUCKET on the function', () => {
-    const { storage, stack } = consumer();
-    const fn = new lambda.Function(stack, 'Fn', {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromInline('exports.handler = async () => {};'),
-    });
-    storage.bindLake(fn);
-    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { LAKE_BUCKET: Match.anyValue() } },
     });
   });
 });
