@@ -5,7 +5,6 @@
 import { join, resolve } from 'node:path';
 import { CfnOutput, Stack, Tags, Validations, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -25,7 +24,7 @@ import {
 import { DEFAULT_DATABASE_NAME } from './constructs/aurora-database';
 import type { ScheduleConfig } from '#core/config/schema';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import { addStateMachine, scheduleStateMachine } from './constructs/state-machines';
+import { ScheduledJob } from './constructs/scheduled-job';
 import { DUCKDB_MODULE, DuckDbLayer } from './constructs/duckdb-layer';
 import { acknowledgeWildcardResource } from './constructs/nag-acknowledgements';
 import { ThermoclineFunction } from './constructs/thermocline-function';
@@ -214,42 +213,28 @@ export class PipelineStack extends Stack {
     storage.grantCatalogWrite(this.exportFunction);
     database.grantSecretRead(this.exportFunction);
 
-    this.etlLogGroup = new logs.LogGroup(this, 'EtlStateMachineLogs', {
-      // Step Functions delivers logs as a vended log source: names under /aws/vendedlogs/ keep the
-      // log group's resource policy from growing with each state machine.
-      logGroupName: `/aws/vendedlogs/states/${prefix}-etl`,
-      retention: logRetention,
-    });
-    const substitutions: Record<(typeof ETL_PLACEHOLDERS)[number], string> = {
-      PlanFunctionArn: this.planFunction.function.functionArn,
-      ExportFunctionArn: this.exportFunction.function.functionArn,
-      AlertTopicArn: monitoring.alertTopic.topicArn,
-    };
-    this.etlStateMachine = new sfn.StateMachine(this, 'EtlStateMachine', {
-      stateMachineName: `${prefix}-etl`,
-      comment: 'Thermocline nightly ETL (etl/state-machines/etl.asl.json)',
-      definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(ETL_DEFINITION)),
-      definitionSubstitutions: substitutions,
-      logs: { destination: this.etlLogGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
-      tracingEnabled: true,
-    });
-    this.planFunction.grantInvoke(this.etlStateMachine);
-    this.exportFunction.grantInvoke(this.etlStateMachine);
-    monitoring.grantPublishAlerts(this.etlStateMachine);
-
-    this.etlSchedule = new events.Rule(this, 'EtlSchedule', {
-      ruleName: `${prefix}-etl`,
-      description: `Starts the ${props.envName} ETL (schedules.etl in the config)`,
-      schedule: events.Schedule.expression(props.etlScheduleExpression ?? 'cron(0 2 * * ? *)'),
-      enabled: props.etlScheduleEnabled ?? true,
-      targets: [
-        new targets.SfnStateMachine(this.etlStateMachine, {
-          input: events.RuleTargetInput.fromObject({}),
-        }),
-      ],
-    });
-
     const schedules = { ...DEFAULT_JOB_SCHEDULES, ...props.schedules };
+    const etl = new ScheduledJob(this, 'EtlStateMachine', {
+      stateMachineName: `${prefix}-etl`,
+      definition: ETL_DEFINITION,
+      placeholders: ETL_PLACEHOLDERS,
+      tasks: { PlanFunctionArn: this.planFunction, ExportFunctionArn: this.exportFunction },
+      alerts: monitoring,
+      comment: 'Thermocline nightly ETL (etl/state-machines/etl.asl.json)',
+      logRetention,
+      schedules: {
+        EtlSchedule: {
+          ruleName: `${prefix}-etl`,
+          description: `Starts the ${props.envName} ETL (schedules.etl in the config)`,
+          expression: props.etlScheduleExpression ?? 'cron(0 2 * * ? *)',
+          enabled: props.etlScheduleEnabled ?? true,
+          input: {},
+        },
+      },
+    });
+    this.etlStateMachine = etl.stateMachine;
+    this.etlLogGroup = etl.logGroup;
+    this.etlSchedule = etl.schedules['EtlSchedule']!;
 
     // Sync: reads Aurora through the Data API (no COPY there), writes the ref_* tables with DuckDB.
     this.syncPlanFunction = new ThermoclineFunction(this, 'SyncPlanFunction', {
@@ -292,36 +277,35 @@ export class PipelineStack extends Stack {
     storage.grantLakePrefixReadWrite(this.syncFunction, REFERENCE_TABLE_PREFIX);
     storage.grantCatalogWrite(this.syncFunction);
     database.grantDataApiAccess(this.syncFunction);
-    const sync = addStateMachine(this, 'SyncStateMachine', {
+    const sync = new ScheduledJob(this, 'SyncStateMachine', {
       stateMachineName: `${prefix}-sync`,
       definition: SYNC_DEFINITION,
-      substitutions: {
-        SyncPlanFunctionArn: this.syncPlanFunction.function.functionArn,
-        SyncFunctionArn: this.syncFunction.function.functionArn,
-        AlertTopicArn: monitoring.alertTopic.topicArn,
-      } satisfies Record<(typeof SYNC_PLACEHOLDERS)[number], string>,
+      placeholders: SYNC_PLACEHOLDERS,
+      tasks: { SyncPlanFunctionArn: this.syncPlanFunction, SyncFunctionArn: this.syncFunction },
+      alerts: monitoring,
       comment: 'Thermocline reference-table sync (etl/state-machines/sync.asl.json)',
       logRetention,
+      schedules: {
+        IncrementalSyncSchedule: {
+          ruleName: `${prefix}-incremental-sync`,
+          description: `Starts the ${props.envName} incremental sync (schedules.incremental_sync)`,
+          expression: schedules.incremental_sync.expression,
+          enabled: schedules.incremental_sync.enabled,
+          input: { mode: 'incremental' },
+        },
+        FullSyncSchedule: {
+          ruleName: `${prefix}-full-sync`,
+          description: `Starts the ${props.envName} full sync (schedules.full_sync)`,
+          expression: schedules.full_sync.expression,
+          enabled: schedules.full_sync.enabled,
+          input: { mode: 'full' },
+        },
+      },
     });
     this.syncStateMachine = sync.stateMachine;
-    this.syncPlanFunction.grantInvoke(this.syncStateMachine);
-    this.syncFunction.grantInvoke(this.syncStateMachine);
-    monitoring.grantPublishAlerts(this.syncStateMachine);
     this.syncSchedules = {
-      incremental: scheduleStateMachine(this, 'IncrementalSyncSchedule', this.syncStateMachine, {
-        ruleName: `${prefix}-incremental-sync`,
-        description: `Starts the ${props.envName} incremental sync (schedules.incremental_sync)`,
-        expression: schedules.incremental_sync.expression,
-        enabled: schedules.incremental_sync.enabled,
-        input: { mode: 'incremental' },
-      }),
-      full: scheduleStateMachine(this, 'FullSyncSchedule', this.syncStateMachine, {
-        ruleName: `${prefix}-full-sync`,
-        description: `Starts the ${props.envName} full sync (schedules.full_sync)`,
-        expression: schedules.full_sync.expression,
-        enabled: schedules.full_sync.enabled,
-        input: { mode: 'full' },
-      }),
+      incremental: sync.schedules['IncrementalSyncSchedule']!,
+      full: sync.schedules['FullSyncSchedule']!,
     };
 
     // Retention: PostgreSQL computes the checksums and the files are checked by their SHA-256
@@ -360,33 +344,26 @@ export class PipelineStack extends Stack {
     storage.grantLakeRead(this.purgeFunction);
     storage.grantCatalogRead(this.purgeFunction);
     database.grantSecretRead(this.purgeFunction);
-    const retention = addStateMachine(this, 'RetentionStateMachine', {
+    const retention = new ScheduledJob(this, 'RetentionStateMachine', {
       stateMachineName: `${prefix}-retention`,
       definition: RETENTION_DEFINITION,
-      substitutions: {
-        PlanFunctionArn: this.retentionPlanFunction.function.functionArn,
-        PurgeFunctionArn: this.purgeFunction.function.functionArn,
-        AlertTopicArn: monitoring.alertTopic.topicArn,
-      } satisfies Record<(typeof RETENTION_PLACEHOLDERS)[number], string>,
+      placeholders: RETENTION_PLACEHOLDERS,
+      tasks: { PlanFunctionArn: this.retentionPlanFunction, PurgeFunctionArn: this.purgeFunction },
+      alerts: monitoring,
       comment: 'Thermocline retention (etl/state-machines/retention.asl.json)',
       logRetention,
+      schedules: {
+        RetentionSchedule: {
+          ruleName: `${prefix}-retention`,
+          description: `Starts the ${props.envName} retention (schedules.retention in the config)`,
+          expression: schedules.retention.expression,
+          enabled: schedules.retention.enabled,
+          input: {},
+        },
+      },
     });
     this.retentionStateMachine = retention.stateMachine;
-    this.retentionPlanFunction.grantInvoke(this.retentionStateMachine);
-    this.purgeFunction.grantInvoke(this.retentionStateMachine);
-    monitoring.grantPublishAlerts(this.retentionStateMachine);
-    this.retentionSchedule = scheduleStateMachine(
-      this,
-      'RetentionSchedule',
-      this.retentionStateMachine,
-      {
-        ruleName: `${prefix}-retention`,
-        description: `Starts the ${props.envName} retention (schedules.retention in the config)`,
-        expression: schedules.retention.expression,
-        enabled: schedules.retention.enabled,
-        input: {},
-      },
-    );
+    this.retentionSchedule = retention.schedules['RetentionSchedule']!;
 
     this.acknowledgeFindings(storage);
 
@@ -481,42 +458,6 @@ export class PipelineStack extends Stack {
       reason:
         `Tables of this environment's Glue database (${storage.glueDatabaseName}) only: the sync ` +
         'creates each ref_ table on its first publish and switches its location on every one.',
-    });
-
-    this.acknowledgeMachineRole(this.etlStateMachine, [this.planFunction, this.exportFunction]);
-    this.acknowledgeMachineRole(this.syncStateMachine, [this.syncPlanFunction, this.syncFunction]);
-    this.acknowledgeMachineRole(this.retentionStateMachine, [
-      this.retentionPlanFunction,
-      this.purgeFunction,
-    ]);
-  }
-
-  /** The findings of a state machine's role that invokes `functions` and publishes alerts. */
-  private acknowledgeMachineRole(
-    machine: sfn.StateMachine,
-    functions: readonly ThermoclineFunction[],
-  ): void {
-    const machineRole = machine.role;
-    Validations.of(machineRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only for actions without resource-level permissions: X-Ray tracing ' +
-        '(PutTraceSegments, PutTelemetryRecords, GetSamplingRules/Targets) and CloudWatch Logs ' +
-        'log delivery (CreateLogDelivery, DescribeLogGroups, … which Step Functions needs to log).',
-    });
-    for (const fn of functions) {
-      acknowledgeWildcardResource(
-        machineRole,
-        `${fn.function.functionArn}:*`,
-        'Invoke the task function and its versions or aliases (the standard ' +
-          'lambda:InvokeFunction grant); no other function.',
-      );
-    }
-    Validations.of(machineRole).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason:
-        "On the alert topic's own KMS key only: publishing to the encrypted topic needs a data " +
-        'key (kms:GenerateDataKey*), granted by the topic-publish intent method.',
     });
   }
 }

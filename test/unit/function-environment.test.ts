@@ -63,7 +63,7 @@ function asProcessEnv(variables: Readonly<Record<string, unknown>>): Record<stri
 }
 
 /** Loads a handler module with `variables` as its process environment (modules read it at load). */
-function loadWith<T>(path: string, variables: Record<string, string>): T {
+function loadWith<T extends object>(path: string, variables: Record<string, string>): T {
   const saved = process.env;
   process.env = { ...variables };
   try {
