@@ -4,6 +4,11 @@
  * same function, so both answer the same routes, statuses and error bodies.
  *
  * Routes: `POST /plans`, `GET /plans/{id}`, `POST /estimate`, `GET /catalog`, `GET /costs`.
+ * A POST must say its body is JSON (`Content-Type: application/json`, else 415): checked here so
+ * both runtimes agree — API Gateway validates a body against its model only when the content type
+ * has one, and passes any other to the Lambda. This also keeps browsers' "simple" cross-origin
+ * requests (`text/plain`, form posts, which need no CORS preflight) from running plans; the local
+ * server refuses other origins and foreign `Host` names itself (API Gateway's AWS_IAM already does).
  * Every answer is JSON with an `x-request-id` header; every error is
  * `{"error": {"code", "message", …}}` with a message that says what to change; a 5xx never
  * carries a stack trace (it is logged with the request id instead).
@@ -113,12 +118,12 @@ export type ApiHandler = (event: ApiGatewayProxyEvent) => Promise<ApiGatewayProx
 
 /**
  * A request the API refuses before the service sees it. Codes: `bad_request` (400),
- * `not_found` (404), `method_not_allowed` (405).
+ * `not_found` (404), `method_not_allowed` (405), `unsupported_media_type` (415).
  */
 export class ApiRequestError extends ThermoclineError {
   constructor(
     message: string,
-    code: 'bad_request' | 'not_found' | 'method_not_allowed',
+    code: 'bad_request' | 'not_found' | 'method_not_allowed' | 'unsupported_media_type',
     /** HTTP status of the API answer. */
     readonly status: number,
     /** Extra fields of the error body, e.g. `routes`. */
@@ -154,7 +159,8 @@ export function statusOf(error: unknown): number {
 /**
  * The JSON error body of a {@link ThermoclineError}: `{error: {code, message}}` plus what the
  * error carries for the caller — `path` (where in the plan), `estimate` and `limitBytes` (a
- * refused scan), `position` (bad JSON), and an {@link ApiRequestError}'s details. The estimate's
+ * refused scan), `position` (bad JSON), `limit` and `length` (a body or SQL over a bound), and an
+ * {@link ApiRequestError}'s details. The estimate's
  * partition list (`scans`: lake locations) stays out.
  * @example
  * errorBody(new PlanValidationError('…', 'steps[1].bind')); // { error: { code: 'plan_invalid', message: …, path: 'steps[1].bind' } }
@@ -169,6 +175,8 @@ export function errorBody(error: ThermoclineError): { error: Record<string, unkn
     extra.estimate = estimate;
   }
   if (typeof fields.limitBytes === 'number') extra.limitBytes = fields.limitBytes;
+  if (typeof fields.limit === 'number') extra.limit = fields.limit;
+  if (typeof fields.length === 'number') extra.length = fields.length;
   if (error instanceof ApiRequestError) Object.assign(extra, error.details);
   return { error: { code: error.code, message: error.message, ...extra } };
 }
@@ -210,6 +218,7 @@ export function createApiHandler(
         { Allow: allow },
       );
     }
+    if (BODY_METHODS.has(method)) requireJson(event, `${method} ${match.resource}`);
     const query = event.queryStringParameters ?? {};
     switch (`${method} ${match.resource}`) {
       case 'POST /plans': {
@@ -339,6 +348,41 @@ function readBody(event: ApiGatewayProxyEvent, example: string): unknown {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_BODY_BYTES) throw new BodyTooLargeError(bytes);
   return parseJsonBody(text, example);
+}
+
+/** Methods whose body the API reads: their requests must say it is JSON. */
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
+
+/**
+ * Refuses a body that is not declared `application/json` (parameters such as `charset=utf-8`
+ * allowed) with 415 `unsupported_media_type`.
+ */
+function requireJson(event: ApiGatewayProxyEvent, route: string): void {
+  const type = headerOf(event, 'content-type');
+  if (type?.split(';')[0]?.trim().toLowerCase() === 'application/json') return;
+  throw new ApiRequestError(
+    `${route} reads a JSON body and needs the header Content-Type: application/json; ` +
+      `${type === undefined ? 'the request has none' : `got '${type}'`}. Send it with the ` +
+      `request, e.g. curl -H 'content-type: application/json' -d @plan.json …`,
+    'unsupported_media_type',
+    415,
+    { accept: 'application/json' },
+  );
+}
+
+/**
+ * A request header's value, its name matched case-insensitively (API Gateway passes header names
+ * as the client wrote them); the last one when it was sent several times.
+ */
+function headerOf(event: ApiGatewayProxyEvent, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, values] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() === wanted && values && values.length > 0) return values.at(-1);
+  }
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
 }
 
 /** `?wait_seconds=N` in milliseconds, or undefined when absent. */

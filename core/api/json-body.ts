@@ -1,8 +1,12 @@
 /**
- * Request bodies of the query API: at most 1 MiB of JSON, with a parse error that says where the
- * JSON breaks (line, column, position) so a user can fix it.
+ * Request bodies of the query API: at most 1 MiB of JSON nested at most {@link MAX_JSON_DEPTH}
+ * levels deep, with a parse error that says where the JSON breaks (line, column, position) so a
+ * user can fix it.
  */
 import { ThermoclineError } from '#core/errors';
+import { jsonTextTooDeepAt, MAX_JSON_DEPTH } from '#core/json-depth';
+
+export { MAX_JSON_DEPTH } from '#core/json-depth';
 
 /** The largest request body the API reads: 1 MiB. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -44,8 +48,37 @@ export class BodyTooLargeError extends ThermoclineError {
 }
 
 /**
+ * The request body nests arrays and objects deeper than {@link MAX_JSON_DEPTH} levels. HTTP 400,
+ * code `body_too_deep`; `position` is the offset of the bracket that opens the level too many.
+ * Checked on the text before it is parsed, so nothing walks the deep value.
+ * @example
+ * parseJsonBody('['.repeat(10_000)); // throws BodyTooDeepError: … deeper than 64 levels …
+ */
+export class BodyTooDeepError extends ThermoclineError {
+  /** HTTP status of the API answer. */
+  readonly status = 400;
+  /** The deepest nesting accepted. */
+  readonly limit = MAX_JSON_DEPTH;
+  constructor(
+    /** Offset of the bracket that opens level {@link MAX_JSON_DEPTH} + 1. */
+    readonly position: number,
+    where: { readonly line: number; readonly column: number },
+  ) {
+    super(
+      `the request body nests arrays and objects deeper than the limit of ${MAX_JSON_DEPTH} ` +
+        `levels (level ${MAX_JSON_DEPTH + 1} opens at line ${where.line}, column ${where.column}, ` +
+        `position ${position}); a plan needs 5 levels ({"steps": [{"bind": {"$1": {"ref": …}}}]}): ` +
+        `send the plan's fields as documented, without extra nesting`,
+      'body_too_deep',
+      2,
+    );
+  }
+}
+
+/**
  * Parses a JSON request body. An empty body or a syntax error throws {@link BadJsonError} naming
- * the line, column and position of the first bad character.
+ * the line, column and position of the first bad character; a body nested deeper than
+ * {@link MAX_JSON_DEPTH} throws {@link BodyTooDeepError} before it is parsed.
  * @example
  * parseJsonBody('{"sql": "SELECT 1"}'); // { sql: 'SELECT 1' }
  */
@@ -53,6 +86,8 @@ export function parseJsonBody(text: string, example = '{"sql": "SELECT …"}'): 
   if (text.trim() === '') {
     throw new BadJsonError(`the request body is empty; send a JSON document, e.g. ${example}`, 0);
   }
+  const tooDeep = jsonTextTooDeepAt(text);
+  if (tooDeep !== undefined) throw new BodyTooDeepError(tooDeep, lineAndColumn(text, tooDeep));
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
@@ -82,7 +117,8 @@ const HEX4 = /^[0-9a-fA-F]{4}$/;
 /**
  * Offset of the first character that makes `text` invalid JSON (RFC 8259), by a scan of the
  * grammar: JSON.parse's messages do not always carry a position. The length of `text` when the
- * JSON ends too early; 0 when the nesting is too deep to scan.
+ * JSON ends too early; 0 when the nesting is too deep to scan (the scan recurses per level: its
+ * callers bound the depth first, as {@link parseJsonBody} does).
  */
 export function firstJsonErrorPosition(text: string): number {
   let i = 0;

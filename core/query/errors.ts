@@ -44,6 +44,34 @@ export class SqlRejectedError extends ThermoclineError {
 }
 
 /**
+ * An SQL statement is longer than the guard reads (`MAX_SQL_LENGTH` in `core/query/guard.ts`):
+ * refused before it is parsed. HTTP 413, exit 2, code `sql_too_long`.
+ * @example
+ * throw new SqlTooLongError(163_840, 65_536, 'steps[0].sql');
+ */
+export class SqlTooLongError extends ThermoclineError {
+  /** HTTP status of the API answer. */
+  readonly status = 413;
+  constructor(
+    /** The statement's length, in characters. */
+    readonly length: number,
+    /** The longest statement the guard reads, in characters. */
+    readonly limit: number,
+    /** Where the SQL came from: `steps[0].sql`, or `sql` for a single statement. */
+    readonly path = '',
+  ) {
+    super(
+      `${path ? `${path}: ` : ''}the SQL has ${length.toLocaleString('en-US')} characters, over ` +
+        `the limit of ${limit.toLocaleString('en-US')}; split the statement into several steps, ` +
+        `or pass long lists of values as a parameter ($1 bound to a field of an earlier step) ` +
+        `instead of writing them into the SQL`,
+      'sql_too_long',
+      2,
+    );
+  }
+}
+
+/**
  * A lake query's scan estimate exceeds its limit (the step's `max_scan_gb`, or the environment's
  * scan cutoff): refused before it runs, with the estimate. HTTP 413, exit 2.
  * @example

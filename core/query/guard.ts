@@ -12,6 +12,13 @@
  * do not), `//` (a comment to the parser, integer division to DuckDB) and a second statement after
  * a `;` — so the parser never sees less than the engine runs.
  *
+ * Size bounds, checked before anything recursive runs: a statement is at most
+ * {@link MAX_SQL_LENGTH} characters (413 `sql_too_long`) and has at most
+ * {@link MAX_SQL_BOOLEAN_OPERATORS} AND/OR operators (counted by the lexer pass; 400
+ * `sql_rejected`), as the parser and the analysis recurse once per operator of a chain. A
+ * statement that still overflows the stack (e.g. thousands of nested parentheses) is a 400
+ * `sql_rejected` saying so, never a 500.
+ *
  * The guard is one layer: hot queries also run in a READ ONLY transaction as a read-only role
  * with a statement timeout, lake queries in a workgroup with a scan cutoff.
  */
@@ -22,7 +29,7 @@ import {
   ATHENA_FUNCTIONS_URL,
   athenaAlternative,
 } from '#core/query/athena-functions';
-import { SqlRejectedError } from '#core/query/errors';
+import { SqlRejectedError, SqlTooLongError } from '#core/query/errors';
 import type { CatalogTable } from '#ports/catalog';
 
 /** Which engine the SQL is for: the lake (Athena, DuckDB locally) or the hot database (PostgreSQL). */
@@ -196,6 +203,19 @@ const STATEMENT_TYPES = new Set([
   'detach',
 ]);
 
+/**
+ * The longest SQL statement the guard reads, in characters: 64 Ki. Longer text is refused before
+ * it is parsed (413 `sql_too_long`); a long list of values belongs in a bound parameter.
+ */
+export const MAX_SQL_LENGTH = 65_536;
+
+/**
+ * The most AND/OR operators a statement may have (the AND of `BETWEEN … AND …` not counted):
+ * 1,000. The parser and the analysis recurse once per operator of a chain; more is refused by the
+ * lexer pass before parsing (400 `sql_rejected`): write a list as `IN (…)` or a bound parameter.
+ */
+export const MAX_SQL_BOOLEAN_OPERATORS = 1_000;
+
 type Node = { readonly [key: string]: unknown };
 
 const trino = new TrinoParser();
@@ -211,15 +231,18 @@ function parse(sql: string, engine: GuardEngine, reject: (message: string) => ne
     try {
       return postgres.astify(sql, { database: 'postgresql' });
     } catch (error) {
+      if (isStackOverflow(error)) throw error;
       return reject(parseErrorMessage(sql, error));
     }
   }
   try {
     return trino.astify(sql, { database: 'trino' });
   } catch (error) {
+    if (isStackOverflow(error)) throw error;
     try {
       return postgres.astify(sql, { database: 'postgresql' });
-    } catch {
+    } catch (fallback) {
+      if (isStackOverflow(fallback)) throw fallback;
       return reject(parseErrorMessage(sql, error));
     }
   }
@@ -229,7 +252,9 @@ function parse(sql: string, engine: GuardEngine, reject: (message: string) => ne
  * Checks one SQL statement for the lake or the hot engine and describes it.
  * @throws SqlRejectedError when it does not parse, is not exactly one read-only SELECT, reads an
  *   unknown table, calls a denied function, or (lake) reads a partitioned table without filtering
- *   its partition keys in WHERE. The message says what to change.
+ *   its partition keys in WHERE, has more than {@link MAX_SQL_BOOLEAN_OPERATORS} AND/OR
+ *   operators, or nests too deeply to parse. The message says what to change.
+ * @throws SqlTooLongError (413) when the SQL is longer than {@link MAX_SQL_LENGTH} characters.
  * @example
  * const analysis = guardSql(
  *   "SELECT membercode, count(*) FROM events WHERE event_type = 'GameOpened' AND dt BETWEEN '2024-11-01' AND '2024-11-30' GROUP BY 1",
@@ -242,9 +267,32 @@ export function guardSql(sql: string, options: GuardOptions): SqlAnalysis {
   const reject = (message: string): never => {
     throw new SqlRejectedError(message, path);
   };
+  if (sql.length > MAX_SQL_LENGTH) throw new SqlTooLongError(sql.length, MAX_SQL_LENGTH, path);
   if (sql.trim() === '') reject('the SQL is empty; write one SELECT statement');
   lexCheck(sql, options.engine, reject);
+  try {
+    return analyze(sql, options, reject);
+  } catch (error) {
+    if (!isStackOverflow(error)) throw error;
+    return reject(
+      'the SQL nests too deeply for the guard to check (its parser ran out of stack); write ' +
+        'fewer nested parentheses, subqueries or CASE expressions, a list of values as IN (…) or ' +
+        'a bound parameter, or split the statement into several steps',
+    );
+  }
+}
 
+/** A JavaScript stack overflow ("Maximum call stack size exceeded"). */
+function isStackOverflow(error: unknown): boolean {
+  return error instanceof RangeError && /call stack/i.test(error.message);
+}
+
+/** Parses and analyses a statement that passed the lexical check. */
+function analyze(
+  sql: string,
+  options: GuardOptions,
+  reject: (message: string) => never,
+): SqlAnalysis {
   const ast = parse(sql, options.engine, reject);
   const statements = (Array.isArray(ast) ? ast : [ast]).filter(isNode);
   if (statements.length !== 1) {
@@ -274,13 +322,17 @@ export function guardSql(sql: string, options: GuardOptions): SqlAnalysis {
 /**
  * Walks the SQL the way PostgreSQL's (and DuckDB's) lexer does — '' strings, E'' strings with
  * backslash escapes, "" identifiers, $tag$ strings, -- and nested /* comments — and rejects the
- * constructs the parser would read differently from the engine.
+ * constructs the parser would read differently from the engine, and statements with more than
+ * {@link MAX_SQL_BOOLEAN_OPERATORS} AND/OR operators.
  */
 function lexCheck(sql: string, engine: GuardEngine, reject: (message: string) => never): void {
   const at = (i: number): string => sql[i] ?? '';
   const isIdentChar = (c: string): boolean => /[A-Za-z0-9_$\u0080-\uffff]/u.test(c);
   let i = 0;
   let statementEnded = -1;
+  // AND/OR keywords, and BETWEEN (whose AND is not a boolean operator), outside strings/comments.
+  let booleanOperators = 0;
+  let betweens = 0;
   while (i < sql.length) {
     const c = at(i);
     const start = i;
@@ -362,9 +414,24 @@ function lexCheck(sql: string, engine: GuardEngine, reject: (message: string) =>
     }
     if (isIdentChar(c)) {
       while (i < sql.length && isIdentChar(at(i))) i++;
+      if (i - start <= 7) {
+        const word = sql.slice(start, i).toLowerCase();
+        if (word === 'and' || word === 'or') booleanOperators++;
+        else if (word === 'between') betweens++;
+      }
       continue;
     }
     i++;
+  }
+  const operators = booleanOperators - betweens;
+  if (operators > MAX_SQL_BOOLEAN_OPERATORS) {
+    reject(
+      `the SQL has ${operators.toLocaleString('en-US')} AND/OR operators, more than the ` +
+        `${MAX_SQL_BOOLEAN_OPERATORS.toLocaleString('en-US')} the guard accepts (a chain that long ` +
+        `overflows the parser); write a list of values as col IN ('a', 'b', …), bind it as a ` +
+        `parameter to a field of an earlier step (lake: contains($1, col); hot: col = ANY($1)), ` +
+        `or split the statement into several steps`,
+    );
   }
 }
 

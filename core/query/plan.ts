@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import { showValue } from '#core/config/schema';
+import { jsonValueProblem, MAX_JSON_DEPTH } from '#core/json-depth';
 import { BindError, PlanValidationError } from '#core/query/errors';
 import type { QueryColumn, QueryParam, QueryRow } from '#ports/query-engine';
 
@@ -310,7 +311,9 @@ export interface ParsePlanOptions {
  * as long as there is no cycle). With `options`, also `TableRange` tables and `max_scan_gb`
  * against the environment's cutoff.
  * @throws PlanValidationError with the path of the first problem (`steps[2].max_scan_gb`); the
- *   message shows the bad value and what to write instead, and mentions further problems.
+ *   message shows the bad value and what to write instead, and mentions further problems. A value
+ *   nested deeper than {@link MAX_JSON_DEPTH} levels is refused first, by a walk without recursion,
+ *   so no deep value reaches the validator or an error message.
  * @example
  * const plan = parsePlan({ steps: [
  *   { id: 's1', type: 'AthenaQuery', sql: "SELECT membercode FROM events WHERE event_type = 'Login' AND dt = '2025-02-15'" },
@@ -319,12 +322,37 @@ export interface ParsePlanOptions {
  * plan.output; // 's2'
  */
 export function parsePlan(input: unknown, options: ParsePlanOptions = {}): Plan {
+  checkNesting(input);
   const parsed = PlanSchema.safeParse(input, { reportInput: true });
   if (!parsed.success) throw fromIssues(parsed.error.issues);
   const plan = parsed.data;
   checkGraph(plan);
   checkOptions(plan, options);
   return plan;
+}
+
+/** Path segments of a too-deep value shown in the error's path; the message says how deep. */
+const SHOWN_PATH_SEGMENTS = 4;
+
+/** Refuses a plan nested deeper than {@link MAX_JSON_DEPTH}, or too large to walk. */
+function checkNesting(input: unknown): void {
+  const problem = jsonValueProblem(input);
+  if (problem === undefined) return;
+  if (problem.kind === 'too_many_values') {
+    throw new PlanValidationError(
+      `the plan holds over ${problem.values - 1} values; a plan is at most ${MAX_PLAN_STEPS} ` +
+        `steps of a few fields each: pass long lists of values as a bind to an earlier step`,
+    );
+  }
+  // The path of the too-deep value is as long as the nesting: its first segments say where.
+  const path = formatPath(problem.path.slice(0, SHOWN_PATH_SEGMENTS));
+  throw new PlanValidationError(
+    `the plan nests arrays and objects deeper than the limit of ${MAX_JSON_DEPTH} levels ` +
+      `(or contains itself) here; a plan needs 5 levels ` +
+      `({"steps": [{"bind": {"$1": {"ref": …}}}]}): write each field as documented, without ` +
+      `extra nesting`,
+    path,
+  );
 }
 
 function fromIssues(issues: readonly z.core.$ZodIssue[]): PlanValidationError {

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
@@ -69,6 +70,43 @@ describe('the query API on the local server', () => {
       headers: response.headers,
       body: (await response.json()) as T,
     };
+  }
+
+  /**
+   * A request with exactly these headers (fetch sets some of its own and refuses to change
+   * `Host`), over node:http; the answer's body as JSON.
+   */
+  function raw(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body?: string,
+  ): Promise<{ status: number; body: ErrorBody }> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        `${server.url}${path}`,
+        {
+          method,
+          headers: {
+            ...headers,
+            ...(body === undefined ? {} : { 'content-length': String(Buffer.byteLength(body)) }),
+          },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => {
+            resolve({
+              status: response.statusCode ?? 0,
+              body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as ErrorBody,
+            });
+          });
+          response.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
   }
 
   async function queriesThisMonth(): Promise<number> {
@@ -340,6 +378,127 @@ describe('the query API on the local server', () => {
 
       expect(answer.status).toBe(413);
       expect(answer.body.error.code).toBe('body_too_large');
+    });
+
+    it('answers a body nested 10,000 levels deep with 400 body_too_deep', async () => {
+      const before = await queriesThisMonth();
+      const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
+      const body = `{"steps": [{"id": "s1", "type": "AthenaQuery", "sql": "SELECT 1", "bind": ${deep}}]}`;
+
+      const answer = await call<ErrorBody>('POST', '/plans', body);
+
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.code).toBe('body_too_deep');
+      expect(answer.body.error.message).toMatch(/deeper than the limit of 64 levels/);
+      expect(await queriesThisMonth()).toBe(before);
+    });
+
+    it('answers a 160 KB WHERE clause with 413 sql_too_long', async () => {
+      const terms = Array.from({ length: 8_000 }, (_, i) => `membercode = 'M${i}'`);
+      const sql = `${seedEventsSql(YESTERDAY, YESTERDAY)} AND (${terms.join(' OR ')})`;
+      expect(sql.length).toBeGreaterThan(160_000);
+
+      const answer = await call<ErrorBody>('POST', '/plans', lakeStep(sql));
+
+      expect(answer.status).toBe(413);
+      expect(answer.body.error).toMatchObject({ code: 'sql_too_long', path: 'steps[0].sql' });
+      expect(answer.body.error.message).toMatch(
+        /the SQL has [\d,]+ characters, over the limit of 65,536; split the statement/,
+      );
+    });
+
+    it('answers 1,001 ORs with 400 sql_rejected', async () => {
+      const terms = Array.from({ length: 1_002 }, (_, i) => `member_code = 'M${i}'`);
+      const sql = `SELECT member_code FROM members WHERE ${terms.join(' OR ')}`;
+
+      const answer = await call<ErrorBody>('POST', '/plans', {
+        steps: [{ id: 's1', type: 'AuroraQuery', sql }],
+      });
+
+      expect(answer.status).toBe(400);
+      expect(answer.body.error.code).toBe('sql_rejected');
+      expect(answer.body.error.message).toMatch(/1,001 AND\/OR operators, more than the 1,000/);
+    });
+
+    it('answers /estimate with a 160 KB statement with 413 sql_too_long', async () => {
+      const sql = `${seedEventsSql(YESTERDAY, YESTERDAY)} -- ${'x'.repeat(160_000)}`;
+
+      const answer = await call<ErrorBody>('POST', '/estimate', { sql });
+
+      expect(answer.status).toBe(413);
+      expect(answer.body.error.code).toBe('sql_too_long');
+    });
+
+    it.each([
+      ['text/plain (no CORS preflight)', { 'content-type': 'text/plain;charset=UTF-8' }],
+      ['a form post', { 'content-type': 'application/x-www-form-urlencoded' }],
+      ['no content type', {} as Record<string, string>],
+    ])('answers a POST with %s with 415 and runs nothing', async (_name, headers) => {
+      const before = await queriesThisMonth();
+
+      const answer = await raw(
+        'POST',
+        '/plans',
+        headers,
+        JSON.stringify(seedPlan(YESTERDAY, YESTERDAY)),
+      );
+
+      expect(answer.status).toBe(415);
+      expect(answer.body.error.code).toBe('unsupported_media_type');
+      expect(answer.body.error.message).toContain("curl -H 'content-type: application/json'");
+      expect(await queriesThisMonth()).toBe(before);
+    });
+
+    it.each([
+      ['a foreign Origin', { origin: 'https://evil.example' }, 'cross_origin'],
+      ['Sec-Fetch-Site cross-site', { 'sec-fetch-site': 'cross-site' }, 'cross_origin'],
+      [
+        'Sec-Fetch-Site same-site',
+        { 'sec-fetch-site': 'same-site', origin: 'http://localhost:8080' },
+        'cross_origin',
+      ],
+      ['a foreign Host (DNS rebinding)', { host: 'evil.example' }, 'foreign_host'],
+    ])('refuses a plan with %s with 403 and runs nothing', async (_name, headers, code) => {
+      const before = await queriesThisMonth();
+
+      const answer = await raw(
+        'POST',
+        '/plans',
+        { 'content-type': 'application/json', ...headers },
+        JSON.stringify(seedPlan(YESTERDAY, YESTERDAY)),
+      );
+
+      expect(answer.status).toBe(403);
+      expect(answer.body.error.code).toBe(code);
+      expect(answer.body.error.message).toContain(`curl ${server.url}/catalog`);
+      expect(await queriesThisMonth()).toBe(before);
+    });
+
+    it('refuses a foreign Host on GET routes and CORS preflights too', async () => {
+      expect((await raw('GET', '/catalog', { host: `evil.example:${server.port}` })).status).toBe(
+        403,
+      );
+      const preflight = await raw('OPTIONS', '/plans', {
+        origin: 'https://evil.example',
+        'access-control-request-method': 'POST',
+      });
+      expect(preflight.body.error.code).toBe('cross_origin');
+    });
+
+    it('answers a request from its own origin', async () => {
+      const answer = await raw(
+        'POST',
+        '/estimate',
+        {
+          'content-type': 'application/json',
+          origin: `http://localhost:${server.port}`,
+          'sec-fetch-site': 'same-origin',
+          host: `localhost:${server.port}`,
+        },
+        JSON.stringify({ sql: seedEventsSql(YESTERDAY, YESTERDAY) }),
+      );
+
+      expect(answer.status).toBe(200);
     });
 
     it('answers a wrong method with 405 and Allow', async () => {

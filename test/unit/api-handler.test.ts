@@ -1,5 +1,6 @@
+import { foreignRequest, localHostNames } from '#adapters/local/http-server';
 import { createApiHandler, matchRoute, type ApiLogger } from '#core/api/handler';
-import { firstJsonErrorPosition } from '#core/api/json-body';
+import { firstJsonErrorPosition, MAX_JSON_DEPTH } from '#core/api/json-body';
 import type { ApiGatewayProxyEvent } from '#core/api/types';
 import {
   ConflictError,
@@ -13,6 +14,7 @@ import {
   PlanValidationError,
   ScanLimitExceededError,
   SqlRejectedError,
+  SqlTooLongError,
 } from '#core/query/errors';
 import type {
   CatalogSummary,
@@ -77,6 +79,10 @@ function fakeService(): jest.Mocked<QueryService> {
   };
 }
 
+/** The header every POST of these tests sends, as API Gateway passes it (name as written). */
+const JSON_TYPE = { 'Content-Type': 'application/json' };
+
+/** An event; a POST says its body is JSON unless `extra.headers` says otherwise. */
 function event(
   method: string,
   path: string,
@@ -85,6 +91,7 @@ function event(
   return {
     httpMethod: method,
     path,
+    ...(method === 'POST' ? { headers: JSON_TYPE } : {}),
     requestContext: {
       requestId: 'req-1',
       path,
@@ -180,7 +187,12 @@ describe('POST /plans', () => {
   });
 
   it('calls a request without an IAM principal anonymous', async () => {
-    await handler()({ httpMethod: 'POST', path: '/plans', body: JSON.stringify(PLAN) });
+    await handler()({
+      httpMethod: 'POST',
+      path: '/plans',
+      headers: JSON_TYPE,
+      body: JSON.stringify(PLAN),
+    });
 
     expect(service.submitPlan).toHaveBeenCalledWith(PLAN, { id: 'anonymous' }, {});
   });
@@ -299,6 +311,22 @@ describe('errors of the service', () => {
     });
   });
 
+  it('SqlTooLongError answers 413 sql_too_long with the length and the limit', async () => {
+    service.submitPlan.mockRejectedValue(new SqlTooLongError(163_840, 65_536, 'steps[0].sql'));
+
+    const result = await handler()(post('/plans', PLAN));
+
+    expect(result.statusCode).toBe(413);
+    const { error } = json(result.body);
+    expect(error).toMatchObject({
+      code: 'sql_too_long',
+      path: 'steps[0].sql',
+      length: 163_840,
+      limit: 65_536,
+    });
+    expect(error.message).toMatch(/163,840 characters, over the limit of 65,536; split/);
+  });
+
   it('ScanLimitExceededError answers 413 with the estimate, without the partition list', async () => {
     service.submitPlan.mockRejectedValue(new ScanLimitExceededError(SCAN, 10e9, 'steps[0]'));
 
@@ -402,6 +430,61 @@ describe('requests the handler refuses itself', () => {
     expect(service.estimate).not.toHaveBeenCalled();
   });
 
+  it('answers a body nested 10,000 levels deep with 400 body_too_deep and runs nothing', async () => {
+    const prefix = '{"steps": [{"id": "s1", "type": "AthenaQuery", "sql": "SELECT 1", "bind": ';
+    const body = `${prefix}${'['.repeat(10_000)}${']'.repeat(10_000)}}]}`;
+    // Three levels are open before `bind`: level 65 is its 62nd bracket.
+    const position = prefix.length + 61;
+
+    const result = await handler()({ ...event('POST', '/plans'), body });
+
+    expect(result.statusCode).toBe(400);
+    const { error } = json(result.body);
+    expect(error).toMatchObject({ code: 'body_too_deep', limit: 64, position });
+    expect(error.message).toContain(
+      `deeper than the limit of 64 levels (level 65 opens at line 1, column ${position + 1}, position ${position})`,
+    );
+    expect(service.submitPlan).not.toHaveBeenCalled();
+  });
+
+  it(`reads a body nested ${MAX_JSON_DEPTH} levels deep, brackets inside strings not counted`, async () => {
+    const nested = `${'['.repeat(MAX_JSON_DEPTH - 1)}"[[[{{{"${']'.repeat(MAX_JSON_DEPTH - 1)}`;
+
+    const result = await handler()({ ...event('POST', '/estimate'), body: `{"sql": ${nested}}` });
+
+    expect(result.statusCode).toBe(200);
+    expect(service.estimate).toHaveBeenCalledTimes(1);
+  });
+
+  it.each([
+    [
+      'text/plain (a form or fetch without preflight)',
+      { 'Content-Type': 'text/plain' },
+      "got 'text/plain'",
+    ],
+    ['a form post', { 'content-type': 'application/x-www-form-urlencoded' }, 'got'],
+    ['no Content-Type at all', {}, 'the request has none'],
+  ])('answers a POST with %s with 415 and runs nothing', async (_name, headers, got) => {
+    const result = await handler()({ ...post('/plans', PLAN), headers });
+
+    expect(result.statusCode).toBe(415);
+    const { error } = json(result.body);
+    expect(error).toMatchObject({ code: 'unsupported_media_type', accept: 'application/json' });
+    expect(error.message).toContain(got);
+    expect(error.message).toContain("curl -H 'content-type: application/json'");
+    expect(service.submitPlan).not.toHaveBeenCalled();
+  });
+
+  it('reads application/json with parameters, the header named in any case', async () => {
+    const result = await handler()({
+      ...post('/estimate', { sql: 'SELECT 1' }),
+      headers: undefined,
+      multiValueHeaders: { 'CONTENT-TYPE': ['Application/JSON; charset=UTF-8'] },
+    });
+
+    expect(result.statusCode).toBe(200);
+  });
+
   it('answers an unknown route with 404 listing the routes', async () => {
     const result = await handler()(event('GET', '/plan'));
 
@@ -460,6 +543,50 @@ describe('firstJsonErrorPosition', () => {
     const text = '{"a": [1, -2.5e+3, true, false, null, "\\u00e9\\n"], "b": {}}';
 
     expect(firstJsonErrorPosition(text)).toBe(text.length);
+  });
+});
+
+describe("the local server's guard against web pages (foreignRequest)", () => {
+  const names = localHostNames('127.0.0.1');
+
+  it.each([
+    ['curl (Host only)', { host: '127.0.0.1:3000' }],
+    ['localhost and [::1] by name', { host: 'LOCALHOST:3000' }],
+    ['its own origin', { host: '[::1]:3000', origin: 'http://127.0.0.1:3000' }],
+    ['a same-origin fetch', { host: 'localhost:3000', 'sec-fetch-site': 'same-origin' }],
+    ['a typed URL', { host: 'localhost:3000', 'sec-fetch-site': 'none' }],
+  ])('lets %s through', (_name, headers) => {
+    expect(foreignRequest(headers, names, 3000)).toBeUndefined();
+  });
+
+  it.each([
+    ['another origin', { host: '127.0.0.1:3000', origin: 'https://evil.example' }, 'cross_origin'],
+    ['the null origin', { host: '127.0.0.1:3000', origin: 'null' }, 'cross_origin'],
+    ['another port', { host: '127.0.0.1:3000', origin: 'http://127.0.0.1:8080' }, 'cross_origin'],
+    [
+      'https on the port',
+      { host: '127.0.0.1:3000', origin: 'https://127.0.0.1:3000' },
+      'cross_origin',
+    ],
+    [
+      'a cross-site fetch',
+      { host: '127.0.0.1:3000', 'sec-fetch-site': 'cross-site' },
+      'cross_origin',
+    ],
+    [
+      'a same-site fetch',
+      { host: '127.0.0.1:3000', 'sec-fetch-site': 'same-site' },
+      'cross_origin',
+    ],
+    ['a rebound name', { host: 'evil.example:3000' }, 'foreign_host'],
+    ['another port in Host', { host: '127.0.0.1:80' }, 'foreign_host'],
+    ['no port in Host (port 80)', { host: 'localhost' }, 'foreign_host'],
+  ])('refuses %s with 403', (_name, headers, code) => {
+    const refused = foreignRequest(headers, names, 3000);
+
+    expect(refused?.code).toBe(code);
+    expect(refused?.status).toBe(403);
+    expect(refused?.message).toContain('curl http://127.0.0.1:3000/catalog');
   });
 });
 

@@ -1,4 +1,5 @@
 import { BindError, PlanValidationError } from '#core/query/errors';
+import { MAX_JSON_DEPTH } from '#core/json-depth';
 import { parsePlan, resolveBinds, stepOrder, type StepOutput } from '#core/query/plan';
 
 const athena = (id: string, extra: object = {}): object => ({
@@ -237,6 +238,58 @@ describe('parsePlan', () => {
 
     expect(error.path).toBe('');
     expect(error.message).toMatch(/is not a plan; write a JSON object/);
+  });
+
+  describe('nesting, checked before the plan is validated (no stack overflow)', () => {
+    /** `[[…[]…]]` nested `levels` deep, built without recursion. */
+    const nested = (levels: number): unknown[] => {
+      const outer: unknown[] = [];
+      let inner = outer;
+      for (let i = 1; i < levels; i++) {
+        const next: unknown[] = [];
+        inner.push(next);
+        inner = next;
+      }
+      return outer;
+    };
+
+    it.each([
+      [
+        'a bind',
+        (deep: unknown) => ({ steps: [athena('s1', { bind: { $1: deep } })] }),
+        'steps[0].bind.$1',
+      ],
+      [
+        'a limit',
+        (deep: unknown) => ({ steps: [athena('s1', { limit: deep })] }),
+        'steps[0].limit[0]',
+      ],
+      ['the steps', (deep: unknown) => ({ steps: deep }), 'steps[0][0][0]'],
+    ])('refuses 10,000 levels in %s with plan_invalid and the path', (_name, plan, path) => {
+      const error = invalid(plan(nested(10_000)));
+
+      expect(error.path).toBe(path);
+      expect(error.message).toMatch(
+        /deeper than the limit of 64 levels \(or contains itself\) here; a plan needs 5 levels/,
+      );
+    });
+
+    it('refuses a plan that contains itself', () => {
+      const step: Record<string, unknown> = athena('s1') as Record<string, unknown>;
+      step.bind = { $1: step };
+
+      expect(invalid({ steps: [step] }).message).toMatch(/deeper than the limit of 64 levels/);
+    });
+
+    it(`validates a plan nested ${MAX_JSON_DEPTH} levels deep as usual`, () => {
+      // plan → steps → step → bind → $1: four levels above the nested value.
+      const error = invalid({
+        steps: [athena('s1', { bind: { $1: nested(MAX_JSON_DEPTH - 4) } })],
+      });
+
+      expect(error.path).toBe('steps[0].bind.$1');
+      expect(error.message).not.toMatch(/levels/);
+    });
   });
 
   it('carries status 400 and exit code 2', () => {

@@ -1,5 +1,11 @@
-import { SqlRejectedError } from '#core/query/errors';
-import { guardSql, type GuardOptions, type SqlAnalysis } from '#core/query/guard';
+import { SqlRejectedError, SqlTooLongError } from '#core/query/errors';
+import {
+  guardSql,
+  MAX_SQL_BOOLEAN_OPERATORS,
+  MAX_SQL_LENGTH,
+  type GuardOptions,
+  type SqlAnalysis,
+} from '#core/query/guard';
 import type { CatalogTable } from '#ports/catalog';
 
 function table(name: string, columns: string[], partitionKeys: string[]): CatalogTable {
@@ -503,5 +509,96 @@ describe("guardSql on the lake: only Athena's functions (what passes locally run
     expect(guardSql("SELECT string_agg(member_code, ',') FROM members", hot).tables).toHaveLength(
       1,
     );
+  });
+});
+
+describe('guardSql bounds what reaches its parser (no stack overflow, never a RangeError)', () => {
+  const DAY = "SELECT id FROM events WHERE event_type = 'Login' AND dt = '2025-02-15'";
+  /** `col = 'v0' <op> col = 'v1' …` with `operators` operators. */
+  const chain = (column: string, operators: number, op = 'OR'): string =>
+    Array.from({ length: operators + 1 }, (_, i) => `${column} = 'v${i}'`).join(` ${op} `);
+
+  it('refuses a 160 KB WHERE clause with 413 sql_too_long, naming the length and the limit', () => {
+    const sql = `${DAY} AND (${chain('membercode', 8_000)})`;
+    expect(sql.length).toBeGreaterThan(160_000);
+
+    let error: unknown;
+    try {
+      guardSql(sql, { ...lake, path: 'steps[0].sql' });
+    } catch (caught) {
+      error = caught;
+    }
+
+    expect(error).toBeInstanceOf(SqlTooLongError);
+    expect(error).toMatchObject({
+      status: 413,
+      code: 'sql_too_long',
+      length: sql.length,
+      limit: 65_536,
+      path: 'steps[0].sql',
+    });
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^steps\\[0\\]\\.sql: the SQL has ${sql.length.toLocaleString('en-US')} characters, over ` +
+          `the limit of 65,536; split the statement into several steps, or pass long lists of ` +
+          `values as a parameter`,
+      ),
+    );
+  });
+
+  it('reads a statement of exactly the longest length', () => {
+    const sql = `${DAY} -- `;
+    const padded = sql + 'x'.repeat(MAX_SQL_LENGTH - sql.length);
+
+    expect(guardSql(padded, lake).tables.map((t) => t.name)).toEqual(['events']);
+  });
+
+  it.each(['lake', 'hot'] as const)(
+    'refuses 1,001 ORs on the %s engine with 400 sql_rejected before parsing',
+    (engine) => {
+      const sql = `SELECT 1 AS one FROM members WHERE ${chain('member_code', 1_001)}`;
+
+      const error = rejected(sql, engine === 'lake' ? { ...lake, hotTables: [] } : hot);
+
+      expect(error.status).toBe(400);
+      expect(error.message).toMatch(
+        /the SQL has 1,001 AND\/OR operators, more than the 1,000 the guard accepts .*col IN \('a', 'b', …\)/,
+      );
+    },
+  );
+
+  it('refuses 1,001 ANDs too', () => {
+    expect(
+      rejected(`SELECT 1 FROM members WHERE ${chain('member_code', 1_001, 'AND')}`, hot).message,
+    ).toMatch(/1,001 AND\/OR operators/);
+  });
+
+  it(`accepts ${MAX_SQL_BOOLEAN_OPERATORS} operators, BETWEEN's AND and words in strings and comments not counted`, () => {
+    const sql =
+      `SELECT member_code FROM members WHERE created_at BETWEEN '2025-01-01' AND '2025-02-01' ` +
+      `AND (${chain('member_code', MAX_SQL_BOOLEAN_OPERATORS - 2)}) ` +
+      `AND name <> 'a or b and c' -- or and or`;
+
+    expect(guardSql(sql, hot).tables.map((t) => t.name)).toEqual(['members']);
+  });
+
+  it.each(['lake', 'hot'] as const)(
+    'answers an expression nested past the stack (15,000 terms, 30 KB) with 400 sql_rejected on the %s engine',
+    (engine) => {
+      const sql = `${DAY} AND id = ${Array.from({ length: 15_000 }, () => '1').join('+')}`;
+      expect(sql.length).toBeLessThan(MAX_SQL_LENGTH);
+
+      const error = rejected(sql, engine === 'lake' ? lake : { ...hot, hotTables: ['events'] });
+
+      expect(error.message).toMatch(
+        /the SQL nests too deeply for the guard to check .*; write fewer nested parentheses/,
+      );
+    },
+  );
+
+  it('answers 3,000 nested parentheses with the same message', () => {
+    const sql = `${DAY} AND ${'('.repeat(3_000)}membercode = 'x'${')'.repeat(3_000)}`;
+
+    expect(rejected(sql, lake).message).toMatch(/nests too deeply for the guard to check/);
   });
 });

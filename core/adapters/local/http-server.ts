@@ -3,8 +3,20 @@
  * Gateway REST (v1) proxy event the Lambda would get — path parameters, query string, headers,
  * body, and `requestContext.identity.userArn` = `local:<os user>` — calls the same handler, and
  * writes its result back. So `curl http://127.0.0.1:3000/...` exercises the code API Gateway runs.
+ *
+ * Unlike API Gateway, whose AWS_IAM authorization no web page can satisfy, the local server would
+ * answer any page the user's browser opens: so it refuses (403) requests a browser sends for
+ * another origin (`Origin` not this server's, `Sec-Fetch-Site: cross-site` or `same-site`) and
+ * requests for another host name (`Host` not 127.0.0.1, localhost or [::1] with this port: DNS
+ * rebinding). curl and programs send no `Origin` and name the server as they called it, so they
+ * pass. The JSON content type every POST needs is checked by the shared handler, on both runtimes.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { errorResult, matchRoute, type ApiHandler } from '#core/api/handler';
@@ -25,6 +37,92 @@ export class PortInUseError extends ThermoclineError {
       2,
     );
   }
+}
+
+/**
+ * A request the local server refuses because a browser sent it from a web page of another origin
+ * (code `cross_origin`), or for a host name that is not this server's (code `foreign_host`, DNS
+ * rebinding). HTTP 403, exit code 2.
+ * @example
+ * throw new ForeignRequestError("… Origin 'https://example.com' …", 'cross_origin');
+ */
+export class ForeignRequestError extends ThermoclineError {
+  /** HTTP status of the API answer. */
+  readonly status = 403;
+  constructor(message: string, code: 'cross_origin' | 'foreign_host') {
+    super(message, code, 2);
+  }
+}
+
+/**
+ * The names a request may call this server by in `Host` and `Origin`: the loopback names, plus the
+ * host it listens on when that is another (and not a wildcard address).
+ * @example
+ * localHostNames('127.0.0.1'); // ['127.0.0.1', 'localhost', '[::1]']
+ */
+export function localHostNames(host: string): string[] {
+  const names = ['127.0.0.1', 'localhost', '[::1]'];
+  const own = (host.includes(':') ? `[${host}]` : host).toLowerCase();
+  if (!['0.0.0.0', '[::]'].includes(own) && !names.includes(own)) names.push(own);
+  return names;
+}
+
+/**
+ * Why the local server refuses a request, or undefined when it may answer it: a `Host` that names
+ * another server than `names` on `port` (DNS rebinding), a `Sec-Fetch-Site` of `cross-site` or
+ * `same-site`, or an `Origin` that is not `http://<name>:<port>` — the headers browsers send.
+ * Requests without these headers (curl, the CLI, programs) pass.
+ * @example
+ * foreignRequest({ host: '127.0.0.1:3000', origin: 'https://example.com' }, ['127.0.0.1'], 3000)?.code; // 'cross_origin'
+ */
+export function foreignRequest(
+  headers: IncomingHttpHeaders,
+  names: readonly string[],
+  port: number,
+): ForeignRequestError | undefined {
+  const base = `http://127.0.0.1:${port}`;
+  const own = names.map((name) => `${name}:${port}`).join(', ');
+  const host = headers.host;
+  if (host !== undefined && !isOwnAuthority(host, names, port)) {
+    return new ForeignRequestError(
+      `the Host header '${host}' does not name this server: the local API answers only ${own} ` +
+        `(a guard against DNS rebinding, where a web page reaches it under a name of its own); ` +
+        `call it as ${base}, e.g. curl ${base}/catalog`,
+      'foreign_host',
+    );
+  }
+  const site = headers['sec-fetch-site'];
+  const origin = headers.origin;
+  const foreignSite = site === 'cross-site' || site === 'same-site';
+  if (foreignSite || (origin !== undefined && !isOwnOrigin(origin, names, port))) {
+    const from = [
+      origin === undefined ? undefined : `Origin '${origin}'`,
+      site === undefined ? undefined : `Sec-Fetch-Site '${site}'`,
+    ]
+      .filter((part) => part !== undefined)
+      .join(', ');
+    return new ForeignRequestError(
+      `the local API does not answer web pages of other origins (this request came with ` +
+        `${from}), so no page the browser opens can run plans on this machine; call it from a ` +
+        `shell or a program instead, e.g. curl ${base}/catalog, or use the thermocline CLI`,
+      'cross_origin',
+    );
+  }
+  return undefined;
+}
+
+/** `name[:port]` is one of `names` with `port` (80 when the header names none). */
+function isOwnAuthority(authority: string, names: readonly string[], port: number): boolean {
+  const match = /^(\[[^\]]*\]|[^:]*)(?::(\d+))?$/.exec(authority.trim().toLowerCase());
+  if (!match) return false;
+  const [, name = '', given] = match;
+  return names.includes(name) && Number(given ?? 80) === port;
+}
+
+/** `http://name[:port]` with one of `names` and `port` (a serialized origin has no path). */
+function isOwnOrigin(origin: string, names: readonly string[], port: number): boolean {
+  const match = /^http:\/\/([^/]+)$/i.exec(origin.trim());
+  return match?.[1] !== undefined && isOwnAuthority(match[1], names, port);
 }
 
 /** One answered request, for an access log. */
@@ -70,8 +168,9 @@ export interface LocalApiServer {
 export async function startLocalApiServer(options: LocalApiServerOptions): Promise<LocalApiServer> {
   const host = options.host ?? '127.0.0.1';
   const user = options.user ?? localUser();
+  const names = localHostNames(host);
   const server = createServer((request, response) => {
-    void answer(request, response, options, user);
+    void answer(request, response, options, { user, names });
   });
   const wanted = options.port ?? DEFAULT_API_PORT;
   await new Promise<void>((resolve, reject) => {
@@ -97,22 +196,31 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
   };
 }
 
-/** Reads the request, calls the handler, writes the result; answers 500 if anything breaks. */
+/**
+ * Refuses a foreign request (403, its body left unread), else reads the request, calls the
+ * handler and writes the result; answers 500 if anything breaks.
+ */
 async function answer(
   request: IncomingMessage,
   response: ServerResponse,
   options: LocalApiServerOptions,
-  user: string,
+  context: { readonly user: string; readonly names: readonly string[] },
 ): Promise<void> {
   const started = performance.now();
   const requestId = randomUUID();
   let result: ApiGatewayProxyResult;
   try {
-    const body = await readBody(request);
-    result =
-      typeof body === 'number'
-        ? errorResult(new BodyTooLargeError(body), requestId)
-        : await options.handler(proxyEvent(request, body, { user, requestId }));
+    const refused = foreignRequest(request.headers, context.names, request.socket.localPort ?? 0);
+    if (refused) {
+      request.resume();
+      result = errorResult(refused, requestId);
+    } else {
+      const body = await readBody(request);
+      result =
+        typeof body === 'number'
+          ? errorResult(new BodyTooLargeError(body), requestId)
+          : await options.handler(proxyEvent(request, body, { user: context.user, requestId }));
+    }
   } catch {
     // The handler never throws; a broken connection can.
     result = {
