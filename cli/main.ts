@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerEtl } from '#cli/commands/etl';
+import { registerLake } from '#cli/commands/lake';
 import { registerPurge } from '#cli/commands/purge';
 import { registerVerify } from '#cli/commands/verify';
 import { registerQuery } from '#cli/commands/query';
@@ -44,6 +45,7 @@ Exit codes: 0 ok, 1 failed, 2 bad input (flags, config), 3 database unreachable.
   registerPurge(program);
   registerVerify(program);
   registerQuery(program);
+  registerLake(program);
   const override = (command: Command): void => {
     command.exitOverride();
     command.commands.forEach(override);
