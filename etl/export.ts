@@ -51,6 +51,7 @@ import {
   DESCRIBE_COLUMNS_SQL,
   planColumn,
   sourceColumn,
+  typeOptionsOf,
   type ColumnPlan,
   type DescribedColumnRow,
 } from '#etl/types';
@@ -212,7 +213,8 @@ export async function planTable(db: SqlDatabase, table: TableConfig): Promise<Co
   const rows = await db.query<DescribedColumnRow>(DESCRIBE_COLUMNS_SQL, [db.schema, table.name]);
   const mismatch = sourceMismatch(db, table, rows);
   if (mismatch) throw new SourceMismatchError(mismatch.message, mismatch.key);
-  return rows.map((row) => planColumn(table.name, sourceColumn(row)));
+  const options = typeOptionsOf(table);
+  return rows.map((row) => planColumn(table.name, sourceColumn(row), options));
 }
 
 /** The table, or a column its config names, is not in PostgreSQL: a configuration error. */

@@ -86,7 +86,7 @@ import type { Clock } from '#ports/clock';
 import type { ObjectStore } from '#ports/object-store';
 import type { EncoderWithRewriter } from '#ports/parquet-rewriter';
 import type { SqlDatabase } from '#ports/sql';
-import { planMapping, syncMappings } from '#etl/sync/mapping';
+import { lakeTableNames, planMapping, syncMappings } from '#etl/sync/mapping';
 import { mergeCounts, mergeRequest, MERGE_OUTPUTS } from '#etl/sync/merge';
 import { publishSync } from '#etl/sync/publish';
 import { DEFAULT_PAGE_ROWS, readCandidates, type CandidateFilter } from '#etl/sync/read';
@@ -253,7 +253,8 @@ export async function syncMapping(
   const now = options.now ?? deps.clock.now();
   const syncedAt = now.toISOString();
   const runId = newRunId(now);
-  const plan = await planMapping(deps.db, mapping);
+  const existing = await deps.catalog.getTable(lakeTableNames(mapping.table).current);
+  const plan = await planMapping(deps.db, mapping, existing);
 
   let state: SyncState;
   try {
