@@ -15,7 +15,7 @@ import {
   type SchemaTree,
 } from 'hyparquet';
 import { ObjectNotFoundError, QueryFailedError } from '#core/query/engine-errors';
-import { isoDateFromEpochDays, isoFromEpochMicros, jsonSafe } from '#core/query/rows';
+import { base64Of, isoDateFromEpochDays, isoFromEpochMicros, jsonSafe } from '#core/query/rows';
 import type { ObjectStore } from '#ports/object-store';
 import type { QueryColumn, QueryResult, QueryRow } from '#ports/query-engine';
 
@@ -35,19 +35,24 @@ const FOOTER_FETCH_BYTES = 64 * 1024;
 
 const ENGINE = 'parquet';
 
-/** Timestamps and dates as ISO strings straight from their integers (no Date rounding). */
+/**
+ * Timestamps and dates as ISO strings straight from their integers (no Date rounding); a UUID
+ * column (16 bytes, `uuid_as: 'binary'`) as the base64 of its bytes, as Athena reads it (binary).
+ */
 const PARSERS: Partial<ParquetParsers> = {
   timestampFromMilliseconds: (millis: bigint) => isoFromEpochMicros(BigInt(millis) * 1000n),
   timestampFromMicroseconds: (micros: bigint) => isoFromEpochMicros(BigInt(micros)),
   timestampFromNanoseconds: (nanos: bigint) => isoFromEpochMicros(BigInt(nanos) / 1000n),
   dateFromDays: (days: number) => isoDateFromEpochDays(days),
+  uuidFromBytes: (bytes: Uint8Array) => base64Of(bytes),
 };
 
 /**
  * Reads one Parquet object: hyparquet over an AsyncBuffer built on `store.head` and
  * `store.getRange`. `bytesScanned` is what was actually fetched (footer plus column chunks);
  * values are JSON-safe (int64 as a number when exact, decimals as exact strings, timestamps ISO
- * 8601 with `Z`, dates `YYYY-MM-DD`, binary base64); column types are the file's (`bigint`,
+ * 8601 with `Z`, dates `YYYY-MM-DD`, binary base64 — a 16-byte UUID column included, typed
+ * `binary` as Glue and Athena type it); column types are the file's in Athena's words (`bigint`,
  * `decimal(12,6)`, `timestamp`, `string`, …).
  * @throws ObjectNotFoundError (404) when the key is not there; QueryFailedError (400) for a file
  * that is not Parquet or a column it does not have.
@@ -224,7 +229,7 @@ function typeName(tree: SchemaTree | undefined): string {
     return 'timestamp';
   }
   if (logical?.type === 'DATE' || element.converted_type === 'DATE') return 'date';
-  if (logical?.type === 'UUID') return 'uuid';
+  if (logical?.type === 'UUID') return 'binary';
   if (logical?.type === 'JSON' || element.converted_type === 'JSON') return 'json';
   if (logical?.type === 'STRING' || element.converted_type === 'UTF8') return 'string';
   if (logical?.type === 'INTEGER') {
