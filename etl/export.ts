@@ -116,7 +116,7 @@ export interface TableDayResult {
    * What the export changed in the lake table's columns under its `on_schema_change`, e.g.
    * `added column 'discount' decimal(10,2)` (empty when nothing changed).
    */
-  readonly schemaChanges?: readonly string[];
+  readonly schemaChanges: readonly string[];
   readonly seconds: number;
   /** Seconds per step: extract + encode, both checksums (concurrently), upload + commit. */
   readonly steps: { readonly encode: number; readonly checksums: number; readonly publish: number };
