@@ -15,7 +15,13 @@ import {
   type SchemaTree,
 } from 'hyparquet';
 import { ObjectNotFoundError, QueryFailedError } from '#core/query/engine-errors';
-import { base64Of, isoDateFromEpochDays, isoFromEpochMicros, jsonSafe } from '#core/query/rows';
+import {
+  base64Of,
+  isoDateFromEpochDays,
+  isoFromEpochMicros,
+  jsonSafe,
+  jsonSafeReal,
+} from '#core/query/rows';
 import type { ObjectStore } from '#ports/object-store';
 import type { QueryColumn, QueryResult, QueryRow } from '#ports/query-engine';
 
@@ -116,6 +122,12 @@ export async function readParquetObject(
   }
 
   const decimals = decimalScales(metadata);
+  // A REAL (float4) with its shortest digits, as the engines render it (`0.1`, not 0.100000001…).
+  const reals = new Set(
+    top
+      .filter((c) => c.element.type === 'FLOAT' && c.children.length === 0)
+      .map((c) => c.element.name),
+  );
   const totalRows = Number(metadata.num_rows);
   const rowEnd = limit === undefined ? totalRows : Math.min(limit, totalRows);
   const objects =
@@ -141,7 +153,12 @@ export async function readParquetObject(
     for (const name of selected) {
       const scale = decimals.get(name);
       const value = object[name];
-      row[name] = scale === undefined ? jsonSafe(value) : decimalText(value, scale);
+      row[name] =
+        scale !== undefined
+          ? decimalText(value, scale)
+          : reals.has(name) && typeof value === 'number'
+            ? jsonSafeReal(value)
+            : jsonSafe(value);
     }
     return row;
   });

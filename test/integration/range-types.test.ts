@@ -26,14 +26,14 @@ const UUID = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11';
 
 const COLUMNS = `u uuid, uarr uuid[], t time, tz timetz, n numeric, big numeric(38,10),
   amounts numeric(38,10)[], grid int4[][], stamps timestamptz[], plain timestamp, days date[],
-  flags bool[], codes char(3)[], raw bytea, j jsonb, iv interval, f float8, longs int8[]`;
+  flags bool[], codes char(3)[], raw bytea, j jsonb, iv interval, f float8, longs int8[], r float4`;
 const VALUES = `'${UUID}', ARRAY['${UUID}'::uuid, NULL], '04:05:06.789', '04:05:06.789+05:30',
   1.50, 12345678901234567890.0123456789,
   ARRAY[12345678901234567890.0123456789, NULL, -0.5]::numeric(38,10)[],
   '{{1,2,3},{4,NULL,6}}', ARRAY[TIMESTAMPTZ '2025-02-15 01:02:03.123456+00', NULL],
   TIMESTAMP '2024-12-31 23:59:59.000450', ARRAY[DATE '2025-02-15', NULL], ARRAY[true, NULL, false],
   ARRAY['ab', 'c  ']::char(3)[], '\\x00ff10'::bytea, '{"b": 1, "a": [1, 2]}',
-  '1 day 02:03:04', 0.1, ARRAY[9007199254740993, 1]`;
+  '1 day 02:03:04', 0.1, ARRAY[9007199254740993, 1], 0.1`;
 
 describe('the same JSON from every tier and step', () => {
   let test: TestDatabase;
@@ -141,6 +141,7 @@ describe('the same JSON from every tier and step', () => {
     j: '{"a": [1, 2], "b": 1}',
     f: 0.1,
     longs: ['9007199254740993', 1],
+    r: 0.1,
   };
 
   it('a TableRange row reads the same from the lake and from PostgreSQL, uuids as their text by default', async () => {
@@ -243,7 +244,7 @@ describe('the same JSON from every tier and step', () => {
       const read = await parquetRead(name);
 
       const lakeRow = range.rows[0] ?? {};
-      for (const column of ['u', 't', 'tz', 'n', 'big', 'raw', 'f', 'plain']) {
+      for (const column of ['u', 't', 'tz', 'n', 'big', 'raw', 'f', 'r', 'plain']) {
         expect({ column, value: read?.[column] }).toEqual({ column, value: lakeRow[column] });
       }
     },
