@@ -6,7 +6,9 @@
  *     extraction method, the same rows through a server-side cursor decoded by pg);
  * (b) reference: DuckDB reading PostgreSQL's CSV COPY through a pipe (types sniffed, as a
  *     hand-rolled script would) and writing snappy Parquet;
- * (c) Thermocline's export: exportTableDay — typed Parquet, validated by checksum, published.
+ * (c) Thermocline's export: exportTableDay — typed Parquet, validated by checksum, published
+ *     (uuids as their text, the default) — and again with `uuid_as: 'binary'` (16-byte uuids),
+ *     for what text uuids cost in Parquet bytes.
  * Then (c) again on a tenth of the rows, for memory growth. The last line is one JSON object.
  */
 import { execFile, spawn } from 'node:child_process';
@@ -46,6 +48,8 @@ interface Phase {
   seconds: number;
   peak_rss_mb: number;
   parquet_bytes?: number;
+  /** Compressed bytes of the uuid column `id` (the Parquet footers, as the catalog records). */
+  id_bytes?: number;
   rows?: number;
   steps?: Record<string, number>;
 }
@@ -166,18 +170,22 @@ async function phase(name: string, table: string): Promise<Phase> {
         parquet_bytes: (await stat(out)).size,
       };
     }
+    // thermocline: uuids as their text (the default); thermocline-uuid-binary: as 16 bytes.
     const encoder = await createDuckDbEncoder();
     const lake = openLocalLake(work);
+    const uuidAs = name === 'thermocline-uuid-binary' ? 'binary' : 'string';
     const result = await exportTableDay(
       { db, encoder, clock: systemClock, ...lake },
-      { ...TABLE, name: table },
+      { ...TABLE, name: table, uuid_as: uuidAs },
       DAY,
     );
     await encoder.close();
+    const partitions = await lake.catalog.listPartitions(table);
     return {
       seconds: (performance.now() - started) / 1000,
       peak_rss_mb: peakRssMb(),
       parquet_bytes: await dirBytes(join(work, 'lake')),
+      id_bytes: partitions.reduce((n, p) => n + (p.columnBytes?.id ?? 0), 0),
       rows: result.rows,
       steps: result.steps,
     };
@@ -206,7 +214,7 @@ function runPhase(name: string, table: string): Promise<Phase> {
   });
 }
 
-/** The child-process entry: `bench etl-phase <floor|duckdb|thermocline> <table>`. */
+/** The child-process entry: `bench etl-phase <floor|cursor|duckdb|thermocline|thermocline-uuid-binary> <table>`. */
 export async function benchEtlPhase(args: string[]): Promise<Record<string, unknown>> {
   const [name, table] = args;
   return { ...(await phase(name ?? '', table ?? '')) };
@@ -237,6 +245,8 @@ export async function benchEtl(args: string[]): Promise<Record<string, unknown>>
   process.stderr.write(`  duckdb ${duckdb.seconds.toFixed(1)} s\n`);
   const thermocline = await runPhase('thermocline', 'bench_tasks');
   process.stderr.write(`  thermocline ${thermocline.seconds.toFixed(1)} s\n`);
+  const uuidBinary = await runPhase('thermocline-uuid-binary', 'bench_tasks');
+  process.stderr.write(`  thermocline, uuid_as binary ${uuidBinary.seconds.toFixed(1)} s\n`);
   const thermoclineSmall = await runPhase('thermocline', 'bench_tasks_small');
   const cleanup = await open(env);
   await cleanup.query(`DROP SCHEMA IF EXISTS ${quoteIdent(SCHEMA)} CASCADE`);
@@ -265,6 +275,13 @@ export async function benchEtl(args: string[]): Promise<Record<string, unknown>>
     peak_rss_mb_duckdb: duckdb.peak_rss_mb,
     parquet_bytes: thermocline.parquet_bytes,
     duckdb_parquet_bytes: duckdb.parquet_bytes,
+    // uuid as text (the default) against uuid_as: 'binary' (16 bytes, the contract before).
+    uuid_binary_s: round(uuidBinary.seconds),
+    parquet_bytes_uuid_binary: uuidBinary.parquet_bytes,
+    uuid_column_bytes: { string: thermocline.id_bytes, binary: uuidBinary.id_bytes },
+    uuid_string_parquet_ratio: round(
+      (thermocline.parquet_bytes ?? 0) / (uuidBinary.parquet_bytes ?? 1),
+    ),
     table_bytes: tableBytes,
     ratio_to_floor: round(thermocline.seconds / floor.seconds),
     encode_ratio_to_floor: round((thermocline.steps?.encode ?? 0) / floor.seconds),

@@ -26,7 +26,7 @@
  * run can delete a folder that another one is about to publish. The lease is confirmed right
  * before the commit: a run that lost it commits nothing.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { pipeline, Transform } from 'node:stream';
 import type { TableConfig } from '#core/config/schema';
 import type { Catalog, CatalogPartition, CatalogTable } from '#ports/catalog';
@@ -48,9 +48,17 @@ import { copyCsv, duckRowCanonical, sourceChecksumSql, sourceSelect } from '#etl
 import { acquireLease, type Lease } from '#etl/lease';
 import { refuseIfPurged } from '#etl/retention/log';
 import {
+  describeChange,
+  evolveTable,
+  schemaHashOf,
+  SchemaChangeError,
+  type SchemaEvolution,
+} from '#etl/schema-change';
+import {
   DESCRIBE_COLUMNS_SQL,
   planColumn,
   sourceColumn,
+  typeOptionsOf,
   type ColumnPlan,
   type DescribedColumnRow,
 } from '#etl/types';
@@ -104,6 +112,11 @@ export interface TableDayResult {
   readonly bytes: number;
   readonly partitions: number;
   readonly checksum: string;
+  /**
+   * What the export changed in the lake table's columns under its `on_schema_change`, e.g.
+   * `added column 'discount' decimal(10,2)` (empty when nothing changed).
+   */
+  readonly schemaChanges: readonly string[];
   readonly seconds: number;
   /** Seconds per step: extract + encode, both checksums (concurrently), upload + commit. */
   readonly steps: { readonly encode: number; readonly checksums: number; readonly publish: number };
@@ -212,7 +225,8 @@ export async function planTable(db: SqlDatabase, table: TableConfig): Promise<Co
   const rows = await db.query<DescribedColumnRow>(DESCRIBE_COLUMNS_SQL, [db.schema, table.name]);
   const mismatch = sourceMismatch(db, table, rows);
   if (mismatch) throw new SourceMismatchError(mismatch.message, mismatch.key);
-  return rows.map((row) => planColumn(table.name, sourceColumn(row)));
+  const options = typeOptionsOf(table);
+  return rows.map((row) => planColumn(table.name, sourceColumn(row), options));
 }
 
 /** The table, or a column its config names, is not in PostgreSQL: a configuration error. */
@@ -229,19 +243,35 @@ export class SourceMismatchError extends Error {
 
 /**
  * Checks every table config against PostgreSQL before a run (the CLI's preflight): the table
- * exists and has the columns its config names. Returns one problem per table at fault.
+ * exists and has the columns its config names, and — given the lake's catalog — its columns
+ * match the lake table's as its `on_schema_change` requires (README "Schema changes"). Returns
+ * one problem per table at fault, with the config key that fixes it (`''` when none does: an
+ * incompatible type change).
  * @example
- * const problems = await checkTablesInSource(db, config.tables); // [] when all is well
+ * const problems = await checkTablesInSource(db, config.tables, catalog); // [] when all is well
  */
 export async function checkTablesInSource(
   db: SqlDatabase,
   tables: readonly TableConfig[],
+  catalog?: Catalog,
 ): Promise<{ table: string; key: string; message: string }[]> {
   const problems: { table: string; key: string; message: string }[] = [];
   for (const table of tables) {
     const rows = await db.query<DescribedColumnRow>(DESCRIBE_COLUMNS_SQL, [db.schema, table.name]);
     const mismatch = sourceMismatch(db, table, rows);
-    if (mismatch) problems.push({ table: table.name, ...mismatch });
+    if (mismatch) {
+      problems.push({ table: table.name, ...mismatch });
+      continue;
+    }
+    if (!catalog) continue;
+    try {
+      const options = typeOptionsOf(table);
+      const plans = rows.map((row) => planColumn(table.name, sourceColumn(row), options));
+      evolveTable(table, await catalog.getTable(table.name), catalogTableOf(table, plans));
+    } catch (error) {
+      if (!(error instanceof SchemaChangeError)) continue; // the export reports it
+      problems.push({ table: table.name, key: error.key ?? '', message: error.message });
+    }
   }
   return problems;
 }
@@ -286,7 +316,11 @@ export function partitionColumnOf(table: TableConfig): string[] {
     : [];
 }
 
-/** The catalog entry of a table: its columns without the partition column, keys, schema hash. */
+/**
+ * The catalog entry of the columns an export writes: its columns without the partition column,
+ * keys, schema hash. The lake table is this, evolved from what the catalog had (see
+ * `etl/schema-change.ts`); each partition records these columns as its own.
+ */
 export function catalogTableOf(table: TableConfig, plans: readonly ColumnPlan[]): CatalogTable {
   const inFiles = plans.filter((p) => !partitionColumnOf(table).includes(p.name));
   const columns = inFiles.map((p) => ({
@@ -299,7 +333,7 @@ export function catalogTableOf(table: TableConfig, plans: readonly ColumnPlan[])
     columns,
     partitionKeys: partitionKeys(table),
     location: `${table.name}/`,
-    schemaHash: createHash('sha256').update(JSON.stringify(columns)).digest('hex').slice(0, 16),
+    schemaHash: schemaHashOf(columns),
   };
 }
 
@@ -317,6 +351,12 @@ export async function exportTableDay(
 ): Promise<TableDayResult> {
   const started = performance.now();
   const plans = await planTable(deps.db, table);
+  // A schema change the table's on_schema_change refuses fails here, before anything is written.
+  const evolution = evolveTable(
+    table,
+    await deps.catalog.getTable(table.name),
+    catalogTableOf(table, plans),
+  );
   const runId = newRunId(deps.clock);
   const lease = await acquireLease(deps.db, {
     table: table.name,
@@ -327,7 +367,13 @@ export async function exportTableDay(
     waitMs: options.leaseWaitMs ?? EXPORT_LEASE_WAIT_MS,
   });
   try {
-    return await exportLeased(deps, table, day, options, { started, plans, runId, lease });
+    return await exportLeased(deps, table, day, options, {
+      started,
+      plans,
+      runId,
+      lease,
+      evolution,
+    });
   } finally {
     await lease.release();
   }
@@ -346,6 +392,7 @@ async function exportLeased(
     readonly plans: ColumnPlan[];
     readonly runId: string;
     readonly lease: Lease;
+    readonly evolution: SchemaEvolution;
   },
 ): Promise<TableDayResult> {
   const { started, plans, runId } = held;
@@ -482,6 +529,7 @@ async function exportLeased(
       bytes,
       partitions: partitions.length,
       checksum: total,
+      schemaChanges: held.evolution.changes.map(describeChange),
       seconds: (performance.now() - started) / 1000,
       steps: { ...steps, publish: lap() },
     };
@@ -497,6 +545,7 @@ interface Run {
   readonly day: string;
   readonly runId: string;
   readonly publishedAt: string;
+  /** The columns this run writes (each of its partitions records them as its own). */
   readonly catalogTable: CatalogTable;
   readonly plans: readonly ColumnPlan[];
   readonly select: string;
@@ -564,6 +613,7 @@ async function uploadPartition(
       bytes,
       files: uploaded.length,
       ...(columnBytes ? { columnBytes } : {}),
+      columns: run.catalogTable.columns,
       runId,
       publishedAt: run.publishedAt,
     },
@@ -602,7 +652,10 @@ async function switchPartitions(
   partitions: readonly CatalogPartition[],
 ): Promise<{ before: CatalogPartition[]; vanished: CatalogPartition[] }> {
   const { catalog } = run.deps;
-  await catalog.ensureTable(run.catalogTable);
+  // The lake table as it is now, evolved with this run's columns: another run of the table may
+  // have changed it since this one started (a change its policy refuses commits nothing).
+  const lake = evolveTable(run.table, await catalog.getTable(run.table.name), run.catalogTable);
+  await catalog.ensureTable(lake.table);
   const before = (await catalog.listPartitions(run.table.name)).filter(
     (p) => dayOfPartition(run.table, p.values) === run.day,
   );

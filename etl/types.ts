@@ -9,9 +9,20 @@
  *   one computed by DuckDB over the Parquet files.
  * A type outside the contract fails the export, naming table, column and type. So does a value
  * that has no form in the lake's type (NaN in numeric(p,s), ±infinity dates and timestamps,
- * timestamps past DuckDB's year 294247, multi-dimensional arrays): DuckDB raises an error naming
- * table, column, type and value while it encodes, before anything is written to the lake.
+ * timestamps past DuckDB's year 294247, an array with more or fewer dimensions than its column
+ * declares): DuckDB raises an error naming table, column, type and value while it encodes,
+ * before anything is written to the lake.
+ *
+ * Two choices are per table ({@link TypeOptions}): `uuid_as` (the canonical lowercase text by
+ * default, or the 16 bytes) and `numeric_as` (unconstrained numeric as exact text by default, or
+ * a given decimal).
  */
+import {
+  DEFAULT_UUID_AS,
+  parseNumericAs,
+  type TableConfig,
+  type UuidForm,
+} from '#core/config/schema';
 import { quoteIdent } from '#core/sql/ident';
 
 /** A column as PostgreSQL's catalog describes it (domains resolved to their base type). */
@@ -29,6 +40,33 @@ export interface SourceColumn {
     readonly typtype: string;
     readonly formatted: string;
   };
+  /**
+   * For arrays: the dimensions the column declares (`int4[][]`: 2; `pg_attribute.attndims`,
+   * which `ALTER COLUMN … TYPE` updates). @default 1
+   */
+  readonly dimensions?: number;
+}
+
+/** A table's choices of the contract (its config's `uuid_as` and `numeric_as`). */
+export interface TypeOptions {
+  /** `string`: the canonical lowercase text (Athena string); `binary`: the 16 bytes. */
+  readonly uuidAs: UuidForm;
+  /** The decimal unconstrained numeric columns become; undefined: their exact text. */
+  readonly numericAs?: { readonly precision: number; readonly scale: number };
+}
+
+/** The contract's defaults: uuid as text, unconstrained numeric as exact text. */
+export const DEFAULT_TYPE_OPTIONS: TypeOptions = { uuidAs: DEFAULT_UUID_AS };
+
+/**
+ * The type options a table's config chooses.
+ * @example
+ * typeOptionsOf({ ...table, uuid_as: 'binary', numeric_as: 'decimal(38,10)' });
+ * // { uuidAs: 'binary', numericAs: { precision: 38, scale: 10 } }
+ */
+export function typeOptionsOf(table: Pick<TableConfig, 'uuid_as' | 'numeric_as'>): TypeOptions {
+  const numericAs = table.numeric_as ? parseNumericAs(table.numeric_as) : undefined;
+  return { uuidAs: table.uuid_as ?? DEFAULT_UUID_AS, ...(numericAs ? { numericAs } : {}) };
 }
 
 /** How one column is exported, validated and described. */
@@ -85,6 +123,8 @@ interface Scalar {
    * needs no `::text[]` cast first). Not for char(n): `to_json` keeps its padding.
    */
   readonly jsonString?: boolean;
+  /** What to do when a value has no form in the type (the end of the load's error message). */
+  readonly unfit?: string;
 }
 
 const asText = (x: string): string => `${x}::text`;
@@ -196,16 +236,7 @@ const SCALARS: Readonly<Record<string, Scalar>> = {
   bpchar: { ...STRING, extract: asText, jsonString: false },
   name: STRING,
   citext: STRING,
-  uuid: {
-    athena: 'binary',
-    duckdb: 'UUID',
-    parquet: 'FIXED_LEN_BYTE_ARRAY(16) / UUID',
-    load: cast('UUID'),
-    pgCanon: asText,
-    duckCanon: duckText,
-    inArrays: true,
-    jsonString: true,
-  },
+  // uuid: see UUID_STRING and UUID_BINARY (the table's uuid_as chooses).
   date: {
     athena: 'date',
     duckdb: 'DATE',
@@ -236,6 +267,20 @@ const SCALARS: Readonly<Record<string, Scalar>> = {
   // Interval travels as ISO 8601 text (the export sets IntervalStyle iso_8601): Parquet's
   // INTERVAL (12-byte months/days/millis) loses microseconds and Athena cannot read it.
   interval: { ...STRING, inArrays: false },
+  // time and timetz travel as PostgreSQL's text (`04:05:06.789`, `04:05:06.789+05:30`): Glue and
+  // Athena's Hive tables have no time type, and timetz's offset has no Parquet form.
+  time: {
+    ...STRING,
+    parquet: 'BYTE_ARRAY / STRING (HH:MM:SS[.ffffff])',
+    extract: asText,
+    jsonString: false,
+  },
+  timetz: {
+    ...STRING,
+    parquet: 'BYTE_ARRAY / STRING (HH:MM:SS[.ffffff]+HH[:MM])',
+    extract: asText,
+    jsonString: false,
+  },
   json: { ...STRING, inArrays: false },
   jsonb: { ...STRING, inArrays: false },
   bytea: {
@@ -249,28 +294,75 @@ const SCALARS: Readonly<Record<string, Scalar>> = {
   },
 };
 
+/** uuid as its canonical lowercase text (PostgreSQL's output): Athena string, DuckDB VARCHAR. */
+const UUID_STRING: Scalar = {
+  ...STRING,
+  parquet: 'BYTE_ARRAY / STRING (the canonical lowercase uuid)',
+};
+
+/** uuid as its 16 bytes (`uuid_as: 'binary'`): Athena binary, DuckDB reads the UUID type. */
+const UUID_BINARY: Scalar = {
+  athena: 'binary',
+  duckdb: 'UUID',
+  parquet: 'FIXED_LEN_BYTE_ARRAY(16) / UUID',
+  load: cast('UUID'),
+  pgCanon: asText,
+  duckCanon: duckText,
+  inArrays: true,
+  jsonString: true,
+};
+
 /** The enum type: its label as text. */
 const ENUM: Scalar = { ...STRING, parquet: 'BYTE_ARRAY / STRING (the enum label)' };
 
 const SUPPORTED_SUMMARY =
   'int2, int4, int8, numeric, float4, float8, bool, text, varchar, char, name, citext, uuid, ' +
-  'date, timestamp, timestamptz, interval, json, jsonb, bytea, enums, and one-dimensional ' +
-  'arrays of int2/int4/int8/numeric/bool/text/varchar/char/uuid/date/timestamp/timestamptz/enums';
+  'date, time, timetz, timestamp, timestamptz, interval, json, jsonb, bytea, enums, and arrays ' +
+  '(any declared dimensions) of int2/int4/int8/numeric/bool/text/varchar/char/uuid/date/time/' +
+  'timetz/timestamp/timestamptz/enums';
 
-/** numeric(p,s) with p ≤ 38 is an exact decimal; any other numeric stays exact as text. */
-function numericScalar(formatted: string): Scalar & { sourceNote?: string } {
+/** An exact decimal(p,s): INT32, INT64 or FIXED_LEN_BYTE_ARRAY by precision. */
+function decimalScalar(precision: number, scale: number): Scalar {
+  return {
+    athena: `decimal(${precision},${scale})`,
+    duckdb: `DECIMAL(${precision},${scale})`,
+    parquet: `${precision <= 9 ? 'INT32' : precision <= 18 ? 'INT64' : 'FIXED_LEN_BYTE_ARRAY'} / DECIMAL(${precision},${scale})`,
+    load: cast(`DECIMAL(${precision},${scale})`),
+    pgCanon: asText,
+    duckCanon: duckText,
+    inArrays: true,
+  };
+}
+
+/**
+ * numeric(p,s) with p ≤ 38 is an exact decimal. Unconstrained numeric is the table's `numeric_as`
+ * decimal when it chooses one — a value that does not fit it exactly (more fraction digits than
+ * its scale, more integer digits than p − s, NaN, ±Infinity) fails the export, never rounded —
+ * and otherwise, like numeric with p > 38, stays the exact text PostgreSQL prints.
+ */
+function numericScalar(formatted: string, options: TypeOptions): Scalar {
   const match = /^numeric\((\d+),(\d+)\)$/.exec(formatted.replace(/\s/g, ''));
   const precision = match ? Number(match[1]) : undefined;
   const scale = match ? Number(match[2]) : undefined;
   if (precision !== undefined && scale !== undefined && precision <= 38 && scale <= precision) {
+    return decimalScalar(precision, scale);
+  }
+  const chosen = options.numericAs;
+  if (formatted === 'numeric' && chosen) {
+    const { precision: p, scale: s } = chosen;
+    const decimal = decimalScalar(p, s);
+    // PostgreSQL prints numeric in plain notation: digits beyond the scale must all be zeros
+    // (DuckDB's cast would round them); too many integer digits make the cast NULL.
+    const exact = `-?[0-9]+(\\.[0-9]{0,${s}}0*)?`;
     return {
-      athena: `decimal(${precision},${scale})`,
-      duckdb: `DECIMAL(${precision},${scale})`,
-      parquet: `${precision <= 9 ? 'INT32' : precision <= 18 ? 'INT64' : 'FIXED_LEN_BYTE_ARRAY'} / DECIMAL(${precision},${scale})`,
-      load: cast(`DECIMAL(${precision},${scale})`),
-      pgCanon: asText,
-      duckCanon: duckText,
-      inArrays: true,
+      ...decimal,
+      load: (v) =>
+        `CASE WHEN regexp_full_match(${v}, '${exact}') THEN TRY_CAST(${v} AS DECIMAL(${p},${s})) END`,
+      pgCanon: (x) => `(${x})::numeric(${p},${s})::text`,
+      unfit:
+        `The table's numeric_as is 'decimal(${p},${s})': a value with more than ${s} decimals or ` +
+        `${p - s} integer digits, NaN or ±Infinity does not fit it. Widen numeric_as, declare the ` +
+        `column numeric(p,s), or remove numeric_as to export it as exact text.`,
     };
   }
   // Unconstrained numeric (any scale, up to 131072 digits) or precision > 38: no decimal type
@@ -278,55 +370,38 @@ function numericScalar(formatted: string): Scalar & { sourceNote?: string } {
   return { ...STRING, parquet: 'BYTE_ARRAY / STRING (exact decimal text)', jsonString: false };
 }
 
-function scalarFor(typname: string, typtype: string, formatted: string): Scalar | undefined {
+function scalarFor(
+  typname: string,
+  typtype: string,
+  formatted: string,
+  options: TypeOptions,
+): Scalar | undefined {
   if (typtype === 'e') return ENUM;
-  if (typname === 'numeric') return numericScalar(formatted);
+  if (typname === 'numeric') return numericScalar(formatted, options);
+  if (typname === 'uuid') return options.uuidAs === 'binary' ? UUID_BINARY : UUID_STRING;
   return SCALARS[typname];
 }
 
 /**
- * The plan of one column, or an {@link UnsupportedTypeError}.
+ * The plan of one column, or an {@link UnsupportedTypeError}. `options` are the table's choices
+ * (see {@link typeOptionsOf}).
  * @example
  * planColumn('agent_tasks', { name: 'cost_usd', formatted: 'numeric(12,6)', typname: 'numeric', typtype: 'b' });
  * // { athenaType: 'decimal(12,6)', duckdbType: 'DECIMAL(12,6)', … }
  */
-export function planColumn(table: string, column: SourceColumn): ColumnPlan {
+export function planColumn(
+  table: string,
+  column: SourceColumn,
+  options: TypeOptions = DEFAULT_TYPE_OPTIONS,
+): ColumnPlan {
   const x = quoteIdent(column.name);
   const { element } = column;
   if (element) {
-    const scalar = scalarFor(element.typname, element.typtype, element.formatted);
-    if (!scalar?.inArrays || /\]\[/.test(column.formatted)) {
-      throw new UnsupportedTypeError(table, column.name, column.formatted);
-    }
-    const elementCanon = (e: string): string => `coalesce(${scalar.pgCanon(e)}, '\\N')`;
-    const elements = (v: string): string => `from_json(${v}, '["VARCHAR"]')`;
-    // PostgreSQL does not record an array column's dimensions: a 2-D value is only seen here.
-    const multiDimensional = sqlString(
-      `cannot export ${table}.${column.name}: a value of PostgreSQL type '${column.formatted}' is a ` +
-        `multi-dimensional array; Thermocline's type contract has one-dimensional arrays only ` +
-        `(${SUPPORTED_SUMMARY}). Export a view that unnests or casts it (e.g. to text), or leave ` +
-        `the table out of the config.`,
-    );
-    return {
-      name: column.name,
-      sourceType: column.formatted,
-      athenaType: `array<${scalar.athena}>`,
-      duckdbType: `${scalar.duckdb}[]`,
-      parquetType: `LIST<${scalar.parquet}>`,
-      pgExtract: `to_json(${scalar.jsonString ? x : `${x}::text[]`})::text`,
-      load: (v) =>
-        `CASE WHEN starts_with(${v}, '[[') THEN error(${multiDimensional}) ELSE ` +
-        (scalar.load
-          ? `list_transform(${elements(v)}, e -> ${checkedLoad(table, column, scalar, 'e')})`
-          : elements(v)) +
-        ' END',
-      pgCanonical:
-        `CASE WHEN ${x} IS NULL THEN NULL ELSE '[' || coalesce((SELECT string_agg(${elementCanon('u.e')}, ',' ORDER BY u.i) ` +
-        `FROM unnest(${x}) WITH ORDINALITY AS u(e, i)), '') || ']' END`,
-      duckdbCanonical: `'[' || array_to_string(list_transform(${x}, e -> coalesce(${scalar.duckCanon('e')}, '\\N')), ',') || ']'`,
-    };
+    const scalar = scalarFor(element.typname, element.typtype, element.formatted, options);
+    if (!scalar?.inArrays) throw new UnsupportedTypeError(table, column.name, column.formatted);
+    return planArray(table, column, scalar, Math.max(1, column.dimensions ?? 1));
   }
-  const scalar = scalarFor(column.typname, column.typtype, column.formatted);
+  const scalar = scalarFor(column.typname, column.typtype, column.formatted, options);
   if (!scalar) throw new UnsupportedTypeError(table, column.name, column.formatted);
   return {
     name: column.name,
@@ -339,6 +414,101 @@ export function planColumn(table: string, column: SourceColumn): ColumnPlan {
     pgCanonical: scalar.pgCanon(x),
     duckdbCanonical: scalar.duckCanon(x),
   };
+}
+
+/**
+ * An array column of `dimensions` declared dimensions: nested lists, one level per dimension
+ * (`int4[][]` → `array<array<int>>`), so a 2-D value keeps its rows. PostgreSQL sends it as
+ * JSON (`to_json`, nested lists of the elements' text); a value whose dimensions differ from the
+ * declared ones (PostgreSQL does not enforce them) fails the export naming both. An empty array
+ * is `[]` whatever its dimensions; lower bounds other than 1 are not kept (as for 1-D arrays).
+ */
+function planArray(
+  table: string,
+  column: SourceColumn,
+  scalar: Scalar,
+  dimensions: number,
+): ColumnPlan {
+  const x = quoteIdent(column.name);
+  const wrap = (inner: string, open: string, close: string): string =>
+    `${open.repeat(dimensions)}${inner}${close.repeat(dimensions)}`;
+  // Lambda parameters per level: e (one dimension, as before), else e1, e2, …
+  const param = (level: number): string => (dimensions === 1 ? 'e' : `e${level}`);
+  const nested = (value: string, leaf: (e: string) => string, level = 1): string => {
+    const e = param(level);
+    const body = level === dimensions ? leaf(e) : nested(e, leaf, level + 1);
+    return `list_transform(${value}, ${e} -> ${body})`;
+  };
+  const elements = (v: string): string =>
+    `from_json(${v}, ${sqlString(wrap('"VARCHAR"', '[', ']'))})`;
+  const dimensionsWord = `${dimensions} dimension${dimensions === 1 ? '' : 's'}`;
+  const before = `cannot export ${table}.${column.name}: a value of PostgreSQL type '${column.formatted}' has `;
+  const after =
+    ` dimension(s); the column declares ${dimensionsWord} (pg_attribute.attndims). Declare the ` +
+    `dimensions its values have (ALTER TABLE … ALTER COLUMN ${column.name} TYPE ` +
+    `${column.element?.formatted ?? 'type'}[][] for 2-D values). Export a view that casts it, or ` +
+    `leave the table out of the config.`;
+  // The JSON text starts with one '[' per dimension (elements are strings or null), or is '[]'.
+  const shape = `'^(\\[\\]$|\\[{${dimensions}}[^\\[])'`;
+  const wrongShape = (v: string): string =>
+    dimensions === 1 ? `starts_with(${v}, '[[')` : `NOT regexp_matches(${v}, ${shape})`;
+  const leading = (v: string): string => `length(${v}) - length(ltrim(${v}, '['))`;
+  return {
+    name: column.name,
+    sourceType: column.formatted,
+    athenaType: wrap(scalar.athena, 'array<', '>'),
+    duckdbType: `${scalar.duckdb}${'[]'.repeat(dimensions)}`,
+    parquetType: wrap(scalar.parquet, 'LIST<', '>'),
+    pgExtract: `to_json(${scalar.jsonString ? x : `${x}::text[]`})::text`,
+    load: (v) =>
+      `CASE WHEN ${wrongShape(v)} THEN error(${sqlString(before)} || ` +
+      `CAST(${leading(v)} AS VARCHAR) || ${sqlString(after)}) ELSE ` +
+      (scalar.load
+        ? nested(elements(v), (e) => checkedLoad(table, column, scalar, e))
+        : elements(v)) +
+      ' END',
+    pgCanonical: pgArrayCanonical(x, scalar, dimensions),
+    duckdbCanonical:
+      dimensions === 1
+        ? `'[' || array_to_string(list_transform(${x}, e -> coalesce(${scalar.duckCanon('e')}, '\\N')), ',') || ']'`
+        : duckArrayCanonical(x, scalar, dimensions),
+  };
+}
+
+/**
+ * PostgreSQL's canonical text of an array: `[a,b]` for one dimension, nested `[[a,b],[c,d]]` for
+ * more (sub-arrays walked with generate_subscripts, so lower bounds do not matter), NULL
+ * elements as `\N`.
+ */
+function pgArrayCanonical(x: string, scalar: Scalar, dimensions: number): string {
+  const elementCanon = (e: string): string => `coalesce(${scalar.pgCanon(e)}, '\\N')`;
+  if (dimensions === 1) {
+    return (
+      `CASE WHEN ${x} IS NULL THEN NULL ELSE '[' || coalesce((SELECT string_agg(${elementCanon('u.e')}, ',' ORDER BY u.i) ` +
+      `FROM unnest(${x}) WITH ORDINALITY AS u(e, i)), '') || ']' END`
+    );
+  }
+  const level = (depth: number, subscripts: readonly string[]): string => {
+    if (depth === dimensions)
+      return elementCanon(`${x}${subscripts.map((s) => `[${s}]`).join('')}`);
+    const s = `s${depth + 1}`;
+    return (
+      `'[' || coalesce((SELECT string_agg(${level(depth + 1, [...subscripts, `g${depth + 1}.${s}`])}, ',' ORDER BY g${depth + 1}.${s}) ` +
+      `FROM generate_subscripts(${x}, ${depth + 1}) AS g${depth + 1}(${s})), '') || ']'`
+    );
+  };
+  return `CASE WHEN ${x} IS NULL THEN NULL ELSE ${level(0, [])} END`;
+}
+
+/** DuckDB's canonical text of a nested list, the same as {@link pgArrayCanonical}'s. */
+function duckArrayCanonical(x: string, scalar: Scalar, dimensions: number): string {
+  const level = (value: string, depth: number): string => {
+    const e = `e${depth}`;
+    const inner =
+      depth === dimensions ? `coalesce(${scalar.duckCanon(e)}, '\\N')` : level(e, depth + 1);
+    return `'[' || array_to_string(list_transform(${value}, ${e} -> ${inner}), ',') || ']'`;
+  };
+  return level(x, 1);
 }
 
 /** A DuckDB string literal. */
@@ -355,7 +525,8 @@ function checkedLoad(table: string, column: SourceColumn, scalar: Scalar, v: str
   const before = `cannot export ${table}.${column.name} (PostgreSQL type ${column.formatted}): the value '`;
   const after =
     `' has no ${scalar.duckdb} form in Parquet (NaN, ±infinity and values outside DuckDB's range ` +
-    `cannot travel). Export a view that maps such values (e.g. to NULL), or correct the rows.`;
+    `cannot travel). ${scalar.unfit ? `${scalar.unfit} ` : ''}Export a view that maps such ` +
+    `values (e.g. to NULL), or correct the rows.`;
   return `CASE WHEN ${v} IS NULL THEN NULL ELSE coalesce(${load}, error(${sqlString(before)} || ${v} || ${sqlString(after)})) END`;
 }
 
@@ -365,7 +536,8 @@ SELECT a.attname AS name,
        format_type(b.oid, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END) AS formatted,
        b.typname, b.typtype,
        e.typname AS element_typname, e.typtype AS element_typtype,
-       CASE WHEN e.oid IS NULL THEN NULL ELSE format_type(e.oid, a.atttypmod) END AS element_formatted
+       CASE WHEN e.oid IS NULL THEN NULL ELSE format_type(e.oid, a.atttypmod) END AS element_formatted,
+       CASE WHEN t.typtype = 'd' THEN t.typndims ELSE a.attndims END AS dimensions
   FROM pg_attribute a
   JOIN pg_class c ON c.oid = a.attrelid
   JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -384,13 +556,20 @@ export interface DescribedColumnRow extends Record<string, unknown> {
   element_typname: string | null;
   element_typtype: string | null;
   element_formatted: string | null;
+  /** Declared array dimensions (`attndims`; 0 for non-arrays and some derived tables). */
+  dimensions?: number | string | null;
 }
 
-/** Turns a catalog row into a {@link SourceColumn}. */
+/**
+ * Turns a catalog row into a {@link SourceColumn}. An array declared with several dimensions is
+ * named with them (`integer[][]`: `format_type` writes one `[]` whatever the dimensions).
+ */
 export function sourceColumn(row: DescribedColumnRow): SourceColumn {
+  const dimensions = row.element_typname ? Math.max(1, Number(row.dimensions ?? 1) || 1) : 1;
   return {
     name: row.name,
-    formatted: row.formatted,
+    formatted: dimensions > 1 ? `${row.formatted}${'[]'.repeat(dimensions - 1)}` : row.formatted,
+    ...(dimensions > 1 ? { dimensions } : {}),
     typname: row.typname,
     typtype: row.typtype,
     element: row.element_typname

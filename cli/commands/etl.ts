@@ -63,8 +63,9 @@ export async function exportWithProgress(
 
 /**
  * Before anything runs: the tables to export exist in PostgreSQL with the columns their config
- * names. A mismatch is a configuration error — exit 2 naming the config key, nothing exported,
- * no alert — not a failed table-day.
+ * names, and their columns match the lake tables' as each table's `on_schema_change` requires.
+ * A mismatch is a configuration error — exit 2 naming the config key, nothing exported, no
+ * alert — not a failed table-day.
  */
 async function preflightTables(
   context: CliContext,
@@ -73,12 +74,15 @@ async function preflightTables(
 ): Promise<void> {
   const names = new Set(work.map((item) => item.table));
   const tables = context.config.tables.filter((t) => names.has(t.name));
-  const problems = await checkTablesInSource(db, tables);
+  const problems = await checkTablesInSource(db, tables, context.lake.catalog);
   if (problems.length === 0) return;
   const source = context.config.source;
   throw new ConfigError(
     source,
-    problems.map((p) => ({ path: `tables[name=${p.table}].${p.key}`, message: p.message })),
+    problems.map((p) => ({
+      path: `tables[name=${p.table}]${p.key ? `.${p.key}` : ''}`,
+      message: p.message,
+    })),
     `Fix ${source === 'defaults' ? 'the config' : source} or the database (schema '${db.schema}' of ${db.target.description}); on an empty database, 'thermocline seed' creates the sample tables.`,
   );
 }
@@ -229,6 +233,11 @@ export function reportRun(
   print(
     `Published ${summary.published.length} table-days (${summary.rows} rows, ${(summary.bytes / 2 ** 20).toFixed(1)} MB) in ${summary.seconds.toFixed(1)} s.`,
   );
+  for (const r of summary.published) {
+    if (r.schemaChanges && r.schemaChanges.length > 0) {
+      print(`Lake table ${r.table} changed with ${r.day}: ${r.schemaChanges.join('; ')}.`);
+    }
+  }
   if (summary.rechecked) {
     const { checked, changed } = summary.rechecked;
     print(

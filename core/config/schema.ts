@@ -43,6 +43,42 @@ export const DEFAULT_RECHECK_DAYS = 7;
 export const DEFAULT_PARTITION_COLUMN = 'event_type';
 
 /**
+ * What an export does when PostgreSQL's columns differ from the lake table's (README "Schema
+ * changes"): `fail` refuses every change; `append_new_columns` adds new columns and widens types;
+ * `sync_all_columns` also drops the lake columns PostgreSQL no longer has (a rename is a drop and
+ * an add). An incompatible type change fails under every policy.
+ */
+export const SCHEMA_CHANGE_POLICIES = ['fail', 'append_new_columns', 'sync_all_columns'] as const;
+/** One of {@link SCHEMA_CHANGE_POLICIES}. */
+export type SchemaChangePolicy = (typeof SCHEMA_CHANGE_POLICIES)[number];
+/** The policy of a table whose config names none. */
+export const DEFAULT_ON_SCHEMA_CHANGE: SchemaChangePolicy = 'fail';
+
+/** How a PostgreSQL `uuid` is exported: its canonical lowercase text, or its 16 bytes. */
+export const UUID_FORMS = ['string', 'binary'] as const;
+/** One of {@link UUID_FORMS}. */
+export type UuidForm = (typeof UUID_FORMS)[number];
+/** The uuid form of a table whose config names none. */
+export const DEFAULT_UUID_AS: UuidForm = 'string';
+
+const NUMERIC_AS = /^decimal\((\d+),(\d+)\)$/;
+
+/**
+ * The precision and scale of a `numeric_as` value (`'decimal(p,s)'`, 1 ≤ p ≤ 38, 0 ≤ s ≤ p), or
+ * undefined when it is not one.
+ * @example
+ * parseNumericAs('decimal(38,10)'); // { precision: 38, scale: 10 }
+ */
+export function parseNumericAs(value: string): { precision: number; scale: number } | undefined {
+  const match = NUMERIC_AS.exec(value.replace(/\s/g, ''));
+  if (!match) return undefined;
+  const precision = Number(match[1]);
+  const scale = Number(match[2]);
+  if (precision < 1 || precision > 38 || scale > precision) return undefined;
+  return { precision, scale };
+}
+
+/**
  * One time-series table tiered to the lake by day. Omitted fields take their defaults; the output
  * always has `partition_column` (`null` for layout `ymd`).
  * @example
@@ -81,6 +117,29 @@ export const TableSchema = z
       .optional()
       .describe(
         `The nightly ETL compares this many days before the one it exports with their hot rows and re-exports the days that changed (0: off; default ${DEFAULT_RECHECK_DAYS}).`,
+      ),
+    on_schema_change: z
+      .enum(SCHEMA_CHANGE_POLICIES)
+      .optional()
+      .describe(
+        "When PostgreSQL's columns differ from the lake table's: 'fail' (default), 'append_new_columns' (add columns, widen types) or 'sync_all_columns' (also drop the lake columns PostgreSQL no longer has).",
+      ),
+    uuid_as: z
+      .enum(UUID_FORMS)
+      .optional()
+      .describe(
+        "How uuid columns are exported: 'string' (default; the canonical lowercase text, Athena string) or 'binary' (16 bytes, Athena binary).",
+      ),
+    numeric_as: z
+      .string()
+      .refine((value) => parseNumericAs(value) !== undefined, {
+        error: (issue) =>
+          `${showValue(issue.input)} is not a decimal type Parquet and Athena hold exactly; write ` +
+          `'decimal(p,s)' with 1 ≤ p ≤ 38 and 0 ≤ s ≤ p, e.g. 'decimal(38,10)'`,
+      })
+      .optional()
+      .describe(
+        "Export unconstrained numeric columns as this decimal, 'decimal(p,s)' (default: their exact text, Athena string); a value that does not fit fails the export.",
       ),
   })
   .superRefine((table, ctx) => {

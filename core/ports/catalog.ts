@@ -41,6 +41,15 @@ export interface CatalogPartition {
    * estimate then falls back to `bytes` (every column).
    */
   readonly columnBytes?: Readonly<Record<string, number>>;
+  /**
+   * The columns the partition's files hold, in file order, with the types they were written with
+   * — which may differ from the table's after a schema change (README "Schema changes"):
+   * readers cast a widened column and read NULL for a column the files do not have. Absent for
+   * partitions published before partitions recorded their columns (they hold the table's columns
+   * as they were then: a catalog stamps them before it changes the table's), and where a catalog
+   * listing leaves the columns out (Glue's GetPartitions with ExcludeColumnSchema).
+   */
+  readonly columns?: readonly CatalogColumn[];
   readonly runId: string;
   /** ISO instant of the publish. */
   readonly publishedAt: string;
@@ -50,7 +59,10 @@ export interface CatalogPartition {
 export interface Catalog {
   /** Where it is, for messages: `glue:database` or a file path. */
   readonly description: string;
-  /** Creates the table, or updates its schema when the hash differs. */
+  /**
+   * Creates the table, or updates its schema when the hash differs. Existing partitions keep the
+   * columns their files hold (see {@link CatalogPartition.columns}).
+   */
   ensureTable(table: CatalogTable): Promise<void>;
   getTable(name: string): Promise<CatalogTable | undefined>;
   listTables(): Promise<CatalogTable[]>;

@@ -15,7 +15,13 @@ import {
   type SchemaTree,
 } from 'hyparquet';
 import { ObjectNotFoundError, QueryFailedError } from '#core/query/engine-errors';
-import { isoDateFromEpochDays, isoFromEpochMicros, jsonSafe } from '#core/query/rows';
+import {
+  base64Of,
+  isoDateFromEpochDays,
+  isoFromEpochMicros,
+  jsonSafe,
+  jsonSafeReal,
+} from '#core/query/rows';
 import type { ObjectStore } from '#ports/object-store';
 import type { QueryColumn, QueryResult, QueryRow } from '#ports/query-engine';
 
@@ -35,19 +41,24 @@ const FOOTER_FETCH_BYTES = 64 * 1024;
 
 const ENGINE = 'parquet';
 
-/** Timestamps and dates as ISO strings straight from their integers (no Date rounding). */
+/**
+ * Timestamps and dates as ISO strings straight from their integers (no Date rounding); a UUID
+ * column (16 bytes, `uuid_as: 'binary'`) as the base64 of its bytes, as Athena reads it (binary).
+ */
 const PARSERS: Partial<ParquetParsers> = {
   timestampFromMilliseconds: (millis: bigint) => isoFromEpochMicros(BigInt(millis) * 1000n),
   timestampFromMicroseconds: (micros: bigint) => isoFromEpochMicros(BigInt(micros)),
   timestampFromNanoseconds: (nanos: bigint) => isoFromEpochMicros(BigInt(nanos) / 1000n),
   dateFromDays: (days: number) => isoDateFromEpochDays(days),
+  uuidFromBytes: (bytes: Uint8Array) => base64Of(bytes),
 };
 
 /**
  * Reads one Parquet object: hyparquet over an AsyncBuffer built on `store.head` and
  * `store.getRange`. `bytesScanned` is what was actually fetched (footer plus column chunks);
  * values are JSON-safe (int64 as a number when exact, decimals as exact strings, timestamps ISO
- * 8601 with `Z`, dates `YYYY-MM-DD`, binary base64); column types are the file's (`bigint`,
+ * 8601 with `Z`, dates `YYYY-MM-DD`, binary base64 — a 16-byte UUID column included, typed
+ * `binary` as Glue and Athena type it); column types are the file's in Athena's words (`bigint`,
  * `decimal(12,6)`, `timestamp`, `string`, …).
  * @throws ObjectNotFoundError (404) when the key is not there; QueryFailedError (400) for a file
  * that is not Parquet or a column it does not have.
@@ -111,6 +122,12 @@ export async function readParquetObject(
   }
 
   const decimals = decimalScales(metadata);
+  // A REAL (float4) with its shortest digits, as the engines render it (`0.1`, not 0.100000001…).
+  const reals = new Set(
+    top
+      .filter((c) => c.element.type === 'FLOAT' && c.children.length === 0)
+      .map((c) => c.element.name),
+  );
   const totalRows = Number(metadata.num_rows);
   const rowEnd = limit === undefined ? totalRows : Math.min(limit, totalRows);
   const objects =
@@ -136,7 +153,12 @@ export async function readParquetObject(
     for (const name of selected) {
       const scale = decimals.get(name);
       const value = object[name];
-      row[name] = scale === undefined ? jsonSafe(value) : decimalText(value, scale);
+      row[name] =
+        scale !== undefined
+          ? decimalText(value, scale)
+          : reals.has(name) && typeof value === 'number'
+            ? jsonSafeReal(value)
+            : jsonSafe(value);
     }
     return row;
   });
@@ -224,7 +246,7 @@ function typeName(tree: SchemaTree | undefined): string {
     return 'timestamp';
   }
   if (logical?.type === 'DATE' || element.converted_type === 'DATE') return 'date';
-  if (logical?.type === 'UUID') return 'uuid';
+  if (logical?.type === 'UUID') return 'binary';
   if (logical?.type === 'JSON' || element.converted_type === 'JSON') return 'json';
   if (logical?.type === 'STRING' || element.converted_type === 'UTF8') return 'string';
   if (logical?.type === 'INTEGER') {

@@ -19,6 +19,7 @@
 import type { TableConfig, ThermoclineConfig } from '#core/config/schema';
 import { quoteIdent } from '#core/sql/ident';
 import { PlanValidationError } from '#core/query/errors';
+import { base64Of } from '#core/query/rows';
 import type { ScanEstimate } from '#core/query/estimate';
 import { queryCostUsd } from '#core/query/ledger';
 import type { TableRangeStep } from '#core/query/plan';
@@ -342,21 +343,50 @@ function timestampCast(catalogTable: CatalogTable, column: string): string {
   return 'timestamptz';
 }
 
-/** A hot column rendered as the lake holds it. */
+/**
+ * A hot column rendered as the lake holds it. Arrays travel as text arrays (exact elements:
+ * `pg` would read numeric[] as floats and timestamp arrays as millisecond Dates), nested per
+ * dimension, and are converted like the lake's by {@link canonicalValue}.
+ */
 function hotProjection(table: string, column: RangeColumn): string {
   const ref = `${table}.${quoteIdent(column.name)}`;
   const alias = quoteIdent(column.name);
   const source = column.sourceType;
-  if (/with time zone$/.test(source) && !source.endsWith('[]')) {
+  if (source.endsWith('[]')) return `${ref}::text[] AS ${alias}`;
+  if (/^timestamp(\(\d\))? with time zone$/.test(source)) {
     return `to_char(${ref} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ${alias}`;
   }
   if (/^timestamp(\(\d\))?( without time zone)?$/.test(source)) {
     return `to_char(${ref}, 'YYYY-MM-DD"T"HH24:MI:SS.US') AS ${alias}`;
   }
-  if (/^(json|jsonb|interval|character\(\d+\)|bpchar)$/.test(source)) {
+  if (source === 'interval') return `${isoInterval(ref)} AS ${alias}`;
+  if (/^(json|jsonb|character\(\d+\)|bpchar)$/.test(source)) {
     return `${ref}::text AS ${alias}`;
   }
   return `${ref} AS ${alias}`;
+}
+
+/**
+ * PostgreSQL SQL of an interval as the text PostgreSQL writes under `IntervalStyle iso_8601` —
+ * the form the export stores in the lake (`P1Y2M3DT4H5M6.789S`, `P-1DT2H`, `PT0S`) — whatever
+ * the session's style: each field with its own sign, zero fields left out, seconds without
+ * trailing zeros.
+ * @example
+ * isoInterval('"t"."took"'); // "CASE WHEN \"t\".\"took\" IS NULL THEN NULL …"
+ */
+export function isoInterval(ref: string): string {
+  const field = (unit: string): string => `extract(${unit} FROM ${ref})`;
+  const part = (unit: string, letter: string): string =>
+    `CASE WHEN ${field(unit)} <> 0 THEN ${field(unit)}::bigint::text || '${letter}' ELSE '' END`;
+  const seconds =
+    `CASE WHEN ${field('second')} <> 0 THEN ` +
+    `trim_scale(${field('second')}::numeric)::text || 'S' ELSE '' END`;
+  const time = `${part('hour', 'H')} || ${part('minute', 'M')} || ${seconds}`;
+  const date = `${part('year', 'Y')} || ${part('month', 'M')} || ${part('day', 'D')}`;
+  return (
+    `CASE WHEN ${ref} IS NULL THEN NULL WHEN ${date} || ${time} = '' THEN 'PT0S' ` +
+    `ELSE 'P' || ${date} || CASE WHEN ${time} = '' THEN '' ELSE 'T' || ${time} END END`
+  );
 }
 
 /**
@@ -586,8 +616,24 @@ export function canonicalValue(
     return canonicalTimestamp(value, /with time zone/.test(column.sourceType));
   }
   if (type === 'date') return value instanceof Date ? utcDay(value) : String(value).slice(0, 10);
+  if (type === 'binary') return canonicalBinary(value);
   if (type === 'string' && typeof value === 'object') return JSON.stringify(value);
   return typeof value === 'bigint' ? value.toString() : value;
+}
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Binary as base64, as every engine's rows carry it: a uuid the lake holds as 16 bytes
+ * (`uuid_as: 'binary'`) comes from PostgreSQL as its text and from the lake as base64 of its
+ * bytes; bytes (a Buffer) become base64. A base64 string is never a uuid's text (24 characters).
+ */
+function canonicalBinary(value: unknown): unknown {
+  if (typeof value === 'string' && UUID_TEXT.test(value)) {
+    return Buffer.from(value.replaceAll('-', ''), 'hex').toString('base64');
+  }
+  if (value instanceof Uint8Array) return base64Of(value);
+  return value;
 }
 
 function parseJsonArray(text: string): unknown {
@@ -634,23 +680,23 @@ const TIMESTAMP_TEXT =
 
 /**
  * A timestamp as ISO 8601 the way the lake engines' rows carry it (`#core/query/rows`):
- * milliseconds always, microseconds only when there are any, `Z` when it has a time zone (UTC) —
- * `2025-02-15T01:02:03.000Z`, `2025-02-15T01:02:03.000450Z`. Accepts JS Dates and the text forms
- * of PostgreSQL, DuckDB and ISO; an offset other than UTC is converted.
+ * milliseconds always, microseconds only when there are any, and `Z` — an instant in UTC, or the
+ * wall time of a `timestamp` without time zone read as UTC, as Athena and the local engine give a
+ * lake `timestamp` — `2025-02-15T01:02:03.000Z`, `2025-02-15T01:02:03.000450Z`. Accepts JS Dates
+ * and the text forms of PostgreSQL, DuckDB and ISO; for a zoned value an offset other than UTC is
+ * converted, a wall time keeps its digits.
  * @example
  * canonicalTimestamp('2025-02-15 09:02:03.5+08', true); // '2025-02-15T01:02:03.500Z'
+ * canonicalTimestamp('2025-02-15 09:02:03.5', false); // '2025-02-15T09:02:03.500Z'
  */
 export function canonicalTimestamp(value: unknown, zoned: boolean): unknown {
-  if (value instanceof Date) {
-    const iso = value.toISOString();
-    return zoned ? iso : iso.slice(0, -1);
-  }
+  if (value instanceof Date) return value.toISOString();
   const match = TIMESTAMP_TEXT.exec(String(value));
   if (!match) return value;
   const [, day = '', time = '', fraction = '', offset] = match;
   const micros = (fraction + '000000').slice(0, 6);
   const digits = micros.endsWith('000') ? micros.slice(0, 3) : micros;
-  if (!zoned) return `${day}T${time}.${digits}`;
+  if (!zoned) return `${day}T${time}.${digits}Z`;
   if (!offset || /^(Z|[+-]00(:?00)?)$/.test(offset)) return `${day}T${time}.${digits}Z`;
   const normalized = /^[+-]\d{2}$/.test(offset)
     ? `${offset}:00`

@@ -5,11 +5,12 @@
  */
 import { createHash } from 'node:crypto';
 import { defaultConfig } from '#core/config/resolve';
-import type { MappingConfig } from '#core/config/schema';
+import { DEFAULT_UUID_AS, type MappingConfig } from '#core/config/schema';
 import { referenceTableNames } from '#core/contracts/lake-names';
 import { UsageError } from '#core/errors';
 import { quoteIdent } from '#core/sql/ident';
 import {
+  DEFAULT_TYPE_OPTIONS,
   DESCRIBE_COLUMNS_SQL,
   planColumn,
   sourceColumn,
@@ -86,13 +87,20 @@ export const lakeTableNames = referenceTableNames;
 /**
  * Describes the mapping's table and plans every mapped column by the type contract; throws a
  * {@link UsageError} naming the mapping when a column is missing, a property name is reserved,
- * or the sync key is not a timestamp.
+ * or the sync key is not a timestamp. A uuid column is the canonical lowercase text (the
+ * contract's default) unless `existing` — the current-state lake table as the catalog has it —
+ * already holds that column as 16-byte binary (published before uuids became text): the sync
+ * keeps the form its lake tables have, so their history keeps reading.
  * @example
  * const plan = await planMapping(db, mappingConfig);
  * plan.lakeTable; // 'ref_members'
  * plan.columns.map((c) => c.lakeName); // ['key', 'registered_at', …, '_sync_key']
  */
-export async function planMapping(db: SqlDatabase, mapping: MappingConfig): Promise<MappingPlan> {
+export async function planMapping(
+  db: SqlDatabase,
+  mapping: MappingConfig,
+  existing?: CatalogTable,
+): Promise<MappingPlan> {
   const rows = await db.query<DescribedColumnRow>(DESCRIBE_COLUMNS_SQL, [db.schema, mapping.table]);
   if (rows.length === 0) {
     throw new UsageError(
@@ -109,7 +117,13 @@ export async function planMapping(db: SqlDatabase, mapping: MappingConfig): Prom
         `sync mapping '${mapping.table}': ${role} '${name}' is not a column of ${db.schema}.${mapping.table}; its columns: ${known}`,
       );
     }
-    return { lakeName, source: name, plan: planColumn(mapping.table, sourceColumn(row)) };
+    const held = existing?.columns.find((c) => c.name === lakeName)?.type;
+    const uuidAs = held === 'binary' || held === 'array<binary>' ? 'binary' : DEFAULT_UUID_AS;
+    return {
+      lakeName,
+      source: name,
+      plan: planColumn(mapping.table, sourceColumn(row), { ...DEFAULT_TYPE_OPTIONS, uuidAs }),
+    };
   };
   for (const p of mapping.properties) {
     if (RESERVED.includes(p.property)) {

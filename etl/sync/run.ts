@@ -253,7 +253,8 @@ export async function syncMapping(
   const now = options.now ?? deps.clock.now();
   const syncedAt = now.toISOString();
   const runId = newRunId(now);
-  const plan = await planMapping(deps.db, mapping);
+  const existing = await deps.catalog.getTable(lakeTableNames(mapping.table).current);
+  const plan = await planMapping(deps.db, mapping, existing);
 
   let state: SyncState;
   try {

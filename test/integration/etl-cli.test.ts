@@ -183,6 +183,44 @@ describe('thermocline etl run / backfill', () => {
     expect(await readFile(join(home, 'alerts.log'), 'utf8').catch(() => '')).toBe(alertsBefore);
   });
 
+  it('exits 2 naming on_schema_change when a column was added, then adds it once the config allows', async () => {
+    const db = await openDatabase({ env: {}, home });
+    try {
+      await db.query(`ALTER TABLE public.orders ADD COLUMN note text`);
+      await db.query(`UPDATE public.orders SET note = 'n' || order_id`);
+    } finally {
+      await db.close();
+    }
+    const table = {
+      name: 'orders',
+      primary_key: ['order_id'],
+      timestamp_column: 'placed_at',
+      partition_layout: 'ymd',
+    };
+    const strict = join(work, 'orders-strict.json');
+    const append = join(work, 'orders-append.json');
+    await writeFile(strict, JSON.stringify({ tables: [table] }));
+    await writeFile(
+      append,
+      JSON.stringify({ tables: [{ ...table, on_schema_change: 'append_new_columns' }] }),
+    );
+    const alertsBefore = await readFile(join(home, 'alerts.log'), 'utf8').catch(() => '');
+    const args = ['etl', 'run', '--date', '2025-02-15', '--table', 'orders'];
+
+    const refused = await thermocline(['--config', strict, ...args], { cwd: work });
+    const added = await thermocline(['--config', append, ...args], { cwd: work });
+
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(
+      "orders-strict.json: tables[name=orders].on_schema_change: cannot export orders: its columns in PostgreSQL differ from the lake table's and on_schema_change is 'fail': new column 'note' string (PostgreSQL text) is not in the lake table.",
+    );
+    expect(await readFile(join(home, 'alerts.log'), 'utf8').catch(() => '')).toBe(alertsBefore);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain(
+      "Lake table orders changed with 2025-02-15: added column 'note' string.",
+    );
+  });
+
   it('publishes the other tables, alerts and exits 1 when one table-day fails', async () => {
     const db = await openDatabase({ env: {}, home });
     try {

@@ -187,7 +187,7 @@ describe('the query service on the local runtime', () => {
     ]);
     expect(status.result?.rows.map((r) => r['id'])).toEqual(expected.map((r) => r.id));
     expect(status.result?.columns).toEqual([
-      { name: 'id', type: 'binary' },
+      { name: 'id', type: 'string' },
       { name: 'membercode', type: 'string' },
       { name: 'amount', type: 'decimal(14,2)' },
       { name: 'occurred_at', type: 'timestamp' },

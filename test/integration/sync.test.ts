@@ -9,6 +9,7 @@ import type { MappingConfig } from '#core/config/schema';
 import { sampleTable } from '#core/sample/tables';
 import { qualify } from '#core/sql/ident';
 import { fetchEntities } from '#etl/sync/fetch';
+import { planMapping } from '#etl/sync/mapping';
 import { acquireLease, releaseLease } from '#etl/sync/state';
 import { lastSyncTimes, runSync, type MappingSyncResult, type SyncDeps } from '#etl/sync/run';
 import { systemClock } from '#ports/clock';
@@ -329,5 +330,43 @@ describe('syncing members to the lake reference tables', () => {
     expect(summary.mappings[0]?.note).toMatch(/lake columns changed/);
     const rows = await lakeRows<{ key: string; country: string }>('ref_members');
     expect(rows.map((r) => r.country)).toEqual(Array(59).fill('JP'));
+  });
+
+  it('plans uuid columns as text for a new lake table, and keeps 16-byte binary where the lake table already has it', async () => {
+    await db.query(
+      `CREATE TABLE ${qualify(db.schema, 'gadgets')} (id uuid PRIMARY KEY, owners uuid[],
+         updated_at timestamptz NOT NULL)`,
+    );
+    const gadgets: MappingConfig = {
+      table: 'gadgets',
+      entity_type: 'Gadget',
+      key_column: 'id',
+      properties: [{ column: 'owners', property: 'owners' }],
+      sync_mode: 'full',
+      sync_key: 'updated_at',
+    };
+    const fresh = await planMapping(db, gadgets);
+    const published = {
+      ...fresh.currentCatalog,
+      columns: fresh.currentCatalog.columns.map((c) =>
+        c.name === 'key'
+          ? { ...c, type: 'binary' }
+          : c.name === 'owners'
+            ? { ...c, type: 'array<binary>' }
+            : c,
+      ),
+    };
+
+    const kept = await planMapping(db, gadgets, published);
+
+    expect(fresh.key.plan.athenaType).toBe('string');
+    expect(fresh.columns.find((c) => c.lakeName === 'owners')?.plan.athenaType).toBe(
+      'array<string>',
+    );
+    expect(kept.key.plan.athenaType).toBe('binary');
+    expect(kept.key.plan.duckdbType).toBe('UUID');
+    expect(kept.columns.find((c) => c.lakeName === 'owners')?.plan.athenaType).toBe(
+      'array<binary>',
+    );
   });
 });

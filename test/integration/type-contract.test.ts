@@ -69,6 +69,18 @@ function arrayOf(element: Form): Form {
   };
 }
 
+/**
+ * An array of `dimensions` dimensions as nested JSON lists of its elements' text in both engines
+ * (PostgreSQL `to_json(x::text[])`, DuckDB `to_json` of the list cast to VARCHAR), parsed.
+ */
+function nestedText(dimensions: number): Form {
+  return {
+    pg: (x) => `to_json(${x}::text[])::text`,
+    duck: (x) => `CAST(to_json(CAST(${x} AS VARCHAR${'[]'.repeat(dimensions)})) AS VARCHAR)`,
+    normalize: (value) => (value === null ? null : (JSON.parse(String(value)) as unknown)),
+  };
+}
+
 /** One column of a case: its type, how it is compared, and its values (NULL is added for every case). */
 interface ColumnSpec {
   readonly name: string;
@@ -97,7 +109,11 @@ interface RoundTrip {
 
 const ID: Form = { ...TEXT, normalize: (v) => String(v) };
 
-function tableConfig(name: string): TableConfig {
+/** The table's config; `choices` are its type options (`uuid_as`, `numeric_as`). */
+function tableConfig(
+  name: string,
+  choices: Pick<TableConfig, 'uuid_as' | 'numeric_as'> = {},
+): TableConfig {
   return {
     name,
     primary_key: ['id'],
@@ -107,6 +123,7 @@ function tableConfig(name: string): TableConfig {
     export_lag_days: 1,
     hot_window_days: 30,
     hot_retention_days: 90,
+    ...choices,
   };
 }
 
@@ -242,7 +259,11 @@ describe('the type contract: PostgreSQL → Parquet → DuckDB, value by value',
   }
 
   /** Exports the day of `table` and reads it back from PostgreSQL and from the published files. */
-  async function roundTrip(table: string, columns: readonly ColumnSpec[]): Promise<RoundTrip> {
+  async function roundTrip(
+    table: string,
+    columns: readonly ColumnSpec[],
+    choices: Pick<TableConfig, 'uuid_as' | 'numeric_as'> = {},
+  ): Promise<RoundTrip> {
     const { db } = test;
     const rows = await createTable(table, columns);
     const all = [
@@ -258,7 +279,7 @@ describe('the type contract: PostgreSQL → Parquet → DuckDB, value by value',
         }),
       );
 
-    const result = await exportTableDay(deps, tableConfig(table), DAY);
+    const result = await exportTableDay(deps, tableConfig(table, choices), DAY);
 
     const source = await db.transaction(async (session) => {
       await session.query("SET LOCAL IntervalStyle = 'iso_8601'");
@@ -285,7 +306,7 @@ describe('the type contract: PostgreSQL → Parquet → DuckDB, value by value',
     const catalogTypes = new Map(
       ((await deps.catalog.getTable(table))?.columns ?? []).map((c) => [c.name, c.type]),
     );
-    const plans = await planTable(db, tableConfig(table));
+    const plans = await planTable(db, tableConfig(table, choices));
     const stored: Record<string, ColumnTypes> = {};
     const planned: Record<string, ColumnTypes> = {};
     for (const plan of plans) {
@@ -440,6 +461,49 @@ describe('the type contract: PostgreSQL → Parquet → DuckDB, value by value',
       expectTypes(trip, { p40: text, free: text, neg: text });
     });
 
+    it("unconstrained numeric with numeric_as: 'decimal(20,4)' → FIXED_LEN_BYTE_ARRAY / DECIMAL(20,4) → decimal(20,4), arrays included", async () => {
+      const trip = await roundTrip(
+        't_numeric_as',
+        [
+          {
+            name: 'v',
+            type: 'numeric',
+            form: { pg: (x) => `${x}::numeric(20,4)::text`, duck: TEXT.duck },
+            values: ['1.5', '-0.0001', '9999999999999999.9999', '12.340000', '0', '-42'],
+          },
+          {
+            name: 'vs',
+            type: 'numeric[]',
+            form: arrayOf({ pg: (x) => `${x}::numeric(20,4)::text`, duck: TEXT.duck }),
+            values: [['1.25', null, '-3'], []],
+          },
+          { name: 'fixed', type: 'numeric(6,2)', form: TEXT, values: ['1234.50'] },
+        ],
+        { numeric_as: 'decimal(20,4)' },
+      );
+
+      expect(trip.lake).toEqual(trip.source);
+      expect(lakeValues(trip)).toEqual([
+        '1.5000',
+        '-0.0001',
+        '9999999999999999.9999',
+        '12.3400',
+        '0.0000',
+        '-42.0000',
+        null,
+      ]);
+      expect(lakeValues(trip, 'vs').slice(0, 2)).toEqual([['1.2500', null, '-3.0000'], []]);
+      expectTypes(trip, {
+        v: { parquet: 'FIXED_LEN_BYTE_ARRAY / DECIMAL(20,4)', athena: 'decimal(20,4)' },
+        vs: {
+          parquet: 'LIST<FIXED_LEN_BYTE_ARRAY / DECIMAL(20,4)>',
+          athena: 'array<decimal(20,4)>',
+        },
+        // numeric(p,s) keeps its own precision and scale.
+        fixed: { parquet: 'INT32 / DECIMAL(6,2)', athena: 'decimal(6,2)' },
+      });
+    });
+
     it('float4 → FLOAT → float: NaN, ±Infinity, -0, denormals and the extremes keep their exact value', async () => {
       const trip = await roundTrip('t_float4', [
         {
@@ -591,30 +655,55 @@ describe('the type contract: PostgreSQL → Parquet → DuckDB, value by value',
       expect(lakeValues(trip)).toEqual([big, 'small', null]);
     });
 
-    it('uuid → FIXED_LEN_BYTE_ARRAY(16) / UUID → binary', async () => {
+    const uuids = [
+      '00000000-0000-0000-0000-000000000000',
+      'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11',
+      '{7f000001-0000-4000-8000-00000000beef}',
+    ];
+    const canonicalUuids = [
+      '00000000-0000-0000-0000-000000000000',
+      'ffffffff-ffff-ffff-ffff-ffffffffffff',
+      'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      '7f000001-0000-4000-8000-00000000beef',
+    ];
+
+    it('uuid → BYTE_ARRAY / STRING → string: the canonical lowercase text, by default', async () => {
       const trip = await roundTrip('t_uuid', [
+        { name: 'v', type: 'uuid', form: TEXT, values: uuids },
         {
-          name: 'v',
-          type: 'uuid',
-          form: TEXT,
-          values: [
-            '00000000-0000-0000-0000-000000000000',
-            'ffffffff-ffff-ffff-ffff-ffffffffffff',
-            'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11',
-            '{7f000001-0000-4000-8000-00000000beef}',
-          ],
+          name: 'vs',
+          type: 'uuid[]',
+          form: arrayOf(TEXT),
+          values: [[uuids[2], null], []],
         },
       ]);
 
       expect(trip.lake).toEqual(trip.source);
-      expect(lakeValues(trip)).toEqual([
-        '00000000-0000-0000-0000-000000000000',
-        'ffffffff-ffff-ffff-ffff-ffffffffffff',
-        'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
-        '7f000001-0000-4000-8000-00000000beef',
-        null,
-      ]);
-      expectTypes(trip, { v: { parquet: 'FIXED_LEN_BYTE_ARRAY(16) / UUID', athena: 'binary' } });
+      expect(lakeValues(trip)).toEqual([...canonicalUuids, null]);
+      expect(lakeValues(trip, 'vs').slice(0, 2)).toEqual([[canonicalUuids[2], null], []]);
+      expectTypes(trip, {
+        v: { parquet: 'BYTE_ARRAY / STRING', athena: 'string' },
+        vs: { parquet: 'LIST<BYTE_ARRAY / STRING>', athena: 'array<string>' },
+      });
+    });
+
+    it("uuid with uuid_as: 'binary' → FIXED_LEN_BYTE_ARRAY(16) / UUID → binary, the 16 bytes", async () => {
+      const trip = await roundTrip(
+        't_uuid_binary',
+        [
+          { name: 'v', type: 'uuid', form: TEXT, values: uuids },
+          { name: 'vs', type: 'uuid[]', form: arrayOf(TEXT), values: [[uuids[2], null], []] },
+        ],
+        { uuid_as: 'binary' },
+      );
+
+      expect(trip.lake).toEqual(trip.source);
+      expect(lakeValues(trip)).toEqual([...canonicalUuids, null]);
+      expectTypes(trip, {
+        v: { parquet: 'FIXED_LEN_BYTE_ARRAY(16) / UUID', athena: 'binary' },
+        vs: { parquet: 'LIST<FIXED_LEN_BYTE_ARRAY(16) / UUID>', athena: 'array<binary>' },
+      });
     });
 
     it('date → INT32 / DATE → date, from 0001-01-01 to 9999-12-31', async () => {
@@ -738,6 +827,55 @@ describe('the type contract: PostgreSQL → Parquet → DuckDB, value by value',
       expectTypes(trip, { v: { parquet: 'BYTE_ARRAY / STRING', athena: 'string' } });
     });
 
+    it("time and timetz → BYTE_ARRAY / STRING → string: PostgreSQL's text, microseconds and offsets kept", async () => {
+      const trip = await roundTrip('t_time', [
+        {
+          name: 't',
+          type: 'time',
+          form: TEXT,
+          values: ['04:05:06.789', '00:00:00', '23:59:59.999999', '24:00:00', '12:00:00.000001'],
+        },
+        {
+          name: 'tz',
+          type: 'timetz',
+          form: TEXT,
+          values: ['04:05:06.789+05:30', '00:00:00+00', '12:00:00.5-03:30:15', '23:59:59-12'],
+        },
+        { name: 't3', type: 'time(3)', form: TEXT, values: ['01:02:03.4567'] },
+        {
+          name: 'tzs',
+          type: 'timetz[]',
+          form: arrayOf(TEXT),
+          values: [['04:05:06+02', null, '23:00:00.25-01'], []],
+        },
+      ]);
+
+      expect(trip.lake).toEqual(trip.source);
+      expect(lakeValues(trip, 't')).toEqual([
+        '04:05:06.789',
+        '00:00:00',
+        '23:59:59.999999',
+        '24:00:00',
+        '12:00:00.000001',
+        null,
+      ]);
+      expect(lakeValues(trip, 'tz').slice(0, 4)).toEqual([
+        '04:05:06.789+05:30',
+        '00:00:00+00',
+        '12:00:00.5-03:30:15',
+        '23:59:59-12',
+      ]);
+      expect(lakeValues(trip, 't3')[0]).toBe('01:02:03.457');
+      expect(lakeValues(trip, 'tzs')[0]).toEqual(['04:05:06+02', null, '23:00:00.25-01']);
+      const text = { parquet: 'BYTE_ARRAY / STRING', athena: 'string' };
+      expectTypes(trip, {
+        t: text,
+        tz: text,
+        t3: text,
+        tzs: { parquet: 'LIST<BYTE_ARRAY / STRING>', athena: 'array<string>' },
+      });
+    });
+
     it('json keeps its text as written; jsonb arrives as PostgreSQL normalized it', async () => {
       const documents = [
         '{"b": 1,  "a": [1, 2, {"c": "日本, \\"quoted\\""}]}',
@@ -859,7 +997,7 @@ describe('the type contract: PostgreSQL → Parquet → DuckDB, value by value',
       expectTypes(trip, {
         ints: { parquet: 'LIST<INT32 / INT(32, signed)>', athena: 'array<int>' },
         texts: { parquet: 'LIST<BYTE_ARRAY / STRING>', athena: 'array<string>' },
-        uuids: { parquet: 'LIST<FIXED_LEN_BYTE_ARRAY(16) / UUID>', athena: 'array<binary>' },
+        uuids: { parquet: 'LIST<BYTE_ARRAY / STRING>', athena: 'array<string>' },
         amounts: { parquet: 'LIST<INT64 / DECIMAL(12,6)>', athena: 'array<decimal(12,6)>' },
         instants: {
           parquet: 'LIST<INT64 / TIMESTAMP(MICROS, isAdjustedToUTC=true)>',
@@ -926,6 +1064,115 @@ describe('the type contract: PostgreSQL → Parquet → DuckDB, value by value',
       });
     });
 
+    it('arrays declared with several dimensions → nested LISTs → array<array<…>>, value by value', async () => {
+      const trip = await roundTrip('t_arrays_nd', [
+        {
+          name: 'grid',
+          type: 'int4[][]',
+          form: nestedText(2),
+          values: [
+            [
+              [1, 2, 3],
+              [4, null, -2147483648],
+            ],
+            [],
+            [[7]],
+          ],
+        },
+        {
+          name: 'words',
+          type: 'text[][]',
+          form: nestedText(2),
+          values: [
+            [
+              ['a,b', 'c"d'],
+              [null, '{x}'],
+            ],
+          ],
+        },
+        {
+          name: 'cube',
+          type: 'numeric(6,2)[][][]',
+          form: nestedText(3),
+          values: [
+            [
+              [
+                ['1.50', '2'],
+                ['3.25', null],
+              ],
+              [
+                ['-1', '0'],
+                ['9999.99', '0.01'],
+              ],
+            ],
+          ],
+        },
+      ]);
+
+      expect(trip.lake).toEqual(trip.source);
+      expect(lakeValues(trip, 'grid')).toEqual([
+        [
+          ['1', '2', '3'],
+          ['4', null, '-2147483648'],
+        ],
+        [],
+        [['7']],
+        null,
+      ]);
+      expect(lakeValues(trip, 'words')[0]).toEqual([
+        ['a,b', 'c"d'],
+        [null, '{x}'],
+      ]);
+      expect(lakeValues(trip, 'cube')[0]).toEqual([
+        [
+          ['1.50', '2.00'],
+          ['3.25', null],
+        ],
+        [
+          ['-1.00', '0.00'],
+          ['9999.99', '0.01'],
+        ],
+      ]);
+      expectTypes(trip, {
+        grid: { parquet: 'LIST<LIST<INT32 / INT(32, signed)>>', athena: 'array<array<int>>' },
+        words: { parquet: 'LIST<LIST<BYTE_ARRAY / STRING>>', athena: 'array<array<string>>' },
+        cube: {
+          parquet: 'LIST<LIST<LIST<INT32 / DECIMAL(6,2)>>>',
+          athena: 'array<array<array<decimal(6,2)>>>',
+        },
+      });
+      const plans = await planTable(test.db, tableConfig('t_arrays_nd'));
+      expect(plans.find((p) => p.name === 'grid')?.sourceType).toBe('integer[][]');
+    });
+
+    it('a 2-D date array keeps BC dates and NULLs (compared as days since 1970)', async () => {
+      const trip = await roundTrip('t_arrays_nd_dates', [
+        {
+          name: 'days',
+          type: 'date[][]',
+          form: {
+            pg: (x) =>
+              `CASE WHEN ${x} IS NULL THEN NULL ELSE ARRAY(SELECT (e - DATE '1970-01-01')::text ` +
+              `FROM unnest(${x}) WITH ORDINALITY AS u(e, i) ORDER BY i) END`,
+            duck: (x) =>
+              `list_transform(flatten(${x}), e -> CAST(e - DATE '1970-01-01' AS VARCHAR))`,
+          },
+          values: [
+            [
+              ['2025-02-15', '0044-03-15 BC'],
+              ['1970-01-01', null],
+            ],
+          ],
+        },
+      ]);
+
+      expect(trip.lake).toEqual(trip.source);
+      expect(lakeValues(trip, 'days')[0]).toEqual(['20134', '-735160', '0', null]);
+      expectTypes(trip, {
+        days: { parquet: 'LIST<LIST<INT32 / DATE>>', athena: 'array<array<date>>' },
+      });
+    });
+
     it('enum → BYTE_ARRAY / STRING (the label) → string, arrays of it included', async () => {
       const labels = [
         'happy',
@@ -989,20 +1236,68 @@ describe('the type contract: PostgreSQL → Parquet → DuckDB, value by value',
     });
   });
 
-  describe('types outside the contract fail the export naming table, column and type', () => {
+  describe('values that do not fit numeric_as fail the export, never rounded, and nothing is published', () => {
     it.each([
-      ['t_unsupported_point', 'point', '(1,2)', /point/],
-      ['t_unsupported_money', 'money', '1.50', /money/],
-      ['t_unsupported_range', 'int4range', '[1,5)', /int4range/],
+      ['t_bad_numeric_as_scale', '1.00005'],
+      ['t_bad_numeric_as_digits', '1234567.5'],
+      ['t_bad_numeric_as_nan', 'NaN'],
+      ['t_bad_numeric_as_array', ['1', '0.123']],
+    ])('%s: %j', async (table, value) => {
+      const type = Array.isArray(value) ? 'numeric[]' : 'numeric';
+      await createTable(table, [{ name: 'v', type, form: TEXT, values: [value] }]);
+
+      const exporting = exportTableDay(
+        deps,
+        tableConfig(table, { numeric_as: 'decimal(8,2)' }),
+        DAY,
+      );
+
+      const message = await exporting.then(
+        () => 'the export succeeded',
+        (error: Error) => error.message,
+      );
+      expect(message).toContain(`${table}.v`);
+      expect(message).toContain(`'${Array.isArray(value) ? value[1] : value}'`);
+      expect(message).toContain("numeric_as is 'decimal(8,2)'");
+      await expectNothingPublished(table);
+    });
+  });
+
+  describe('an array whose dimensions differ from its declared ones fails the export, naming both', () => {
+    it.each([
       [
-        't_unsupported_2d',
+        't_bad_dims_2d_in_1d',
         'int4[]',
         [
           [1, 2],
           [3, 4],
         ],
-        /integer\[\].*(dimension|dimensional)/,
+        2,
+        '1 dimension',
       ],
+      ['t_bad_dims_1d_in_2d', 'int4[][]', [1, 2], 1, '2 dimensions'],
+      ['t_bad_dims_3d_in_2d', 'text[][]', [[['a']]], 3, '2 dimensions'],
+    ])('%s', async (table, type, value, has, declares) => {
+      await createTable(table, [{ name: 'v', type, form: TEXT, values: [value] }]);
+
+      const exporting = exportTableDay(deps, tableConfig(table), DAY);
+
+      const message = await exporting.then(
+        () => 'the export succeeded',
+        (error: Error) => error.message,
+      );
+      expect(message).toContain(`cannot export ${table}.v`);
+      expect(message).toContain(`has ${has} dimension(s); the column declares ${declares}`);
+      expect(message).toContain('Export a view');
+      await expectNothingPublished(table);
+    });
+  });
+
+  describe('types outside the contract fail the export naming table, column and type', () => {
+    it.each([
+      ['t_unsupported_point', 'point', '(1,2)', /point/],
+      ['t_unsupported_money', 'money', '1.50', /money/],
+      ['t_unsupported_range', 'int4range', '[1,5)', /int4range/],
       ['t_unsupported_json_array', 'json[]', ['{"a": 1}'], /json\[\]/],
     ])('%s: %s', async (table, type, value, named) => {
       await createTable(table, [{ name: 'v', type, form: TEXT, values: [value] }]);

@@ -46,7 +46,7 @@ function players(overrides: Record<string, unknown> = {}): object {
 
 const TABLE_KEYS =
   'name, primary_key, timestamp_column, partition_layout, partition_column, export_lag_days, ' +
-  'hot_window_days, hot_retention_days, recheck_days';
+  'hot_window_days, hot_retention_days, recheck_days, on_schema_change, uuid_as, numeric_as';
 
 describe('defaultConfig', () => {
   it('has the six time-series tables of the sample, in order', () => {
@@ -534,6 +534,101 @@ describe('resolveConfig: table rules', () => {
         message: "duplicate table name 'orders' (also at index 0); each must be unique",
       },
     ]);
+  });
+});
+
+describe('resolveConfig: schema-change policy and type choices', () => {
+  it('leaves on_schema_change, uuid_as and numeric_as unset by default (fail, string, exact text)', () => {
+    // Act
+    const table = tableConfig(resolveConfig({ tables: [orders()] }, SOURCE), 'orders');
+
+    // Assess
+    expect(table.on_schema_change).toBeUndefined();
+    expect(table.uuid_as).toBeUndefined();
+    expect(table.numeric_as).toBeUndefined();
+  });
+
+  it.each(['fail', 'append_new_columns', 'sync_all_columns'])(
+    'accepts on_schema_change %s',
+    (policy) => {
+      // Act
+      const config = resolveConfig({ tables: [orders({ on_schema_change: policy })] }, SOURCE);
+
+      // Assess
+      expect(tableConfig(config, 'orders').on_schema_change).toBe(policy);
+    },
+  );
+
+  it('shows a bad on_schema_change and the allowed policies', () => {
+    // Act
+    const issues = issuesOf({ tables: [orders({ on_schema_change: 'append' })] });
+
+    // Assess
+    expect(issues).toEqual([
+      {
+        path: 'tables[0].on_schema_change',
+        message:
+          "'append' is not allowed; allowed values: 'fail', 'append_new_columns', 'sync_all_columns'",
+      },
+    ]);
+  });
+
+  it("accepts uuid_as 'binary' and rejects anything but string or binary", () => {
+    // Act
+    const config = resolveConfig({ tables: [orders({ uuid_as: 'binary' })] }, SOURCE);
+    const issues = issuesOf({ tables: [orders({ uuid_as: 'text' })] });
+
+    // Assess
+    expect(tableConfig(config, 'orders').uuid_as).toBe('binary');
+    expect(issues).toEqual([
+      {
+        path: 'tables[0].uuid_as',
+        message: "'text' is not allowed; allowed values: 'string', 'binary'",
+      },
+    ]);
+  });
+
+  it.each(['decimal(38,10)', 'decimal(1,0)', 'decimal(12,12)'])(
+    'accepts numeric_as %s',
+    (numericAs) => {
+      // Act
+      const config = resolveConfig({ tables: [orders({ numeric_as: numericAs })] }, SOURCE);
+
+      // Assess
+      expect(tableConfig(config, 'orders').numeric_as).toBe(numericAs);
+    },
+  );
+
+  it.each([
+    'decimal(39,2)',
+    'decimal(10,11)',
+    'decimal(0,0)',
+    'numeric(10,2)',
+    'decimal',
+    'double',
+  ])('rejects numeric_as %s, saying what Parquet and Athena hold', (numericAs) => {
+    // Act
+    const issues = issuesOf({ tables: [orders({ numeric_as: numericAs })] });
+
+    // Assess
+    expect(issues).toEqual([
+      {
+        path: 'tables[0].numeric_as',
+        message:
+          `'${numericAs}' is not a decimal type Parquet and Athena hold exactly; write ` +
+          "'decimal(p,s)' with 1 ≤ p ≤ 38 and 0 ≤ s ≤ p, e.g. 'decimal(38,10)'",
+      },
+    ]);
+  });
+
+  it('describes the three keys in the JSON Schema', () => {
+    // Act
+    const schema = JSON.stringify(configJsonSchema());
+
+    // Assess
+    expect(schema).toContain('sync_all_columns');
+    expect(schema).toContain("How uuid columns are exported: 'string' (default");
+    expect(schema).toContain('Export unconstrained numeric columns as this decimal');
   });
 });
 

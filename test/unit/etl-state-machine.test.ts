@@ -58,6 +58,7 @@ const ok = async (item: TableDayItem) => ({
   bytes: 100,
   partitions: 1,
   checksum: '10:1',
+  schemaChanges: [],
   seconds: 0.1,
   steps: {},
 });

@@ -333,6 +333,77 @@ describe('FileCatalog partitions', () => {
   });
 });
 
+describe('FileCatalog partition columns', () => {
+  const widened: CatalogTable = {
+    ...table('agent_tasks', 'h2'),
+    columns: [
+      { name: 'id', type: 'string', sourceType: 'uuid' },
+      { name: 'created_at', type: 'timestamp', sourceType: 'timestamp with time zone' },
+      { name: 'tokens', type: 'bigint', sourceType: 'bigint' },
+    ],
+  };
+
+  test('a partition keeps the columns its files hold, read back as written', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(widened);
+    const own = { ...partition(['2025', '02', '16']), columns: widened.columns };
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [own]);
+
+    // Assess
+    expect(await catalog.getPartition('agent_tasks', ['2025', '02', '16'])).toEqual(own);
+    expect(await catalog.listPartitions('agent_tasks')).toEqual([own]);
+  });
+
+  test("a change of the table's columns stamps older partitions with the columns they were written with", async () => {
+    // Prepare: a partition published before partitions recorded their columns
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Act
+    await catalog.ensureTable(widened);
+
+    // Assess
+    const old = await catalog.getPartition('agent_tasks', ['2025', '02', '15']);
+    expect(old?.columns).toEqual(table('agent_tasks').columns);
+    expect((await catalog.getTable('agent_tasks'))?.columns).toEqual(widened.columns);
+  });
+
+  test('a partition that records its columns keeps them through later table changes', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(widened);
+    const own = { ...partition(['2025', '02', '16']), columns: widened.columns };
+    await catalog.putPartitions('agent_tasks', [own]);
+
+    // Act
+    await catalog.ensureTable({ ...table('agent_tasks', 'h3') });
+
+    // Assess
+    expect((await catalog.getPartition('agent_tasks', ['2025', '02', '16']))?.columns).toEqual(
+      widened.columns,
+    );
+  });
+
+  test('ensuring the same columns again stamps nothing', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Act
+    await catalog.ensureTable(table('agent_tasks'));
+
+    // Assess
+    expect(await catalog.getPartition('agent_tasks', ['2025', '02', '15'])).toEqual(
+      partition(['2025', '02', '15']),
+    );
+  });
+});
+
 describe('FileCatalog lock', () => {
   test('concurrent updates from one catalog all land', async () => {
     // Prepare

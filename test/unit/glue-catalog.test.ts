@@ -501,7 +501,7 @@ describe('GlueCatalog column bytes', () => {
     const found = await catalog.getPartition('agent_tasks', ['2025', '02', '15']);
 
     // Assess
-    expect(found).toEqual({ ...partition('15'), columnBytes });
+    expect(found).toEqual({ ...partition('15'), columnBytes, columns: TABLE.columns });
   });
 
   it('leaves column bytes out when the parameter is not an object of byte counts', async () => {
@@ -522,8 +522,110 @@ describe('GlueCatalog column bytes', () => {
   });
 });
 
+describe('GlueCatalog partition schemas', () => {
+  /** The table after an append: `cost` widened to decimal(14,6), `tokens` added. */
+  const EVOLVED: CatalogTable = {
+    ...TABLE,
+    columns: [
+      { name: 'id', type: 'string', sourceType: 'uuid' },
+      { name: 'cost', type: 'decimal(14,6)', sourceType: 'numeric(14,6)' },
+      { name: 'tokens', type: 'bigint', sourceType: 'bigint' },
+    ],
+    schemaHash: 'hash-3',
+  };
+  const EVOLVED_COLUMNS = [
+    { Name: 'id', Type: 'string', Comment: 'postgres uuid' },
+    { Name: 'cost', Type: 'decimal(14,6)', Comment: 'postgres numeric(14,6)' },
+    { Name: 'tokens', Type: 'bigint', Comment: 'postgres bigint' },
+  ];
+
+  it("registers a new partition with its own columns in its StorageDescriptor, not the table's", async () => {
+    // Prepare: the table is the evolved one; the partition's files hold the old columns
+    glueMock.on(GetTableCommand).resolves({
+      Table: {
+        ...glueTable('hash-3'),
+        StorageDescriptor: { ...TABLE_INPUT.StorageDescriptor, Columns: EVOLVED_COLUMNS },
+      },
+    });
+    glueMock.on(BatchGetPartitionCommand).resolves({ Partitions: [] });
+    glueMock.on(BatchCreatePartitionCommand).resolves({});
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [{ ...partition('15'), columns: TABLE.columns }]);
+
+    // Assess
+    const input = glueMock.commandCalls(BatchCreatePartitionCommand)[0]?.args[0].input;
+    expect(input?.PartitionInputList?.[0]?.StorageDescriptor?.Columns).toEqual(COLUMNS);
+  });
+
+  it('switches an existing partition to a version written with more columns, listing them', async () => {
+    // Prepare
+    glueMock.on(GetTableCommand).resolves({ Table: glueTable('hash-3') });
+    glueMock.on(BatchGetPartitionCommand).resolves({ Partitions: [partitionInput('15')] });
+    glueMock.on(BatchUpdatePartitionCommand).resolves({});
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [{ ...partition('15'), columns: EVOLVED.columns }]);
+
+    // Assess
+    const input = glueMock.commandCalls(BatchUpdatePartitionCommand)[0]?.args[0].input;
+    expect(input?.Entries?.[0]?.PartitionInput?.StorageDescriptor?.Columns).toEqual(
+      EVOLVED_COLUMNS,
+    );
+  });
+
+  it('takes the table columns for a partition that names none', async () => {
+    // Prepare
+    glueMock.on(GetTableCommand).resolves({
+      Table: {
+        ...glueTable('hash-3'),
+        StorageDescriptor: { ...TABLE_INPUT.StorageDescriptor, Columns: EVOLVED_COLUMNS },
+      },
+    });
+    glueMock.on(BatchGetPartitionCommand).resolves({ Partitions: [] });
+    glueMock.on(BatchCreatePartitionCommand).resolves({});
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [partition('16')]);
+
+    // Assess
+    const input = glueMock.commandCalls(BatchCreatePartitionCommand)[0]?.args[0].input;
+    expect(input?.PartitionInputList?.[0]?.StorageDescriptor?.Columns).toEqual(EVOLVED_COLUMNS);
+  });
+
+  it("updates the table's columns on a schema change and leaves the partitions' own schemas alone", async () => {
+    // Prepare
+    glueMock.on(GetTableCommand).resolves({ Table: glueTable('hash-2') });
+    glueMock.on(UpdateTableCommand).resolves({});
+
+    // Act
+    await catalog.ensureTable(EVOLVED);
+
+    // Assess
+    const input = glueMock.commandCalls(UpdateTableCommand)[0]?.args[0].input;
+    expect(input?.TableInput?.StorageDescriptor?.Columns).toEqual(EVOLVED_COLUMNS);
+    expect(input?.TableInput?.Parameters?.['thermocline.schema_hash']).toBe('hash-3');
+    expect(input?.TableInput?.Parameters?.['thermocline.source_types']).toBe(
+      '{"id":"uuid","cost":"numeric(14,6)","tokens":"bigint"}',
+    );
+    expect(glueMock.commandCalls(BatchUpdatePartitionCommand)).toHaveLength(0);
+    expect(glueMock.commandCalls(BatchCreatePartitionCommand)).toHaveLength(0);
+  });
+
+  it('reads back the columns a partition was written with, which may differ from the table', async () => {
+    // Prepare
+    glueMock.on(GetPartitionCommand).resolves({ Partition: partitionInput('15') });
+
+    // Act
+    const found = await catalog.getPartition('agent_tasks', ['2025', '02', '15']);
+
+    // Assess
+    expect(found?.columns).toEqual(TABLE.columns);
+  });
+});
+
 describe('GlueCatalog partitions', () => {
-  it('maps a Glue partition back with its location relative to the lake', async () => {
+  it('maps a Glue partition back with its location relative to the lake and its own columns', async () => {
     // Prepare
     glueMock.on(GetPartitionCommand).resolves({ Partition: partitionInput('15') });
 
@@ -536,7 +638,7 @@ describe('GlueCatalog partitions', () => {
       TableName: 'agent_tasks',
       PartitionValues: ['2025', '02', '15'],
     });
-    expect(found).toEqual(partition('15'));
+    expect(found).toEqual({ ...partition('15'), columns: TABLE.columns });
   });
 
   it('answers undefined for a partition Glue does not have', async () => {
@@ -550,12 +652,18 @@ describe('GlueCatalog partitions', () => {
     expect(found).toBeUndefined();
   });
 
-  it('lists partitions across pages', async () => {
-    // Prepare
+  it('lists partitions across pages, without their column schemas', async () => {
+    // Prepare: Glue leaves the columns out (ExcludeColumnSchema)
+    const listed = (day: string): object => {
+      const { StorageDescriptor, ...rest } = partitionInput(day) as {
+        StorageDescriptor: Record<string, unknown>;
+      };
+      return { ...rest, StorageDescriptor: { ...StorageDescriptor, Columns: undefined } };
+    };
     glueMock
       .on(GetPartitionsCommand)
-      .resolvesOnce({ Partitions: [partitionInput('15')], NextToken: 'page-2' })
-      .resolvesOnce({ Partitions: [partitionInput('16')] });
+      .resolvesOnce({ Partitions: [listed('15')], NextToken: 'page-2' })
+      .resolvesOnce({ Partitions: [listed('16')] });
 
     // Act
     const partitions = await catalog.listPartitions('agent_tasks');

@@ -29,6 +29,7 @@ const RESULT: TableDayResult = {
   bytes: 4096,
   partitions: 3,
   checksum: '1200:42',
+  schemaChanges: [],
   seconds: 2.5,
   steps: { encode: 1, checksums: 1, publish: 0.5 },
 };

@@ -236,6 +236,36 @@ describe('the union of both tiers', () => {
     });
   });
 
+  it('gives a uuid the lake holds as 16 bytes the same base64 from PostgreSQL (its text) and from the lake', () => {
+    const binaryUuid: RangeColumn[] = [
+      { name: 'id', type: 'binary', sourceType: 'uuid' },
+      { name: 'refs', type: 'array<binary>', sourceType: 'uuid[]' },
+    ];
+    const bytes = Buffer.from('a0eebc999c0b4ef8bb6d6bb9bd380a11', 'hex').toString('base64');
+    const fromPostgres = {
+      id: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
+      refs: ['A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', null],
+    };
+    const fromLake = { id: bytes, refs: [bytes, null] };
+
+    expect(canonicalRow(fromPostgres, binaryUuid)).toEqual({ id: bytes, refs: [bytes, null] });
+    expect(canonicalRow(fromLake, binaryUuid)).toEqual({ id: bytes, refs: [bytes, null] });
+  });
+
+  it('keeps a uuid the lake holds as text as its canonical text from both tiers', () => {
+    const textUuid: RangeColumn[] = [{ name: 'id', type: 'string', sourceType: 'uuid' }];
+    const row = { id: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11' };
+
+    expect(canonicalRow(row, textUuid)).toEqual(row);
+  });
+
+  it('gives bytea bytes from PostgreSQL as base64', () => {
+    const bytea: RangeColumn[] = [{ name: 'raw', type: 'binary', sourceType: 'bytea' }];
+
+    expect(canonicalRow({ raw: Buffer.from([1, 2, 3]) }, bytea)).toEqual({ raw: 'AQID' });
+    expect(canonicalRow({ raw: 'AQID' }, bytea)).toEqual({ raw: 'AQID' });
+  });
+
   it('turns safe integers into numbers and timestamps with offsets into UTC', () => {
     expect(
       canonicalRow(

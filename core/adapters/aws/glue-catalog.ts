@@ -120,7 +120,9 @@ export class GlueCatalog implements Catalog {
    * GetTable, then CreateTable when Glue answers `EntityNotFoundException`, or UpdateTable when
    * the stored `thermocline.schema_hash` differs from `table.schemaHash`; otherwise nothing.
    * UpdateTable replaces the table's definition and parameters; existing partitions keep their
-   * own column lists until they are published again.
+   * own column lists (their StorageDescriptor's, the columns their files hold) until they are
+   * published again — Athena validates a Parquet partition's columns against the table's by name
+   * and casts a partition's `int` to the table's `bigint` (README "Schema changes").
    */
   async ensureTable(table: CatalogTable): Promise<void> {
     checkLocation(table.location, `location of table '${table.name}'`);
@@ -170,7 +172,9 @@ export class GlueCatalog implements Catalog {
   /**
    * Points each partition at its new version folder: BatchGetPartition (1000 per call) finds
    * which exist, then BatchCreatePartition registers the new ones and BatchUpdatePartition
-   * switches the existing ones (100 per call). Each partition switches atomically; a call that
+   * switches the existing ones (100 per call). Each partition's StorageDescriptor lists its own
+   * columns ({@link CatalogPartition.columns}, with their PostgreSQL types in the comments), or
+   * the table's when it names none. Each partition switches atomically; a call that
    * fails midway leaves earlier partitions switched, so a publish is retried as a whole. Throws,
    * naming the table, the partition values and Glue's error code and message, when any entry of
    * a batch fails.
@@ -366,9 +370,10 @@ export class GlueCatalog implements Catalog {
     }
     if (!glueTable || (glueTable.PartitionKeys ?? []).length > 0) return undefined;
     if (glueTable.Parameters?.[RUN_ID] === undefined) return undefined;
+    // Its files hold the table's columns: the table's StorageDescriptor is not a partition's own.
     return this.toCatalogPartition(table, {
       Values: [],
-      StorageDescriptor: glueTable.StorageDescriptor,
+      StorageDescriptor: { ...glueTable.StorageDescriptor, Columns: undefined },
       Parameters: glueTable.Parameters,
     });
   }
@@ -431,21 +436,18 @@ export class GlueCatalog implements Catalog {
       },
       PartitionKeys: table.partitionKeys.map((key) => ({ Name: key, Type: 'string' })),
       StorageDescriptor: storageDescriptor(
-        table.columns.map((c) => ({
-          Name: c.name,
-          Type: c.type,
-          Comment: COMMENT_PREFIX + c.sourceType,
-        })),
+        table.columns.map(glueColumn),
         this.root + table.location,
       ),
     };
   }
 
   private partitionInput(columns: readonly Column[], partition: CatalogPartition): PartitionInput {
+    const own = partition.columns?.map(glueColumn);
     return {
       Values: [...partition.values],
       StorageDescriptor: storageDescriptor(
-        columns.map((c) => ({ Name: c.Name, Type: c.Type, Comment: c.Comment })),
+        own ?? columns.map((c) => ({ Name: c.Name, Type: c.Type, Comment: c.Comment })),
         this.root + partition.location,
       ),
       Parameters: {
@@ -464,17 +466,7 @@ export class GlueCatalog implements Catalog {
     const name = table.Name ?? '';
     const parameters = table.Parameters ?? {};
     const sourceTypes = parseSourceTypes(parameters[SOURCE_TYPES]);
-    const columns: CatalogColumn[] = (table.StorageDescriptor?.Columns ?? []).map((c) => {
-      const column = c.Name ?? '';
-      const fromComment = c.Comment?.startsWith(COMMENT_PREFIX)
-        ? c.Comment.slice(COMMENT_PREFIX.length)
-        : undefined;
-      return {
-        name: column,
-        type: c.Type ?? '',
-        sourceType: sourceTypes[column] ?? fromComment ?? '',
-      };
-    });
+    const columns = catalogColumns(table.StorageDescriptor?.Columns ?? [], sourceTypes);
     return {
       name,
       columns,
@@ -489,6 +481,7 @@ export class GlueCatalog implements Catalog {
     const what = `partition ${valuesId(values)} of ${this.name(table)}`;
     const parameters = partition.Parameters ?? {};
     const columnBytes = parseColumnBytes(parameters[COLUMN_BYTES]);
+    const glueColumns = partition.StorageDescriptor?.Columns ?? [];
     return {
       values,
       location: this.relative(partition.StorageDescriptor?.Location, what),
@@ -496,6 +489,7 @@ export class GlueCatalog implements Catalog {
       bytes: count(parameters, BYTES, what),
       files: count(parameters, FILES, what),
       ...(columnBytes ? { columnBytes } : {}),
+      ...(glueColumns.length > 0 ? { columns: catalogColumns(glueColumns, {}) } : {}),
       runId: parameters[RUN_ID] ?? '',
       publishedAt: parameters[PUBLISHED_AT] ?? '',
     };
@@ -532,6 +526,32 @@ export class GlueCatalog implements Catalog {
   private name(table: string): string {
     return `glue table ${this.database}.${table}`;
   }
+}
+
+/** A catalog column as Glue stores it: its PostgreSQL type in the comment (`postgres <type>`). */
+function glueColumn(column: CatalogColumn): Column {
+  return { Name: column.name, Type: column.type, Comment: COMMENT_PREFIX + column.sourceType };
+}
+
+/**
+ * Glue columns back as catalog columns: the PostgreSQL type from `sourceTypes` (the table's
+ * `thermocline.source_types`), else from the comment.
+ */
+function catalogColumns(
+  columns: readonly Column[],
+  sourceTypes: Readonly<Record<string, string>>,
+): CatalogColumn[] {
+  return columns.map((c) => {
+    const column = c.Name ?? '';
+    const fromComment = c.Comment?.startsWith(COMMENT_PREFIX)
+      ? c.Comment.slice(COMMENT_PREFIX.length)
+      : undefined;
+    return {
+      name: column,
+      type: c.Type ?? '',
+      sourceType: sourceTypes[column] ?? fromComment ?? '',
+    };
+  });
 }
 
 function storageDescriptor(columns: Column[], location: string): StorageDescriptor {

@@ -54,7 +54,7 @@ import {
 } from '#core/query/rows';
 import { identifierUse } from '#core/query/sql-text';
 import { quoteIdent } from '#core/sql/ident';
-import type { CatalogColumn, CatalogTable } from '#ports/catalog';
+import type { CatalogColumn, CatalogPartition, CatalogTable } from '#ports/catalog';
 import type { ObjectStore } from '#ports/object-store';
 import type {
   LakeQuery,
@@ -247,9 +247,18 @@ async function tableView(
   return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(scan.table.name)} AS\nSELECT * REPLACE (${casts.join(', ')}) FROM (${body})`;
 }
 
-/** The TEMP VIEW of one table over exactly the scan's partitions, as the files type it. */
+/**
+ * The TEMP VIEW of one table over exactly the scan's partitions. Where every partition's files
+ * hold the table's columns as the table types them, each partition is `SELECT *` of its files.
+ * Otherwise — after a schema change, or with uuids held as 16-byte binary — each partition
+ * selects the table's columns in the table's order, as Athena reads a partition whose own
+ * columns differ from its table's: a column its files hold with another (narrower) type is cast
+ * to the table's type, a column they do not hold is NULL, a column they hold that the table no
+ * longer has is left out; a binary uuid is read as its 16 bytes (BLOB), as Athena returns it.
+ */
 export async function viewSql(store: ObjectStore, scan: LakeTableScan): Promise<string> {
   const { table } = scan;
+  const adapted = needsAdapting(table, scan.partitions);
   const parts: string[] = [];
   for (const partition of scan.partitions) {
     const files = (await store.list(partition.location))
@@ -259,12 +268,53 @@ export async function viewSql(store: ObjectStore, scan: LakeTableScan): Promise<
     const keys = table.partitionKeys.map(
       (key, i) => `${sqlString(partition.values[i] ?? '')}::VARCHAR AS ${quoteIdent(key)}`,
     );
+    const columns = adapted ? partitionColumns(table, partition) : '*';
     parts.push(
-      `SELECT *${keys.length > 0 ? `, ${keys.join(', ')}` : ''} FROM read_parquet([${files.join(', ')}], hive_partitioning = false, union_by_name = true)`,
+      `SELECT ${columns}${keys.length > 0 ? `, ${keys.join(', ')}` : ''} FROM read_parquet([${files.join(', ')}], hive_partitioning = false, union_by_name = true)`,
     );
   }
   const body = parts.length > 0 ? parts.join('\nUNION ALL BY NAME\n') : emptySelect(table);
   return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(table.name)} AS\n${body}`;
+}
+
+/** A uuid the lake holds as 16 bytes (`uuid_as: 'binary'`; DuckDB reads it as UUID). */
+function isBinaryUuid(column: Pick<CatalogColumn, 'type' | 'sourceType'>): boolean {
+  return /binary/.test(column.type) && column.sourceType.toLowerCase().startsWith('uuid');
+}
+
+/** Whether any partition's files differ from the table's columns, or a uuid is binary. */
+function needsAdapting(table: CatalogTable, partitions: readonly CatalogPartition[]): boolean {
+  if (table.columns.some(isBinaryUuid)) return true;
+  const same = (columns: readonly CatalogColumn[]): boolean =>
+    columns.length === table.columns.length &&
+    columns.every((c, i) => c.name === table.columns[i]?.name && c.type === table.columns[i]?.type);
+  return partitions.some((p) => p.columns !== undefined && !same(p.columns));
+}
+
+/**
+ * The type a column has in the other partitions' files, for a NULL standing in for it: as the
+ * view exposes it, but a zoned timestamp stays TIMESTAMPTZ (the view reads those as UTC wall
+ * times afterwards, see `tableView`).
+ */
+function fileDuckDbType(column: CatalogColumn): string {
+  const zoned = /with time zone|timestamptz/.test(column.sourceType);
+  return zoned ? duckDbType(column).replace(/^TIMESTAMP\b/, 'TIMESTAMPTZ') : duckDbType(column);
+}
+
+/** One partition's select list of the table's columns (see {@link viewSql}). */
+function partitionColumns(table: CatalogTable, partition: CatalogPartition): string {
+  const held = new Map((partition.columns ?? table.columns).map((c) => [c.name, c]));
+  return table.columns
+    .map((column) => {
+      const name = quoteIdent(column.name);
+      const own = held.get(column.name);
+      if (!own) return `CAST(NULL AS ${fileDuckDbType(column)}) AS ${name}`;
+      if (own.type !== column.type || isBinaryUuid(column)) {
+        return `CAST(${name} AS ${duckDbType(column)}) AS ${name}`;
+      }
+      return name;
+    })
+    .join(', ');
 }
 
 /** No rows, the catalog's columns and partition keys. */
@@ -277,15 +327,15 @@ function emptySelect(table: CatalogTable): string {
 }
 
 /**
- * The DuckDB type of a catalog column: its Athena (Hive DDL) type mapped back — `timestamp` is a
- * timestamp without time zone, as Athena reads it, whatever the source — with the PostgreSQL
- * source type deciding what Athena folds together (binary from uuid or bytea). Unknown types read
- * as VARCHAR.
+ * The DuckDB type of a catalog column as the view exposes it: its Athena (Hive DDL) type mapped
+ * back — `timestamp` is a timestamp without time zone, as Athena reads it, whatever the source;
+ * `binary` is BLOB, a uuid held as 16 bytes included (Athena returns its bytes). Unknown types
+ * read as VARCHAR.
  * @example
  * duckDbType({ name: 'at', type: 'timestamp', sourceType: 'timestamp with time zone' }); // 'TIMESTAMP'
  */
 export function duckDbType(column: Pick<CatalogColumn, 'type' | 'sourceType'>): string {
-  return athenaToDuckDb(column.type.trim().toLowerCase(), column.sourceType.toLowerCase());
+  return athenaToDuckDb(column.type.trim().toLowerCase());
 }
 
 const SIMPLE_TYPES: Readonly<Record<string, string>> = {
@@ -302,16 +352,16 @@ const SIMPLE_TYPES: Readonly<Record<string, string>> = {
   date: 'DATE',
 };
 
-function athenaToDuckDb(type: string, source: string): string {
+function athenaToDuckDb(type: string): string {
   const simple = SIMPLE_TYPES[type];
   if (simple) return simple;
   if (/^(var)?char\(\d+\)$/.test(type) || type === 'varchar') return 'VARCHAR';
   const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
   if (decimal) return `DECIMAL(${decimal[1]},${decimal[2]})`;
   if (type === 'timestamp') return 'TIMESTAMP';
-  if (type === 'binary') return source.startsWith('uuid') ? 'UUID' : 'BLOB';
+  if (type === 'binary') return 'BLOB';
   const array = /^array<(.+)>$/.exec(type);
-  if (array?.[1]) return `${athenaToDuckDb(array[1], source.replace(/\[\]$/, ''))}[]`;
+  if (array?.[1]) return `${athenaToDuckDb(array[1])}[]`;
   return 'VARCHAR';
 }
 

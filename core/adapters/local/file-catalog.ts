@@ -42,10 +42,21 @@ export class FileCatalog implements Catalog {
     this.lockWaitMs = options.lockWaitMs ?? 20_000;
   }
 
+  /**
+   * Creates or replaces the table's entry. When its columns change, each partition that does not
+   * record its own columns yet (published before partitions did) gets the columns the table had
+   * until now — the ones its files hold — in the same atomic write.
+   */
   async ensureTable(table: CatalogTable): Promise<void> {
     await this.update((file) => {
       const existing = file.tables[table.name];
-      file.tables[table.name] = { ...table, partitions: existing?.partitions ?? {} };
+      const partitions = existing?.partitions ?? {};
+      if (existing && JSON.stringify(existing.columns) !== JSON.stringify(table.columns)) {
+        for (const [key, partition] of Object.entries(partitions)) {
+          if (!partition.columns) partitions[key] = { ...partition, columns: existing.columns };
+        }
+      }
+      file.tables[table.name] = { ...table, partitions };
     });
   }
 
