@@ -10,7 +10,12 @@
  * which DuckDB shares) checks for the few places where the parser reads the text differently from
  * the engine — a backslash before a closing quote (the parser takes it as an escape, the engines
  * do not), `//` (a comment to the parser, integer division to DuckDB) and a second statement after
- * a `;` — so the parser never sees less than the engine runs.
+ * a `;` — so the parser never sees less than the engine runs. Lake SQL is then rewritten for the
+ * parser (`guard-syntax.ts`): the Athena syntax node-sql-parser does not know — casts to
+ * `array(…)`, `IS DISTINCT FROM`, `AT TIME ZONE`, `EXISTS`, `WITH ORDINALITY`, `GROUPING SETS`,
+ * `RANGE` frames, `FETCH FIRST`, … — in forms it reads, every table, function and subquery kept
+ * (and the backslashes of string literals taken out, so the parser reads strings as the engines
+ * do); the engine runs the statement as written.
  *
  * Size bounds, checked before anything recursive runs: a statement is at most
  * {@link MAX_SQL_LENGTH} characters (413 `sql_too_long`) and has at most
@@ -30,6 +35,7 @@ import {
   athenaAlternative,
 } from '#core/query/athena-functions';
 import { SqlRejectedError, SqlTooLongError } from '#core/query/errors';
+import { normalizeGuardSyntax, type GuardText } from '#core/query/guard-syntax';
 import type { CatalogTable } from '#ports/catalog';
 
 /** Which engine the SQL is for: the lake (Athena, DuckDB locally) or the hot database (PostgreSQL). */
@@ -163,6 +169,27 @@ export const LAKE_DENIED_FUNCTIONS: readonly string[] = [
   'delta_scan',
 ];
 
+/** The fields of Trino's EXTRACT (Athena engine version 3). */
+const TRINO_EXTRACT_FIELDS: readonly string[] = [
+  'year',
+  'quarter',
+  'month',
+  'week',
+  'day',
+  'day_of_month',
+  'day_of_week',
+  'dow',
+  'day_of_year',
+  'doy',
+  'year_of_week',
+  'yow',
+  'hour',
+  'minute',
+  'second',
+  'timezone_hour',
+  'timezone_minute',
+];
+
 /** Set-returning functions a lake query may use in FROM. */
 const LAKE_FROM_FUNCTIONS = new Set(['unnest']);
 
@@ -222,12 +249,18 @@ const trino = new TrinoParser();
 const postgres = new PostgresParser();
 
 /**
- * Parses with the engine's dialect: PostgreSQL for hot SQL; Trino for lake SQL, falling back to
- * PostgreSQL for the few constructs node-sql-parser's Trino grammar lacks (a scalar subquery in
- * the select list) — both grammars give the same AST shapes. Reports the first grammar's error.
+ * Parses with the engine's dialect: PostgreSQL for hot SQL; Trino for lake SQL (as rewritten for
+ * the parser, `text`), falling back to PostgreSQL for the few constructs node-sql-parser's Trino
+ * grammar lacks (a scalar subquery in the select list) — both grammars give the same AST shapes.
+ * Reports the first grammar's error, at its place in the statement as written.
  */
-function parse(sql: string, engine: GuardEngine, reject: (message: string) => never): unknown {
-  if (engine === 'hot') {
+function parse(
+  sql: string,
+  engine: GuardEngine,
+  reject: (message: string) => never,
+  text?: GuardText,
+): unknown {
+  if (engine === 'hot' || text === undefined) {
     try {
       return postgres.astify(sql, { database: 'postgresql' });
     } catch (error) {
@@ -236,14 +269,14 @@ function parse(sql: string, engine: GuardEngine, reject: (message: string) => ne
     }
   }
   try {
-    return trino.astify(sql, { database: 'trino' });
+    return trino.astify(text.text, { database: 'trino' });
   } catch (error) {
     if (isStackOverflow(error)) throw error;
     try {
-      return postgres.astify(sql, { database: 'postgresql' });
+      return postgres.astify(text.text, { database: 'postgresql' });
     } catch (fallback) {
       if (isStackOverflow(fallback)) throw fallback;
-      return reject(parseErrorMessage(sql, error));
+      return reject(parseErrorMessage(sql, error, (offset) => text.sourceOffset(offset)));
     }
   }
 }
@@ -293,7 +326,9 @@ function analyze(
   options: GuardOptions,
   reject: (message: string) => never,
 ): SqlAnalysis {
-  const ast = parse(sql, options.engine, reject);
+  const text = options.engine === 'lake' ? normalizeGuardSyntax(sql) : undefined;
+  if (text?.backslashAt !== undefined) reject(backslashMessage(sql, text.backslashAt, "'"));
+  const ast = parse(sql, options.engine, reject, text);
   const statements = (Array.isArray(ast) ? ast : [ast]).filter(isNode);
   if (statements.length !== 1) {
     reject(
@@ -387,14 +422,10 @@ function lexCheck(sql: string, engine: GuardEngine, reject: (message: string) =>
         else if (at(i) === c) break;
         else i++;
       }
-      if (i < sql.length && at(i - 1) === '\\') {
-        reject(
-          `the ${c === "'" ? 'string' : 'quoted name'} ${excerpt(sql, start)} ends with a backslash, ` +
-            `which the engines take literally but the parser as an escape; write a quote inside a ` +
-            `string as '' (two quotes), build the backslash with chr(92), or pick another LIKE escape ` +
-            `character (ESCAPE '!')`,
-        );
-      }
+      // Lake strings reach the parser without their backslashes (guard-syntax.ts).
+      const rewritten = engine === 'lake' && c === "'";
+      if (i < sql.length && at(i - 1) === '\\' && !rewritten)
+        reject(backslashMessage(sql, start, c));
       i++;
       continue;
     }
@@ -435,12 +466,29 @@ function lexCheck(sql: string, engine: GuardEngine, reject: (message: string) =>
   }
 }
 
+function backslashMessage(sql: string, start: number, quote: string): string {
+  return (
+    `the ${quote === "'" ? 'string' : 'quoted name'} ${excerpt(sql, start)} ends with a backslash, ` +
+    `which the engines take literally but the parser as an escape; write a quote inside a ` +
+    `string as '' (two quotes), build the backslash with chr(92), or pick another LIKE escape ` +
+    `character (ESCAPE '!')`
+  );
+}
+
 function excerpt(sql: string, offset: number): string {
   const text = sql.slice(offset, offset + 30).replace(/\s+/gu, ' ');
   return `'${text}${offset + 30 < sql.length ? '…' : ''}'`;
 }
 
-function parseErrorMessage(sql: string, error: unknown): string {
+/**
+ * The parser's error, at its place in `sql`; `source` maps an offset of the text the parser read
+ * (the lake's rewritten text) back to `sql`.
+ */
+function parseErrorMessage(
+  sql: string,
+  error: unknown,
+  source: (offset: number) => number = (offset) => offset,
+): string {
   const e = error as {
     message?: string;
     found?: string | null;
@@ -450,13 +498,16 @@ function parseErrorMessage(sql: string, error: unknown): string {
   if (start?.offset === undefined) {
     return `the SQL does not parse (${String(e.message ?? error).slice(0, 200)}); write one SELECT statement`;
   }
-  const where = `line ${start.line ?? 1}, column ${start.column ?? 1}`;
-  const before = sql.slice(0, start.offset);
+  const offset = Math.min(source(start.offset), sql.length);
+  const before = sql.slice(0, offset);
+  const lines = before.split('\n');
+  const where = `line ${lines.length}, column ${(lines[lines.length - 1] ?? '').length + 1}`;
   const hint =
-    /\$\d+\s*$/u.test(before) && sql.slice(start.offset).startsWith('::')
+    /\$\d+\s*$/u.test(before) && sql.slice(offset).startsWith('::')
       ? '; cast a parameter with CAST($1 AS type) instead of $1::type'
       : '';
-  const near = e.found === null ? 'the end of the SQL' : excerpt(sql, start.offset);
+  const near =
+    e.found === null || offset >= sql.length ? 'the end of the SQL' : excerpt(sql, offset);
   return (
     `the SQL does not parse at ${where}, near ${near}${hint}. Only one read-only SELECT ` +
     `(or WITH … SELECT) may run: no DDL, DML, CTAS, UNLOAD, COPY, EXPLAIN, locking clauses or ` +
@@ -589,6 +640,7 @@ class Analyzer {
         this.reject('locking clauses (FOR UPDATE, FOR SHARE) are not allowed; remove them');
       }
     }
+    if (this.options.engine === 'lake') this.limitOrder(node);
     const visible = new Set(ctes);
     for (const cte of Array.isArray(node.with) ? node.with : []) {
       if (!isNode(cte)) continue;
@@ -617,6 +669,28 @@ class Analyzer {
     this.partitionFilters(node.where, scope);
 
     if (isNode(node._next)) this.statement(node._next, parent, visible);
+  }
+
+  /**
+   * `LIMIT n OFFSET m` is MySQL's and PostgreSQL's order (DuckDB runs it); Athena (Trino) takes
+   * OFFSET before LIMIT and rejects it. (`OFFSET m LIMIT n` parses with the offset in `limit` and
+   * the count in `_limit`; `LIMIT n OFFSET m` with both in `limit`.)
+   */
+  private limitOrder(node: Node): void {
+    const limit = node.limit;
+    if (!isNode(limit) || limit.seperator !== 'offset' || !Array.isArray(limit.value)) return;
+    if (limit.value.length !== 2) return;
+    const [count, offset] = limit.value.map((value: unknown) =>
+      isNode(value) && value.type === 'number'
+        ? String(value.value)
+        : isNode(value) && value.type === 'var' && value.prefix === '$'
+          ? `$${String(value.name)}`
+          : '…',
+    );
+    this.reject(
+      `LIMIT ${count} OFFSET ${offset} is not Athena SQL: Athena (Trino) reads OFFSET before ` +
+        `LIMIT; write OFFSET ${offset} LIMIT ${count}`,
+    );
   }
 
   /** One FROM item: a table, a CTE, a subquery, or a table function. */
@@ -738,6 +812,9 @@ class Analyzer {
       case 'aggr_func':
         this.function(functionName(value), functionQualifier(value));
         break;
+      case 'extract':
+        if (this.options.engine === 'lake') this.extractField(value);
+        break;
       case 'var':
         if (value.prefix === '$' && typeof value.name === 'number') {
           this.maxParam = Math.max(this.maxParam, value.name);
@@ -788,6 +865,25 @@ class Analyzer {
         (alternative
           ? `; use ${alternative} instead`
           : `; see the functions Athena has: ${ATHENA_FUNCTIONS_URL}`),
+    );
+  }
+
+  /** EXTRACT takes Trino's fields only (DuckDB also runs EPOCH, ISODOW, …). */
+  private extractField(node: Node): void {
+    const args = isNode(node.args) ? node.args : {};
+    const field = String(args.field ?? '').toLowerCase();
+    if (TRINO_EXTRACT_FIELDS.includes(field)) return;
+    const instead =
+      field === 'epoch'
+        ? 'to_unixtime(x)'
+        : field === 'isodow'
+          ? 'day_of_week(x)'
+          : field === 'isoyear'
+            ? 'year_of_week(x)'
+            : `one of ${TRINO_EXTRACT_FIELDS.map((f) => f.toUpperCase()).join(', ')}`;
+    this.reject(
+      `EXTRACT(${field.toUpperCase()} FROM …) does not exist on Athena (engine version 3); use ` +
+        instead,
     );
   }
 

@@ -34,6 +34,7 @@ describe('the Trino syntax step (before DuckDB parses)', () => {
     ["SELECT JSON '[1, 2]'", "SELECT json_parse('[1, 2]')"],
     ["SELECT X'00 ff'", "SELECT from_hex('00ff')"],
     ["SELECT U&'a\\+01F600'", "SELECT 'a😀'"],
+    ["SELECT U&'#2603 !' UESCAPE '#'", "SELECT '☃ !'"],
     // types in casts
     [
       'SELECT CAST(x AS array(row(a integer, b varchar)))',
@@ -64,6 +65,13 @@ describe('the Trino syntax step (before DuckDB parses)', () => {
       "SELECT listagg(v, ',') WITHIN GROUP (ORDER BY v DESC) FROM t",
       "SELECT listagg(v, ',' ORDER BY v DESC) FROM t",
     ],
+    // VALUES: each item a row
+    ['SELECT * FROM (VALUES 1, 2) t(x)', 'SELECT * FROM (VALUES (1), (2)) t(x)'],
+    [
+      "VALUES ROW(1, 'a'), (2, 'b'), 1 + (2) UNION VALUES 3",
+      "VALUES (1, 'a'), (2, 'b'), (1 + (2)) UNION VALUES (3)",
+    ],
+    ["SELECT 'a' = ANY (VALUES 'a', 'b')", "SELECT 'a' = ANY (VALUES ('a'), ('b'))"],
     // names DuckDB keeps for its keywords
     ['SELECT at, t.at, map FROM t', 'SELECT "at", t."at", "map" FROM t'],
     [

@@ -15,7 +15,9 @@
  *   `timestamp(3)` → `TIMESTAMP`, `varbinary` → `BLOB`, `interval day to second` → `INTERVAL`;
  * - `if(c, a)` → `trino.if_(c, a)`: DuckDB's parser takes IF with three arguments only;
  * - `listagg(x, ',') WITHIN GROUP (ORDER BY y)` → `listagg(x, ',' ORDER BY y)` (with Trino's
- *   default separator, the empty string, when none is given).
+ *   default separator, the empty string, when none is given);
+ * - `VALUES 1, 2` → `VALUES (1), (2)`, `VALUES ROW(1, 'a')` → `VALUES (1, 'a')`: each item of a
+ *   Trino VALUES list is a row (DuckDB takes only parenthesised rows).
  *
  * Everything else is copied verbatim, so DuckDB reports positions close to the user's text.
  */
@@ -130,8 +132,15 @@ function rewrite(tokens: readonly Token[], from: number, to: number): string {
       out += `from_hex(${sqlLiteral(token.value.replace(/\s+/gu, ''))})`;
       i += 1;
     } else if (token.kind === 'string' && token.prefix === 'U&') {
-      out += sqlLiteral(unicodeString(token.value));
-      i += 1;
+      // `U&'…' UESCAPE '#'`: another escape character than the backslash
+      const escape = nextToken?.value === 'uescape' ? nextSignificant(tokens, next + 1, to) : to;
+      const custom = escape < to && tokens[escape]?.kind === 'string' && !tokens[escape]?.prefix;
+      out += sqlLiteral(unicodeString(token.value, custom ? tokens[escape]?.value : undefined));
+      i = custom ? escape + 1 : i + 1;
+    } else if (token.kind === 'ident' && token.value === 'values' && !isQualified(tokens, i)) {
+      const end = valuesEnd(tokens, i + 1, to);
+      out += token.text + valuesRows(tokens, i + 1, end);
+      i = end;
     } else if (token.kind === 'ident' && needsQuotes(token.value, nextToken, tokens, next, to)) {
       out += `"${token.text}"`;
       i += 1;
@@ -277,6 +286,53 @@ function topLevelCommas(tokens: readonly Token[], from: number, to: number): num
     else if (text === ',' && depth === 0) commas += 1;
   }
   return commas;
+}
+
+/** Where a VALUES list starting at `from` ends: a clause at depth 0, a `)` closing, or `;`. */
+function valuesEnd(tokens: readonly Token[], from: number, to: number): number {
+  const ends = new Set(['union', 'intersect', 'except', 'order', 'limit', 'offset', 'fetch']);
+  let depth = 0;
+  for (let k = from; k < to; k += 1) {
+    const token = tokens[k] as Token;
+    if (token.kind === 'symbol' && (token.text === '(' || token.text === '[')) depth += 1;
+    else if (token.kind === 'symbol' && (token.text === ')' || token.text === ']')) {
+      if (depth === 0) return k;
+      depth -= 1;
+    } else if (
+      depth === 0 &&
+      (token.text === ';' || (token.kind === 'ident' && ends.has(token.value)))
+    ) {
+      return k;
+    }
+  }
+  return to;
+}
+
+/** The rows of a VALUES list, each parenthesised: `1, ROW(2, 3), (4)` → `(1), (2, 3), (4)`. */
+function valuesRows(tokens: readonly Token[], from: number, to: number): string {
+  let out = '';
+  let start = from;
+  let depth = 0;
+  for (let k = from; k <= to; k += 1) {
+    const text = k < to && tokens[k]?.kind === 'symbol' ? tokens[k]?.text : undefined;
+    if (text === '(' || text === '[') depth += 1;
+    else if (text === ')' || text === ']') depth -= 1;
+    if (k < to && (text !== ',' || depth !== 0)) continue;
+    const first = nextSignificant(tokens, start, k);
+    let last = k - 1;
+    while (last > first && (tokens[last]?.kind === 'space' || tokens[last]?.kind === 'comment')) {
+      last -= 1;
+    }
+    const open = tokens[first]?.value === 'row' ? nextSignificant(tokens, first + 1, k) : first;
+    const grouped = tokens[open]?.text === '(' && matchingParen(tokens, open, k) === last;
+    out += rewrite(tokens, start, first);
+    if (first >= k) out += '';
+    else if (grouped) out += `(${rewrite(tokens, open + 1, last)})`;
+    else out += `(${rewrite(tokens, first, last + 1)})`;
+    out += rewrite(tokens, last + 1, Math.min(k + 1, to));
+    start = k + 1;
+  }
+  return out;
 }
 
 /** `WITHIN GROUP (ORDER BY …)` after a listagg call: where its ORDER BY is and where it ends. */
@@ -492,9 +548,14 @@ function timestampLiteral(text: string): string {
   return `CAST(${sqlLiteral(`${day}${time || ' 00:00:00'}${/^[+-]/u.test(zone) ? '' : ' '}${zone}`)} AS TIMESTAMPTZ)`;
 }
 
-/** The value of a `U&'…'` string: `\XXXX` and `\+XXXXXX` code points, `\\` a backslash. */
-function unicodeString(body: string): string {
-  return body.replace(/\\(\\|\+[0-9A-Fa-f]{6}|[0-9A-Fa-f]{4})/gu, (_, code: string) =>
-    code === '\\' ? '\\' : String.fromCodePoint(parseInt(code.replace('+', ''), 16)),
+/**
+ * The value of a `U&'…'` string: `\XXXX` and `\+XXXXXX` code points, `\\` a backslash (with
+ * `UESCAPE '#'`, `#` instead of the backslash).
+ */
+function unicodeString(body: string, escape = '\\'): string {
+  const e = escape.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&');
+  const pattern = new RegExp(`${e}(${e}|\\+[0-9A-Fa-f]{6}|[0-9A-Fa-f]{4})`, 'gu');
+  return body.replace(pattern, (_, code: string) =>
+    code === escape ? escape : String.fromCodePoint(parseInt(code.replace('+', ''), 16)),
   );
 }
