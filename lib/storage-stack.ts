@@ -10,39 +10,12 @@ import { DataLake } from './constructs/data-lake';
 import { QueryWorkgroup } from './constructs/query-workgroup';
 import { SchemaCrawler } from './constructs/schema-crawler';
 import { secureBucketDefaults } from './constructs/secure-bucket';
+import { CATALOG_READ_ACTIONS, CATALOG_WRITE_ACTIONS } from './perms';
 
 /** The environments the CDK app deploys (the config's `local` is never deployed). */
 export const DEPLOY_ENVIRONMENTS = ['dev', 'staging', 'prod'] as const;
 /** One of {@link DEPLOY_ENVIRONMENTS}. */
 export type DeployEnvironmentName = (typeof DEPLOY_ENVIRONMENTS)[number];
-
-/**
- * The Glue actions the ETL's `GlueCatalog` adapter calls: read the database, create and update
- * tables, register, switch and remove partitions.
- */
-export const CATALOG_WRITE_ACTIONS = [
-  'glue:GetDatabase',
-  'glue:GetTable',
-  'glue:GetTables',
-  'glue:CreateTable',
-  'glue:UpdateTable',
-  'glue:GetPartition',
-  'glue:GetPartitions',
-  'glue:BatchGetPartition',
-  'glue:BatchCreatePartition',
-  'glue:BatchUpdatePartition',
-  'glue:BatchDeletePartition',
-] as const;
-
-/** The Glue read actions a query (Athena, the estimate) needs. */
-export const CATALOG_READ_ACTIONS = [
-  'glue:GetDatabase',
-  'glue:GetTable',
-  'glue:GetTables',
-  'glue:GetPartition',
-  'glue:GetPartitions',
-  'glue:BatchGetPartition',
-] as const;
 
 /** Properties of a {@link StorageStack}. */
 export interface StorageStackProps extends StackProps {

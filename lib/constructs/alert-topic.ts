@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { ALARM_KEY_ACTIONS, ALARM_TOPIC_ACTIONS } from '../perms';
 
 /** The service principal CloudWatch alarms publish to SNS as. */
 const CLOUDWATCH_PRINCIPAL = 'cloudwatch.amazonaws.com';
@@ -102,7 +103,7 @@ export class AlertTopic extends Construct {
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToUseTheKey',
         principals: [new iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        actions: [...ALARM_KEY_ACTIONS],
         resources: ['*'],
         conditions: fromTheseAlarms,
       }),
@@ -118,7 +119,7 @@ export class AlertTopic extends Construct {
       new iam.PolicyStatement({
         sid: 'AllowCloudWatchAlarmsToPublish',
         principals: [new iam.ServicePrincipal(CLOUDWATCH_PRINCIPAL)],
-        actions: ['sns:Publish'],
+        actions: [...ALARM_TOPIC_ACTIONS],
         resources: [this.topic.topicArn],
         conditions: fromTheseAlarms,
       }),

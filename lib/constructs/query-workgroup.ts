@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { gbToBytes } from '#core/units';
+import { QUERY_EXECUTION_ACTIONS } from '../perms';
 import { secureBucketDefaults } from './secure-bucket';
 
 /** The Athena engine every query runs on. */
@@ -148,15 +149,6 @@ export class QueryWorkgroup extends Construct {
     });
   }
 }
-
-/** What running a query in a workgroup takes. */
-export const QUERY_EXECUTION_ACTIONS = [
-  'athena:StartQueryExecution',
-  'athena:GetQueryExecution',
-  'athena:GetQueryResults',
-  'athena:StopQueryExecution',
-  'athena:GetWorkGroup',
-] as const;
 
 /**
  * GB (10^9 bytes, the config's `scan_cutoff_gb`) as whole bytes — the same conversion as the

@@ -8,6 +8,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { CRAWLER_CATALOG_ACTIONS, CRAWLER_LOG_ACTIONS, LOGS_KEY_ACTIONS } from '../perms';
 import { acknowledgeWildcardResource } from './nag-acknowledgements';
 
 /** Properties of a {@link SchemaCrawler}. */
@@ -86,13 +87,7 @@ export class SchemaCrawler extends Construct {
       new iam.PolicyStatement({
         sid: 'CloudWatchLogsUse',
         principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: [
-          'kms:Encrypt*',
-          'kms:Decrypt*',
-          'kms:ReEncrypt*',
-          'kms:GenerateDataKey*',
-          'kms:Describe*',
-        ],
+        actions: [...LOGS_KEY_ACTIONS],
         resources: ['*'],
         conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
       }),
@@ -108,19 +103,7 @@ export class SchemaCrawler extends Construct {
       stack.formatArn({ service: 'glue', resource, resourceName });
     this.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: [
-          'glue:GetDatabase',
-          'glue:GetTable',
-          'glue:GetTables',
-          'glue:GetPartition',
-          'glue:GetPartitions',
-          'glue:BatchGetPartition',
-          'glue:CreatePartition',
-          'glue:BatchCreatePartition',
-          'glue:UpdatePartition',
-          'glue:BatchUpdatePartition',
-          'glue:GetSecurityConfiguration',
-        ],
+        actions: [...CRAWLER_CATALOG_ACTIONS],
         resources: [
           glueArn('catalog'),
           glueArn('database', props.databaseName),
@@ -130,12 +113,7 @@ export class SchemaCrawler extends Construct {
     );
     this.role.addToPolicy(
       new iam.PolicyStatement({
-        actions: [
-          'logs:CreateLogGroup',
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
-          'logs:AssociateKmsKey',
-        ],
+        actions: [...CRAWLER_LOG_ACTIONS],
         resources: [logGroupArn, `${logGroupArn}:*`],
       }),
     );

@@ -13,7 +13,7 @@ import {
 } from '#etl/state-machines/index';
 import { DuckDbLayer } from '#lib/constructs/duckdb-layer';
 import { ThermoclineFunction } from '#lib/constructs/thermocline-function';
-import { CATALOG_WRITE_ACTIONS } from '#lib/storage-stack';
+import { CATALOG_WRITE_ACTIONS } from '#lib/perms';
 import { functionConfigJson } from '#lib/pipeline-stack';
 import { decodeConfigText } from '#core/config/transport';
 import {
