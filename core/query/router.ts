@@ -438,6 +438,10 @@ export interface RangeEngines {
   readonly maxScanBytes: number;
   /** The hot side's statement timeout. */
   readonly timeoutMs: number;
+  /** The lake side's statement timeout. @default none */
+  readonly lakeTimeoutMs?: number;
+  /** Stops both sides (the service is stopping). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -462,6 +466,8 @@ export async function runRoutedRange(
       params: query.params,
       maxScanBytes: engines.maxScanBytes,
       scans: [routed.scan],
+      ...(engines.lakeTimeoutMs === undefined ? {} : { timeoutMs: engines.lakeTimeoutMs }),
+      ...(engines.signal ? { signal: engines.signal } : {}),
     });
     return {
       part: {
@@ -479,6 +485,7 @@ export async function runRoutedRange(
       sql: query.sql,
       params: query.params,
       timeoutMs: engines.timeoutMs,
+      ...(engines.signal ? { signal: engines.signal } : {}),
     });
     return {
       part: partOf('hot', engines.hotEngine.name, split.hot, result),
