@@ -6,7 +6,7 @@
  * Routes: `POST /plans`, `GET /plans/{id}`, `POST /estimate`, `GET /catalog`, `GET /costs`.
  * Every answer is JSON with an `x-request-id` header; every error is
  * `{"error": {"code", "message", …}}` with a message that says what to change; a 5xx never
- * carries a stack trace (it is logged with the request id instead).
+ * carries a stack trace (it is logged with the request id instead); a 429 carries `Retry-After`.
  */
 import { BodyTooLargeError, MAX_BODY_BYTES, parseJsonBody } from '#core/api/json-body';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';
@@ -154,7 +154,8 @@ export function statusOf(error: unknown): number {
 /**
  * The JSON error body of a {@link ThermoclineError}: `{error: {code, message}}` plus what the
  * error carries for the caller — `path` (where in the plan), `estimate` and `limitBytes` (a
- * refused scan), `position` (bad JSON), and an {@link ApiRequestError}'s details. The estimate's
+ * refused scan), `position` (bad JSON), `retryAfterSeconds` (a 429), and an
+ * {@link ApiRequestError}'s details. The estimate's
  * partition list (`scans`: lake locations) stays out.
  * @example
  * errorBody(new PlanValidationError('…', 'steps[1].bind')); // { error: { code: 'plan_invalid', message: …, path: 'steps[1].bind' } }
@@ -169,6 +170,9 @@ export function errorBody(error: ThermoclineError): { error: Record<string, unkn
     extra.estimate = estimate;
   }
   if (typeof fields.limitBytes === 'number') extra.limitBytes = fields.limitBytes;
+  if (typeof fields.retryAfterSeconds === 'number') {
+    extra.retryAfterSeconds = fields.retryAfterSeconds;
+  }
   if (error instanceof ApiRequestError) Object.assign(extra, error.details);
   return { error: { code: error.code, message: error.message, ...extra } };
 }
@@ -368,7 +372,10 @@ function errorAnswer(
   if (error instanceof ThermoclineError) {
     if (status >= 500)
       logger.error(`${error.name}: ${error.message}`, { ...request, code: error.code });
-    const headers = error instanceof ApiRequestError ? error.headers : {};
+    const headers = {
+      ...(error instanceof ApiRequestError ? error.headers : {}),
+      ...(status === 429 ? { 'Retry-After': String(retryAfterOf(error)) } : {}),
+    };
     return { status, body: errorBody(error), headers };
   }
   logger.error('unexpected error answering a request', {
@@ -382,6 +389,14 @@ function errorAnswer(
     status: 500,
     body: { error: { code: 'internal', message: `internal error; request id ${requestId}` } },
   };
+}
+
+/** Seconds a 429 asks the caller to wait: the error's `retryAfterSeconds`, else 1. */
+function retryAfterOf(error: ThermoclineError): number {
+  const seconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0
+    ? Math.ceil(seconds)
+    : 1;
 }
 
 /** The default logger: one JSON line per error on stderr. */
