@@ -265,9 +265,19 @@ export interface RunningApi {
   readonly server: LocalApiServer;
   /** Curl lines (with a `#` comment line before each) that work on the lake as it is. */
   readonly examples: readonly string[];
-  /** Closes the server, then the service. */
+  /**
+   * Stops the API: the server takes no new requests, the running plans are cancelled (their
+   * queries interrupted) and the queued ones fail, requests still open get
+   * {@link CLOSE_GRACE_MS} to answer, then the service closes.
+   */
   close(): Promise<void>;
 }
+
+/** How long requests still open when the API stops may take to answer before they are cut. */
+export const CLOSE_GRACE_MS = 2000;
+
+/** How long a stopping `serve` or `up` may take before the process exits anyway. */
+export const STOP_DEADLINE_MS = 10_000;
 
 /**
  * Starts the query API on 127.0.0.1:`port` over the local service (the same handler the Lambda
@@ -304,8 +314,9 @@ export async function startLocalApi(
       server,
       examples,
       close: async () => {
-        await server.close();
-        await service.close();
+        const closing = server.close({ graceMs: CLOSE_GRACE_MS });
+        await service.close({ cancel: true });
+        await closing;
       },
     };
   } catch (error) {
@@ -323,12 +334,26 @@ export function describeApi(api: RunningApi): string[] {
   ];
 }
 
-/** Resolves on SIGINT or SIGTERM (Ctrl-C, `kill`). */
+/**
+ * Resolves on SIGINT or SIGTERM (Ctrl-C, `kill`), for the caller to stop what it serves. From
+ * then on the process has {@link STOP_DEADLINE_MS} to end on its own: past that, or on a second
+ * signal, it exits at once (code 1) saying so — a plan stuck in an engine never keeps it alive.
+ */
 export function untilStopped(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      const exitNow = (why: string): void => {
+        process.stderr.write(`thermocline: ${why}; exiting now\n`);
+        process.exit(1);
+      };
+      setTimeout(
+        () => exitNow(`did not stop within ${STOP_DEADLINE_MS / 1000} s`),
+        STOP_DEADLINE_MS,
+      ).unref();
+      process.once('SIGINT', () => exitNow('a second SIGINT'));
+      process.once('SIGTERM', () => exitNow('a second SIGTERM'));
       resolve(signal);
     };
     process.on('SIGINT', stop);

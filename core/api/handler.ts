@@ -11,7 +11,7 @@
  * server refuses other origins and foreign `Host` names itself (API Gateway's AWS_IAM already does).
  * Every answer is JSON with an `x-request-id` header; every error is
  * `{"error": {"code", "message", …}}` with a message that says what to change; a 5xx never
- * carries a stack trace (it is logged with the request id instead).
+ * carries a stack trace (it is logged with the request id instead); a 429 carries `Retry-After`.
  */
 import { BodyTooLargeError, MAX_BODY_BYTES, parseJsonBody } from '#core/api/json-body';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';
@@ -159,7 +159,8 @@ export function statusOf(error: unknown): number {
 /**
  * The JSON error body of a {@link ThermoclineError}: `{error: {code, message}}` plus what the
  * error carries for the caller — `path` (where in the plan), `estimate` and `limitBytes` (a
- * refused scan), `position` (bad JSON), `limit` and `length` (a body or SQL over a bound), and an
+ * refused scan), `position` (bad JSON), `limit` and `length` (a body or SQL over a bound),
+ * `retryAfterSeconds` (a 429), and an
  * {@link ApiRequestError}'s details. The estimate's
  * partition list (`scans`: lake locations) stays out.
  * @example
@@ -177,6 +178,9 @@ export function errorBody(error: ThermoclineError): { error: Record<string, unkn
   if (typeof fields.limitBytes === 'number') extra.limitBytes = fields.limitBytes;
   if (typeof fields.limit === 'number') extra.limit = fields.limit;
   if (typeof fields.length === 'number') extra.length = fields.length;
+  if (typeof fields.retryAfterSeconds === 'number') {
+    extra.retryAfterSeconds = fields.retryAfterSeconds;
+  }
   if (error instanceof ApiRequestError) Object.assign(extra, error.details);
   return { error: { code: error.code, message: error.message, ...extra } };
 }
@@ -412,7 +416,10 @@ function errorAnswer(
   if (error instanceof ThermoclineError) {
     if (status >= 500)
       logger.error(`${error.name}: ${error.message}`, { ...request, code: error.code });
-    const headers = error instanceof ApiRequestError ? error.headers : {};
+    const headers = {
+      ...(error instanceof ApiRequestError ? error.headers : {}),
+      ...(status === 429 ? { 'Retry-After': String(retryAfterOf(error)) } : {}),
+    };
     return { status, body: errorBody(error), headers };
   }
   logger.error('unexpected error answering a request', {
@@ -426,6 +433,14 @@ function errorAnswer(
     status: 500,
     body: { error: { code: 'internal', message: `internal error; request id ${requestId}` } },
   };
+}
+
+/** Seconds a 429 asks the caller to wait: the error's `retryAfterSeconds`, else 1. */
+function retryAfterOf(error: ThermoclineError): number {
+  const seconds = (error as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+  return typeof seconds === 'number' && Number.isFinite(seconds) && seconds > 0
+    ? Math.ceil(seconds)
+    : 1;
 }
 
 /** The default logger: one JSON line per error on stderr. */

@@ -299,10 +299,12 @@ export const S3SourceSchema = z.strictObject({
 export type S3SourceConfig = z.output<typeof S3SourceSchema>;
 
 /**
- * Settings of the query side: the result cache, the hot engine's statement timeout, how long
- * `POST /plans` waits before answering 202, and the Athena price.
+ * Settings of the query side: the result cache, the engines' statement timeouts, how long
+ * `POST /plans` waits before answering 202, how many plans run and wait at once, and the Athena
+ * price.
  * @example
  * QuerySettingsSchema.parse({}).cache_expire_seconds; // 360000 (100 h, the seed's ATHENA_LOCAL_CACHE_EXPIRE)
+ * QuerySettingsSchema.parse({}).lake_statement_timeout_seconds; // 300
  */
 export const QuerySettingsSchema = z.strictObject({
   cache_expire_seconds: z
@@ -316,12 +318,33 @@ export const QuerySettingsSchema = z.strictObject({
     .max(900)
     .default(30)
     .describe('Statement timeout of AuroraQuery steps (PostgreSQL), in seconds.'),
+  lake_statement_timeout_seconds: z
+    .number()
+    .positive()
+    .max(840)
+    .default(300)
+    .describe(
+      'Statement timeout of lake queries (Athena, DuckDB locally), in seconds; at most 840 so a ' +
+        'query stops within the 15-minute Lambda that runs its step.',
+    ),
   wait_seconds: z
     .number()
     .min(0)
     .max(25)
     .default(5)
     .describe('POST /plans answers 200 with results within this, else 202 with the plan id.'),
+  max_concurrent_plans: z
+    .int()
+    .min(1)
+    .max(64)
+    .default(4)
+    .describe('Plans the local query service (serve, up) runs at once; the others wait.'),
+  max_queued_plans: z
+    .int()
+    .min(0)
+    .max(1000)
+    .default(16)
+    .describe('Plans that may wait for a run slot; beyond that POST /plans answers 429.'),
   price_per_tb_usd: z
     .number()
     .positive()

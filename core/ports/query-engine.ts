@@ -58,6 +58,11 @@ export interface LakeQuery {
    * partitions' files under the table names; Athena reads the Glue tables and prunes itself.
    */
   readonly scans: readonly LakeTableScan[];
+  /**
+   * Statement timeout (`query.lake_statement_timeout_seconds`): a query still running after it is
+   * interrupted (DuckDB) or stopped (Athena) and fails with `StatementTimeoutError`. Absent: none.
+   */
+  readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
 }
 

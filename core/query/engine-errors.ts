@@ -48,26 +48,81 @@ export class LakeScanStoppedError extends ThermoclineError {
   }
 }
 
+/** The setting of the lake engines' statement timeout. */
+export const LAKE_TIMEOUT_SETTING = 'query.lake_statement_timeout_seconds';
+
 /**
- * A hot query ran longer than its statement timeout and PostgreSQL cancelled it. HTTP 408, exit 1.
+ * A query ran longer than its statement timeout and was stopped: PostgreSQL cancelled a hot query
+ * (`query.statement_timeout_seconds`), or a lake query was interrupted (DuckDB) or stopped
+ * (Athena's StopQueryExecution) after `query.lake_statement_timeout_seconds`. HTTP 408, exit 1.
  * @example
  * throw new StatementTimeoutError('postgres', 30000);
+ * throw new StatementTimeoutError('duckdb', 300_000, 'query.lake_statement_timeout_seconds', 'q-1');
  */
 export class StatementTimeoutError extends ThermoclineError {
   /** HTTP status of the API answer. */
   readonly status = 408;
   constructor(
-    /** `postgres` or `rds-data`. */
+    /** `postgres`, `rds-data`, `duckdb` or `athena`. */
     readonly engine: string,
     /** The timeout that was exceeded, in milliseconds. */
     readonly timeoutMs: number,
+    /** The setting that holds the timeout. @default 'query.statement_timeout_seconds' */
+    readonly setting = 'query.statement_timeout_seconds',
+    /** The engine's query id (Athena), when it has one. */
+    readonly queryId?: string,
   ) {
+    const lake = setting === LAKE_TIMEOUT_SETTING;
     super(
-      `the ${engine} query was cancelled after its statement timeout of ${timeoutMs} ms; ` +
-        'narrow the query (filter on indexed columns, fewer rows) or raise query.statement_timeout_seconds',
+      `the ${engine} query${queryId ? ` ${queryId}` : ''} was ${lake ? 'stopped' : 'cancelled'} ` +
+        `after its statement timeout of ${timeoutMs} ms; ` +
+        (lake
+          ? 'narrow the query (a shorter partition range, fewer joins, selective filters before ' +
+            `joins) or raise ${setting} (at most 840 s)`
+          : `narrow the query (filter on indexed columns, fewer rows) or raise ${setting}`),
       'statement_timeout',
       1,
     );
+  }
+}
+
+/**
+ * A lake partition the query reads does not hold what the catalog says it holds: its folder is
+ * gone, files (rows) the catalog lists are missing, a file cannot be read, or a publish's folder
+ * holds other files. Reading it would return wrong rows as a success, so the query does not run. HTTP 500 (the lake, not the query, is at fault), exit 1.
+ * @example
+ * throw new LakePartitionDamagedError({
+ *   table: 'agent_tasks', partition: 'agent_tasks/year=2025/month=02/day=15/',
+ *   problem: 'part-00000.parquet is missing from agent_tasks/year=2025/month=02/day=15/v=r1/ (the catalog lists 1 file, 97 rows)',
+ *   fix: 'thermocline backfill --table agent_tasks --from 2025-02-15 --to 2025-02-15',
+ * });
+ */
+export class LakePartitionDamagedError extends ThermoclineError {
+  /** HTTP status of the API answer. */
+  readonly status = 500;
+  readonly table: string;
+  /** The partition's folder, lake-relative (`agent_tasks/year=2025/month=02/day=15/`). */
+  readonly partition: string;
+  /** What restores it: a command, or what to do. */
+  readonly fix: string;
+
+  constructor(details: {
+    readonly table: string;
+    readonly partition: string;
+    /** What is wrong, with lake-relative keys. */
+    readonly problem: string;
+    readonly fix: string;
+  }) {
+    super(
+      `lake partition ${details.partition} of table ${details.table} is damaged: ` +
+        `${details.problem}; the query did not run, as its answer would have been wrong. ` +
+        `Restore the partition: ${details.fix}`,
+      'lake_partition_damaged',
+      1,
+    );
+    this.table = details.table;
+    this.partition = details.partition;
+    this.fix = details.fix;
   }
 }
 

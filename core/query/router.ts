@@ -468,6 +468,10 @@ export interface RangeEngines {
   readonly maxScanBytes: number;
   /** The hot side's statement timeout. */
   readonly timeoutMs: number;
+  /** The lake side's statement timeout. @default none */
+  readonly lakeTimeoutMs?: number;
+  /** Stops both sides (the service is stopping). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -492,6 +496,8 @@ export async function runRoutedRange(
       params: query.params,
       maxScanBytes: engines.maxScanBytes,
       scans: [routed.scan],
+      ...(engines.lakeTimeoutMs === undefined ? {} : { timeoutMs: engines.lakeTimeoutMs }),
+      ...(engines.signal ? { signal: engines.signal } : {}),
     });
     return {
       part: {
@@ -509,6 +515,7 @@ export async function runRoutedRange(
       sql: query.sql,
       params: query.params,
       timeoutMs: engines.timeoutMs,
+      ...(engines.signal ? { signal: engines.signal } : {}),
     });
     return {
       part: partOf('hot', engines.hotEngine.name, split.hot, result),

@@ -114,14 +114,22 @@ export function checkBucket(
   }
 }
 
-/** The error a step or plan records: a stable code and a message, never a stack trace. */
-export function describeError(error: unknown): PlanError {
-  if (error instanceof ThermoclineError) return { code: error.code, message: error.message };
+/**
+ * The error a step or plan records: a stable code and a message, never a stack trace; `redact`
+ * rewrites the message (the local runtime turns local paths into lake-relative keys).
+ */
+export function describeError(
+  error: unknown,
+  redact: (message: string) => string = (message) => message,
+): PlanError {
+  if (error instanceof ThermoclineError) {
+    return { code: error.code, message: redact(error.message) };
+  }
   const failure = error instanceof Error ? error : new Error(String(error));
   const message = failure.message.split('\n').slice(0, 5).join('\n').slice(0, 2000);
   return {
     code: failure.name === 'TransientError' ? 'unavailable' : 'query_failed',
-    message: message || failure.name,
+    message: redact(message || failure.name),
   };
 }
 
@@ -251,7 +259,7 @@ export async function runStep(
   } catch (error) {
     const failure = transient(error);
     if (failure.name !== 'TransientError') {
-      const described = describeError(failure);
+      const described = describeError(failure, deps.redact);
       await updatePlanState(deps.results, planId, (s) => ({
         ...withStep(s, stepId, (st) => ({
           ...st,
@@ -333,6 +341,8 @@ async function executeLake(
     params,
     maxScanBytes: limitBytes,
     scans: estimate.scans,
+    timeoutMs: deps.config.query.lake_statement_timeout_seconds * 1000,
+    ...(deps.signal ? { signal: deps.signal } : {}),
   });
   const costUsd = result.reused ? 0 : queryCostUsd(result.bytesScanned, pricePerTbUsd);
   if (key !== undefined) {
@@ -376,6 +386,7 @@ async function executeHot(
     sql: step.sql,
     params,
     timeoutMs: deps.config.query.statement_timeout_seconds * 1000,
+    ...(deps.signal ? { signal: deps.signal } : {}),
   });
   const engine = deps.hotEngine.name;
   return {
@@ -457,6 +468,8 @@ async function executeRange(
     pricePerTbUsd: deps.config.query.price_per_tb_usd,
     maxScanBytes: limitBytes,
     timeoutMs: deps.config.query.statement_timeout_seconds * 1000,
+    lakeTimeoutMs: deps.config.query.lake_statement_timeout_seconds * 1000,
+    ...(deps.signal ? { signal: deps.signal } : {}),
   });
   const bytesScanned = result.parts.reduce((sum, p) => sum + p.bytesScanned, 0);
   const costUsd = result.parts.reduce((sum, p) => sum + p.costUsd, 0);
@@ -544,13 +557,13 @@ export interface CaughtError {
  * // { code: 'unavailable', message: 'connection refused' }
  */
 export async function failPlan(
-  deps: Pick<QueryServiceDeps, 'results' | 'clock'>,
+  deps: Pick<QueryServiceDeps, 'results' | 'clock' | 'redact'>,
   planId: string,
   caught?: CaughtError,
 ): Promise<PlanState> {
   return updatePlanState(deps.results, planId, (state) => {
     if (state.status !== 'running') return state;
-    const error = state.error ?? errorOfCatch(caught);
+    const error = state.error ?? errorOfCatch(caught, deps.redact);
     return {
       ...state,
       status: 'failed',
@@ -567,7 +580,10 @@ export async function failPlan(
   });
 }
 
-function errorOfCatch(caught: CaughtError | undefined): PlanError {
+function errorOfCatch(
+  caught: CaughtError | undefined,
+  redact: (message: string) => string = (message) => message,
+): PlanError {
   const name = caught?.Error ?? 'Error';
   let message = caught?.Cause ?? '';
   try {
@@ -581,10 +597,15 @@ function errorOfCatch(caught: CaughtError | undefined): PlanError {
       ? 'unavailable'
       : name === 'States.Timeout'
         ? 'timeout'
-        : name.startsWith('States.') || name.startsWith('Lambda.')
-          ? 'internal'
-          : 'plan_failed';
-  return { code, message: message.split('\n')[0]?.slice(0, 2000) || `the plan failed (${name})` };
+        : name === 'QueryCancelledError'
+          ? 'query_cancelled'
+          : name.startsWith('States.') || name.startsWith('Lambda.')
+            ? 'internal'
+            : 'plan_failed';
+  return {
+    code,
+    message: redact(message.split('\n')[0]?.slice(0, 2000) || `the plan failed (${name})`),
+  };
 }
 
 /** The input of a plan state machine task (one Lambda handles all four, by `action`). */

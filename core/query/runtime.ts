@@ -20,6 +20,7 @@ import { parsePlan, stepOrder, type Plan, type PlanStep } from '#core/query/plan
 import {
   loadPlanState,
   newPlanId,
+  planStateKey,
   readArchive,
   readPlanState,
   readStepOutput,
@@ -58,10 +59,17 @@ export const RESULT_PAGE_ROWS = 1000;
  * (`SfnPlanLauncher`), the same ASL run in-process in the background locally.
  */
 export interface PlanLauncher {
-  /** Starts the run of `planId` and resolves once it is started (not finished). */
+  /**
+   * Starts the run of `planId` (or queues it for a run slot, locally) and resolves once it is
+   * started or queued (not finished).
+   * @throws TooManyPlansError when as many plans run and wait as the launcher takes.
+   */
   start(planId: string): Promise<void>;
-  /** Waits for runs still going in this process (local); absent when there are none (AWS). */
-  close?(): Promise<void>;
+  /**
+   * Waits for runs still going in this process (local); absent when there are none (AWS). With
+   * `cancel`, stops them first: the running queries are interrupted and queued plans fail.
+   */
+  close?(options?: { readonly cancel?: boolean }): Promise<void>;
 }
 
 /** Last sync per reference table (`lastSyncTimes(db)` of the sync engine). */
@@ -102,6 +110,16 @@ export interface QueryServiceDeps {
   readonly hotDatabase?: string;
   /** Called last by `close()`, after the engines (e.g. to close what the composition opened). */
   readonly onClose?: () => Promise<void>;
+  /**
+   * Aborts when the service stops (`close({ cancel: true })`): the engines stop the queries of
+   * the steps running then (locally; on AWS a step ends with its Lambda).
+   */
+  readonly signal?: AbortSignal;
+  /**
+   * Rewrites an error message a plan records, e.g. local paths as lake-relative keys (the local
+   * runtime). @default the message as it is
+   */
+  readonly redact?: (message: string) => string;
 }
 
 /**
@@ -122,6 +140,31 @@ export class PlanLaunchError extends ThermoclineError {
   readonly status = 503;
   constructor(message: string) {
     super(message, 'unavailable', 3);
+  }
+}
+
+/**
+ * As many plans run and wait for a run slot as the service takes (`query.max_concurrent_plans`
+ * and `query.max_queued_plans`): nothing was started. HTTP 429 with `Retry-After`, exit 1.
+ * @example
+ * throw new TooManyPlansError(4, 16);
+ */
+export class TooManyPlansError extends ThermoclineError {
+  /** HTTP status of the API answer. */
+  readonly status = 429;
+  constructor(
+    readonly running: number,
+    readonly queued: number,
+    /** When to try again (the `Retry-After` header). */
+    readonly retryAfterSeconds = 5,
+  ) {
+    super(
+      `${running} plans are running and ${queued} are waiting, as many as this service takes ` +
+        `(query.max_concurrent_plans, query.max_queued_plans); nothing was started. Submit the ` +
+        `plan again in ${retryAfterSeconds} s, or raise those settings`,
+      'too_many_plans',
+      1,
+    );
   }
 }
 
@@ -341,6 +384,11 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
     try {
       await deps.launcher.start(id);
     } catch (error) {
+      if (error instanceof TooManyPlansError) {
+        // Refused, not failed: the plan never existed for the caller.
+        await deps.results.deletePrefix(planStateKey(id)).catch(() => undefined);
+        throw error;
+      }
       const message = error instanceof Error ? error.message : String(error);
       await failPlan(deps, id, { Error: 'LaunchFailed', Cause: message }).catch(() => undefined);
       throw new PlanLaunchError(`plan ${id} could not be started (${message}); try again later`);
@@ -440,8 +488,8 @@ export function createQueryService(deps: QueryServiceDeps): QueryService {
         deps.results,
         checkMonth(options.month ?? deps.clock.now().toISOString().slice(0, 7)),
       ),
-    close: async () => {
-      await deps.launcher.close?.();
+    close: async (options = {}) => {
+      await deps.launcher.close?.(options);
       await Promise.all([deps.lakeEngine.close(), deps.hotEngine.close()]);
       await deps.onClose?.();
     },

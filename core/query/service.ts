@@ -168,5 +168,10 @@ export interface QueryService {
   catalog(): Promise<CatalogSummary>;
   /** Ledger totals for `month` (YYYY-MM, default the current month). */
   costs(options?: { readonly month?: string }): Promise<CostReport>;
-  close(): Promise<void>;
+  /**
+   * Waits for the plans still running in this process, then closes the engines. With `cancel`
+   * (a server stopping), stops them instead: their running queries are interrupted, they and the
+   * plans waiting for a slot fail.
+   */
+  close(options?: { readonly cancel?: boolean }): Promise<void>;
 }

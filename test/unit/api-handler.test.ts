@@ -8,7 +8,9 @@ import {
   ThermoclineError,
   UsageError,
 } from '#core/errors';
+import { LAKE_TIMEOUT_SETTING, StatementTimeoutError } from '#core/query/engine-errors';
 import type { ScanEstimate } from '#core/query/estimate';
+import { TooManyPlansError } from '#core/query/runtime';
 import {
   BindError,
   PlanValidationError,
@@ -340,6 +342,47 @@ describe('errors of the service', () => {
       path: 'steps[0]',
     });
     expect(error.estimate).toEqual({ bytes: 20e9, costUsd: 0.1, tables: SCAN.tables });
+  });
+
+  it('TooManyPlansError answers 429 too_many_plans with Retry-After', async () => {
+    service.submitPlan.mockRejectedValue(new TooManyPlansError(4, 16, 5));
+
+    const result = await handler()(post('/plans', PLAN));
+
+    expect(result.statusCode).toBe(429);
+    expect(result.headers?.['Retry-After']).toBe('5');
+    expect(json(result.body).error).toMatchObject({
+      code: 'too_many_plans',
+      retryAfterSeconds: 5,
+      message: expect.stringMatching(/4 plans are running and 16 are waiting/),
+    });
+  });
+
+  it('any 429 carries Retry-After, 1 s when the error names no wait', async () => {
+    const throttled = Object.assign(new ThermoclineError('slow down', 'throttled', 1), {
+      status: 429,
+    });
+    service.catalog.mockRejectedValue(throttled);
+
+    const result = await handler()(event('GET', '/catalog'));
+
+    expect(result.statusCode).toBe(429);
+    expect(result.headers?.['Retry-After']).toBe('1');
+  });
+
+  it("a lake query's StatementTimeoutError answers 408 statement_timeout", async () => {
+    service.submitPlan.mockRejectedValue(
+      new StatementTimeoutError('duckdb', 300_000, LAKE_TIMEOUT_SETTING),
+    );
+
+    const result = await handler()(post('/plans', PLAN));
+
+    expect(result.statusCode).toBe(408);
+    expect(json(result.body).error).toMatchObject({
+      code: 'statement_timeout',
+      message: expect.stringMatching(/query\.lake_statement_timeout_seconds/),
+    });
+    expect(result.headers?.['Retry-After']).toBeUndefined();
   });
 
   it.each([

@@ -18,6 +18,7 @@ import {
   LakeScanStoppedError,
   QueryCancelledError,
   QueryFailedError,
+  StatementTimeoutError,
 } from '#core/query/engine-errors';
 import type { LakeQuery } from '#ports/query-engine';
 
@@ -169,6 +170,48 @@ describe('AthenaQueryEngine', () => {
       QueryExecutionId: 'q-1',
     });
     expect(athenaMock.commandCalls(GetQueryResultsCommand)).toHaveLength(0);
+  });
+
+  it('stops a query still running after its statement timeout, with code statement_timeout', async () => {
+    succeedWith();
+    athenaMock.on(GetQueryExecutionCommand).resolves(execution('RUNNING', { scanned: 10 }));
+    athenaMock.on(StopQueryExecutionCommand).resolves({});
+    const polling = new AthenaQueryEngine(client, {
+      workGroup: 'thermocline',
+      database: 'thermocline_lake',
+      pollMs: { initial: 20, max: 20 },
+    });
+    const started = Date.now();
+
+    const run = polling.run({ ...query, timeoutMs: 150 });
+
+    await expect(run).rejects.toThrow(StatementTimeoutError);
+    await expect(run).rejects.toMatchObject({
+      code: 'statement_timeout',
+      status: 408,
+      queryId: 'q-1',
+      message: expect.stringMatching(
+        /athena query q-1 was stopped after its statement timeout of 150 ms.*query\.lake_statement_timeout_seconds/,
+      ),
+    });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(athenaMock.commandCalls(StopQueryExecutionCommand)[0]?.args[0].input).toEqual({
+      QueryExecutionId: 'q-1',
+    });
+    expect(athenaMock.commandCalls(GetQueryResultsCommand)).toHaveLength(0);
+  });
+
+  it('lets a query that finishes within its statement timeout succeed', async () => {
+    succeedWith();
+    athenaMock
+      .on(GetQueryExecutionCommand)
+      .resolvesOnce(execution('RUNNING'))
+      .resolves(execution('SUCCEEDED'));
+
+    const result = await engine().run({ ...query, timeoutMs: 60_000 });
+
+    expect(result.rows).toEqual([{ membercode: 'M001', n: 3 }]);
+    expect(athenaMock.commandCalls(StopQueryExecutionCommand)).toHaveLength(0);
   });
 
   it("fails with Athena's reason, as the query's fault for a user error", async () => {

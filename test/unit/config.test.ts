@@ -196,6 +196,21 @@ describe('defaultConfig', () => {
     );
   });
 
+  it.each([
+    [
+      { lake_statement_timeout_seconds: 841 },
+      /query\.lake_statement_timeout_seconds: must be at most 840, got 841/,
+    ],
+    [{ max_concurrent_plans: 0 }, /query\.max_concurrent_plans: must be at least 1, got 0/],
+    [{ max_queued_plans: -1 }, /query\.max_queued_plans: must be at least 0, got -1/],
+  ])('rejects query limits out of range: %j', (query, message) => {
+    // Act
+    const act = () => resolveConfig({ query }, 'file');
+
+    // Assess
+    expect(act).toThrow(message);
+  });
+
   it('rejects an S3 source prefix without a trailing slash', () => {
     // Act
     const act = () =>
@@ -207,7 +222,7 @@ describe('defaultConfig', () => {
     );
   });
 
-  it('takes the sample S3 source and the query defaults (100 h cache, 30 s timeout, $5/TB)', () => {
+  it('takes the sample S3 source and the query defaults (100 h cache, 30 s / 300 s timeouts, 4 plans + 16 queued, $5/TB)', () => {
     // Act
     const config = defaultConfig();
 
@@ -217,7 +232,10 @@ describe('defaultConfig', () => {
       {
         cache_expire_seconds: 360000,
         statement_timeout_seconds: 30,
+        lake_statement_timeout_seconds: 300,
         wait_seconds: 5,
+        max_concurrent_plans: 4,
+        max_queued_plans: 16,
         price_per_tb_usd: 5,
       },
     ]);

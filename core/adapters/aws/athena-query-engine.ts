@@ -10,9 +10,11 @@ import {
   type Row,
 } from '@aws-sdk/client-athena';
 import {
+  LAKE_TIMEOUT_SETTING,
   LakeScanStoppedError,
   QueryCancelledError,
   QueryFailedError,
+  StatementTimeoutError,
 } from '#core/query/engine-errors';
 import { jsonSafeIntegerText } from '#core/query/rows';
 import { rewritePlaceholders } from '#core/query/sql-text';
@@ -76,7 +78,8 @@ const USER_ERROR = 2;
  * DataScannedInBytes passes `maxScanBytes` it is stopped (StopQueryExecution) and
  * {@link LakeScanStoppedError} names the query id and the bytes (a query that finishes between two
  * polls is not stopped: its rows come back with the bytes it scanned; the workgroup's per-query
- * cutoff is the hard limit). FAILED or CANCELLED raise
+ * cutoff is the hard limit). A query still running `timeoutMs` after it started is stopped the
+ * same way and fails with {@link StatementTimeoutError}. FAILED or CANCELLED raise
  * {@link QueryFailedError} with Athena's reason (400 for the query's fault, 502 otherwise); an
  * aborted signal stops the query. Results are read with GetQueryResults page by page (the
  * header row of the first page skipped) and typed from ResultSetMetadata: integers as numbers
@@ -136,7 +139,11 @@ export class AthenaQueryEngine implements LakeQueryEngine {
     );
     const queryId = started.QueryExecutionId;
     if (!queryId) throw new QueryFailedError(ENGINE, 'Athena returned no QueryExecutionId', 502);
-    const execution = await this.waitFor(queryId, query.maxScanBytes, signal);
+    const deadline = query.timeoutMs === undefined ? undefined : Date.now() + query.timeoutMs;
+    const execution = await this.waitFor(queryId, query.maxScanBytes, signal, {
+      deadline,
+      timeoutMs: query.timeoutMs ?? 0,
+    });
     const { columns, rows } = await this.results(queryId, signal);
     const statistics = execution.Statistics;
     return {
@@ -152,11 +159,12 @@ export class AthenaQueryEngine implements LakeQueryEngine {
   /** Nothing to release: the client belongs to the caller. */
   async close(): Promise<void> {}
 
-  /** Polls until SUCCEEDED; stops the query over the limit or on abort. */
+  /** Polls until SUCCEEDED; stops the query over the limit, past its deadline or on abort. */
   private async waitFor(
     queryId: string,
     maxScanBytes: number,
     signal: AbortSignal | undefined,
+    timeout: { readonly deadline: number | undefined; readonly timeoutMs: number },
   ): Promise<QueryExecution> {
     let waitMs = this.pollInitialMs;
     for (;;) {
@@ -192,8 +200,13 @@ export class AthenaQueryEngine implements LakeQueryEngine {
           limitBytes: maxScanBytes,
         });
       }
+      const remaining = timeout.deadline === undefined ? Infinity : timeout.deadline - Date.now();
+      if (remaining <= 0) {
+        await this.stop(queryId);
+        throw new StatementTimeoutError(ENGINE, timeout.timeoutMs, LAKE_TIMEOUT_SETTING, queryId);
+      }
       try {
-        await sleep(waitMs, signal);
+        await sleep(Math.min(waitMs, remaining), signal);
       } catch {
         await this.stop(queryId);
         throw new QueryCancelledError(ENGINE, queryId);

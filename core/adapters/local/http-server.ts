@@ -153,8 +153,11 @@ export interface LocalApiServer {
   /** `http://127.0.0.1:<port>`, no trailing slash. */
   readonly url: string;
   readonly port: number;
-  /** Stops accepting requests, ends idle keep-alive connections and resolves when closed. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting requests, ends idle keep-alive connections and resolves when closed; with
+   * `graceMs`, connections still open after that long are ended too (a server stopping).
+   */
+  close(options?: { readonly graceMs?: number }): Promise<void>;
 }
 
 /**
@@ -188,9 +191,17 @@ export async function startLocalApiServer(options: LocalApiServerOptions): Promi
   return {
     url: `http://${host}:${port}`,
     port,
-    close: () =>
+    close: (closeOptions = {}) =>
       new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
+        const grace =
+          closeOptions.graceMs === undefined
+            ? undefined
+            : setTimeout(() => server.closeAllConnections(), closeOptions.graceMs);
+        server.close((error) => {
+          clearTimeout(grace);
+          if (error) reject(error);
+          else resolve();
+        });
         server.closeIdleConnections();
       }),
   };

@@ -10,11 +10,12 @@
  * live in the lake bucket on AWS, so one layout serves both runtimes; the leading underscore keeps
  * them out of Athena's and Glue's sight, like the day manifests.
  *
- * As a composition root it takes two things from `etl/`: the plan definition
- * (`etl/state-machines`, a JSON document) and the sync engine's `lastSyncTimes` for the catalog
- * summary — the only imports from outside `core/` here.
+ * As a composition root it takes a few things from `etl/`: the plan definition
+ * (`etl/state-machines`, a JSON document), the sync engine's `lastSyncTimes` for the catalog
+ * summary, and the lake layout's names (a partition's day, a mapping's lake tables) for the
+ * command that restores a damaged partition — the only imports from outside `core/` here.
  */
-import { join } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { createDuckDbQueryEngine } from '#adapters/duckdb/duckdb-query-engine';
 import { FsObjectStore } from '#adapters/local/fs-object-store';
 import { openLocalBucket, openLocalLake } from '#adapters/local/local-lake';
@@ -26,12 +27,16 @@ import { readPlanState } from '#core/query/plan-store';
 import {
   createQueryService,
   hotTableNames,
+  PlanLaunchError,
+  TooManyPlansError,
   type LastSyncTimes,
   type PlanLauncher,
   type QueryServiceDeps,
 } from '#core/query/runtime';
 import type { QueryService } from '#core/query/service';
 import { PLAN_DEFINITION, PLAN_PLACEHOLDERS, localDefinition } from '#etl/state-machines/index';
+import { dayOfPartition } from '#etl/layout';
+import { lakeTableNames } from '#etl/sync/mapping';
 import { lastSyncTimes } from '#etl/sync/run';
 import { systemClock, type Clock } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
@@ -56,24 +61,78 @@ export interface LocalQueryServiceOptions {
   readonly retryPauseMs?: number;
 }
 
+/** Options of a {@link LocalPlanLauncher}. */
+export interface LocalPlanLauncherOptions {
+  /** Runs one plan to its end (the plan state machine in-process). */
+  readonly run: (planId: string) => Promise<void>;
+  /** Plans that run at once (`query.max_concurrent_plans`). @default 4 */
+  readonly maxRunning?: number;
+  /** Plans that may wait for a run slot (`query.max_queued_plans`). @default 16 */
+  readonly maxQueued?: number;
+  /** Marks a queued plan failed when the launcher closes with `cancel` before it ran. */
+  readonly dropQueued?: (planId: string) => Promise<void>;
+}
+
 /**
  * Runs plans in this process: each `start` runs the plan definition in the background with
- * `aws-local-stepfunctions`; `close` waits for the runs still going.
+ * `aws-local-stepfunctions` — at most `maxRunning` at once; the next `maxQueued` wait in arrival
+ * order (their state says `running`, every step `pending`), and beyond that `start` throws
+ * {@link TooManyPlansError}. `close` waits for the runs still going; `close({ cancel: true })`
+ * aborts {@link LocalPlanLauncher.signal} first (the engines stop the running queries) and fails
+ * the queued plans.
+ * @example
+ * const launcher = new LocalPlanLauncher({ run: (id) => runPlan(id), maxRunning: 4, maxQueued: 16 });
  */
 export class LocalPlanLauncher implements PlanLauncher {
   private readonly running = new Set<Promise<void>>();
+  private readonly queue: string[] = [];
+  private readonly stopping = new AbortController();
+  private readonly maxRunning: number;
+  private readonly maxQueued: number;
 
-  constructor(private readonly run: (planId: string) => Promise<void>) {}
-
-  async start(planId: string): Promise<void> {
-    const execution: Promise<void> = this.run(planId)
-      .catch(() => undefined)
-      .finally(() => this.running.delete(execution));
-    this.running.add(execution);
+  constructor(private readonly options: LocalPlanLauncherOptions) {
+    this.maxRunning = options.maxRunning ?? 4;
+    this.maxQueued = options.maxQueued ?? 16;
   }
 
-  async close(): Promise<void> {
+  /** Aborts when the launcher closes with `cancel`: what the engines' queries listen to. */
+  get signal(): AbortSignal {
+    return this.stopping.signal;
+  }
+
+  async start(planId: string): Promise<void> {
+    if (this.stopping.signal.aborted) {
+      throw new PlanLaunchError(`plan ${planId} was not started: the query service is stopping`);
+    }
+    if (this.running.size < this.maxRunning) {
+      this.launch(planId);
+    } else if (this.queue.length < this.maxQueued) {
+      this.queue.push(planId);
+    } else {
+      throw new TooManyPlansError(this.running.size, this.queue.length);
+    }
+  }
+
+  async close(options: { readonly cancel?: boolean } = {}): Promise<void> {
+    if (options.cancel) {
+      this.stopping.abort();
+      const dropped = this.queue.splice(0);
+      await Promise.all(dropped.map((id) => this.options.dropQueued?.(id).catch(() => undefined)));
+    }
+    // A run that ends starts the next queued plan before its own promise settles.
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+
+  private launch(planId: string): void {
+    const execution: Promise<void> = this.options
+      .run(planId)
+      .catch(() => undefined)
+      .finally(() => {
+        this.running.delete(execution);
+        const next = this.queue.shift();
+        if (next !== undefined) this.launch(next);
+      });
+    this.running.add(execution);
   }
 }
 
@@ -105,24 +164,36 @@ export async function localQueryServiceDeps(
   // The reader role is defence in depth behind the SQL guard; without the privilege to create
   // it, the hot engine still runs every query in a READ ONLY transaction.
   await ensureReaderRole(db, db.schema, hotTables).catch(() => undefined);
-  const lakeEngine = await createDuckDbQueryEngine(lake.store);
+  const lakeEngine = await createDuckDbQueryEngine(lake.store, {
+    repairHint: (table, values) => repairCommand(config, table, values),
+  });
   const definition = localDefinition(PLAN_DEFINITION, PLAN_PLACEHOLDERS);
   const retryPauseMs = options.retryPauseMs ?? 200;
-  const launcher = new LocalPlanLauncher(async (planId) => {
-    const execution = await runLocalStateMachine(
-      definition,
-      planTaskHandlers(deps),
-      { planId },
-      { retryPauseMs },
-    );
-    // FailPlan itself may have failed (e.g. the disk is full): leave no plan running forever.
-    const state = await readPlanState(deps.results, planId).catch(() => undefined);
-    if (execution.status === 'FAILED' && state?.status === 'running') {
+  const launcher = new LocalPlanLauncher({
+    maxRunning: config.query.max_concurrent_plans,
+    maxQueued: config.query.max_queued_plans,
+    run: async (planId) => {
+      const execution = await runLocalStateMachine(
+        definition,
+        planTaskHandlers(deps),
+        { planId },
+        { retryPauseMs },
+      );
+      // FailPlan itself may have failed (e.g. the disk is full): leave no plan running forever.
+      const state = await readPlanState(deps.results, planId).catch(() => undefined);
+      if (execution.status === 'FAILED' && state?.status === 'running') {
+        await failPlan(deps, planId, {
+          Error: execution.error?.error ?? 'Error',
+          Cause: execution.error?.cause ?? '',
+        });
+      }
+    },
+    dropQueued: async (planId) => {
       await failPlan(deps, planId, {
-        Error: execution.error?.error ?? 'Error',
-        Cause: execution.error?.cause ?? '',
+        Error: 'QueryCancelledError',
+        Cause: 'the query service stopped before the plan ran; submit it again',
       });
-    }
+    },
   });
   const deps: QueryServiceDeps = {
     config,
@@ -130,6 +201,8 @@ export async function localQueryServiceDeps(
     catalog: lake.catalog,
     lakeEngine,
     hotEngine: createPgHotEngine(db),
+    signal: launcher.signal,
+    redact: localPathRedactor(home),
     results: new FsObjectStore(join(home, 'lake', '_query')),
     lakeBucket: LOCAL_LAKE_BUCKET,
     bucket: (name) => (name === LOCAL_LAKE_BUCKET ? lake.store : openLocalBucket(home, name)),
@@ -141,6 +214,54 @@ export async function localQueryServiceDeps(
     hotDatabase: databaseName(db),
   };
   return deps;
+}
+
+/**
+ * The command that restores a damaged lake partition: the backfill of its day for a configured
+ * table, a full sync for a reference table's current state; undefined for other tables (the
+ * engine's generic hint).
+ * @example
+ * repairCommand(config, 'events', ['Login', '2025-02-14']);
+ * // 'thermocline backfill --table events --from 2025-02-14 --to 2025-02-14'
+ */
+export function repairCommand(
+  config: ThermoclineConfig,
+  table: string,
+  values: readonly string[],
+): string | undefined {
+  const tiered = config.tables.find((t) => t.name === table);
+  if (tiered) {
+    const day = dayOfPartition(tiered, values);
+    return `thermocline backfill --table ${table} --from ${day} --to ${day}`;
+  }
+  for (const mapping of config.mappings) {
+    const names = lakeTableNames(mapping.table);
+    if (table === names.current) return `thermocline sync --mode full --table ${mapping.table}`;
+    if (table === names.changes) {
+      return (
+        `restore the missing files from the object store's version history; the history of ` +
+        `${mapping.table} cannot be exported again (its current state ${names.current} is unaffected)`
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Rewrites local paths in a recorded error message: the lake directory's as lake-relative keys,
+ * an S3 source folder's as `s3://<bucket>/…`, anything else under the home as
+ * `$THERMOCLINE_HOME/…`.
+ * @example
+ * localPathRedactor('/work/.thermocline')("can't read /work/.thermocline/lake/events/x.parquet");
+ * // "can't read events/x.parquet"
+ */
+export function localPathRedactor(home: string): (message: string) => string {
+  const root = resolve(home);
+  return (message) =>
+    message
+      .replaceAll(`${join(root, 'lake')}${sep}`, '')
+      .replaceAll(`${join(root, 's3')}${sep}`, 's3://')
+      .replaceAll(root, '$THERMOCLINE_HOME');
 }
 
 /** The database name in the connection URL (`postgres://…/name`), `postgres` when none. */

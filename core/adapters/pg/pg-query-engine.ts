@@ -5,6 +5,7 @@ import {
   StatementTimeoutError,
 } from '#core/query/engine-errors';
 import { jsonSafe, jsonSafeIntegerText } from '#core/query/rows';
+import { Semaphore } from '#core/semaphore';
 import type {
   HotQuery,
   HotQueryEngine,
@@ -101,6 +102,12 @@ export function pgTypeName(oid: number): string {
  * deadline 250 ms past the timeout answers {@link StatementTimeoutError} on time, while the
  * embedded backend finishes the statement on its own. `close()` releases nothing: the database
  * belongs to the caller.
+ *
+ * At most `maxConcurrentQueries` (2) transactions run at once; the others wait for a slot (their
+ * statement timeout starts with the transaction), so plan steps never take every pooled
+ * connection from the service's other work, and never wait for one past the pool's connect
+ * timeout. A signal that aborts rejects at once ({@link QueryCancelledError}); on a server the
+ * running statement is cancelled too (`pg_cancel_backend`).
  * @example
  * const engine = createPgHotEngine(db);
  * const result = await engine.run({
@@ -108,43 +115,81 @@ export function pgTypeName(oid: number): string {
  *   params: [['M001', 'M002']], timeoutMs: 30_000,
  * });
  */
-export function createPgHotEngine(db: SqlDatabase): HotQueryEngine {
+export function createPgHotEngine(
+  db: SqlDatabase,
+  options: PgHotEngineOptions = {},
+): HotQueryEngine {
+  const slots = new Semaphore(options.maxConcurrentQueries ?? 2);
   return {
     name: ENGINE,
     run: async (query) => {
-      if (query.signal?.aborted) throw new QueryCancelledError(ENGINE);
+      const { signal } = query;
+      if (signal?.aborted) throw new QueryCancelledError(ENGINE);
+      const release = await slots.acquire(signal).catch(() => {
+        throw new QueryCancelledError(ENGINE);
+      });
+      let backend: number | undefined;
       const running = db
-        .transaction((session) => runReadOnly(session, db.schema, query))
+        .transaction((session) =>
+          runReadOnly(session, db.schema, query, (pid) => {
+            backend = pid;
+          }),
+        )
         .catch((error: unknown) => {
           throw hotFailure(error, query.timeoutMs);
         });
-      const result = await withDeadline(running, query.timeoutMs + DEADLINE_GRACE_MS);
-      if (query.signal?.aborted) throw new QueryCancelledError(ENGINE);
-      return result;
+      // The slot is held until the transaction really ended, even when nobody waits for it.
+      running.then(release, release);
+      const cancel = (): void => {
+        if (backend === undefined || db.target.kind !== 'server') return;
+        db.query('SELECT pg_cancel_backend($1)', [backend]).catch(() => undefined);
+      };
+      signal?.addEventListener('abort', cancel, { once: true });
+      try {
+        const result = await withDeadline(running, query.timeoutMs + DEADLINE_GRACE_MS, signal);
+        if (signal?.aborted) throw new QueryCancelledError(ENGINE);
+        return result;
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+      }
     },
     close: async () => undefined,
   };
+}
+
+/** Options of {@link createPgHotEngine}. */
+export interface PgHotEngineOptions {
+  /** Transactions that run at once; the others wait for a slot. @default 2 */
+  readonly maxConcurrentQueries?: number;
 }
 
 /**
  * The client-side backstop of the statement timeout: the embedded PGlite (WebAssembly, no timer
  * interrupts) ignores `statement_timeout`, so the caller gets the timeout error on time anyway
  * (the embedded backend finishes the statement on its own, then the transaction rolls back). A
- * server cancels the statement itself well before this fires.
+ * server cancels the statement itself well before this fires. An aborted signal rejects at once.
  */
-async function withDeadline<T>(work: Promise<T>, deadlineMs: number): Promise<T> {
+async function withDeadline<T>(
+  work: Promise<T>,
+  deadlineMs: number,
+  signal: AbortSignal | undefined,
+): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new StatementTimeoutError(ENGINE, deadlineMs - DEADLINE_GRACE_MS)),
       deadlineMs,
     );
+    onAbort = () => reject(new QueryCancelledError(ENGINE));
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
   work.catch(() => undefined); // settled later than the deadline: nobody waits for it any more
   try {
     return await Promise.race([work, late]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -152,13 +197,14 @@ async function runReadOnly(
   session: SqlSession,
   schema: string,
   query: HotQuery,
+  onBackend: (pid: number) => void,
 ): Promise<QueryResult> {
   const timeoutMs = Math.max(1, Math.round(query.timeoutMs));
   await session.query('SET TRANSACTION READ ONLY');
   await session.query(`SET LOCAL statement_timeout = ${timeoutMs}`);
-  if (await mayUseReaderRole(session, schema)) {
-    await session.query(`SET LOCAL ROLE ${quoteIdent(READER_ROLE)}`);
-  }
+  const { usable, pid } = await mayUseReaderRole(session, schema);
+  if (pid !== undefined) onBackend(pid);
+  if (usable) await session.query(`SET LOCAL ROLE ${quoteIdent(READER_ROLE)}`);
   const started = performance.now();
   const params = [...query.params];
   let rows: Record<string, unknown>[];
@@ -184,18 +230,26 @@ async function runReadOnly(
 
 /**
  * Whether the reader role exists, has USAGE on this database's schema (roles are cluster-wide:
- * one set up for another schema is not this one's) and the session's user may SET ROLE to it.
+ * one set up for another schema is not this one's) and the session's user may SET ROLE to it;
+ * and the session's backend pid (what a cancel names).
  */
-async function mayUseReaderRole(session: SqlSession, schema: string): Promise<boolean> {
-  const [row] = await session.query<{ usable: boolean }>(
+async function mayUseReaderRole(
+  session: SqlSession,
+  schema: string,
+): Promise<{ usable: boolean; pid?: number }> {
+  const [row] = await session.query<{ usable: boolean; pid: number | null }>(
     `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)
                    AND EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $2)
                  THEN pg_has_role(current_user, $1, 'MEMBER')
                       AND has_schema_privilege($1, $2, 'USAGE')
-                 ELSE false END AS usable`,
+                 ELSE false END AS usable,
+            pg_backend_pid() AS pid`,
     [READER_ROLE, schema],
   );
-  return row?.usable === true;
+  return {
+    usable: row?.usable === true,
+    ...(typeof row?.pid === 'number' ? { pid: row.pid } : {}),
+  };
 }
 
 function convertRow(row: Record<string, unknown>, oids: ReadonlyMap<string, number>): QueryRow {
