@@ -101,13 +101,14 @@ export async function apiExamples(catalog: Catalog): Promise<ApiExample[]> {
   }
   return [
     {
-      description: `scan estimate of the seed's events query, ${days.from} to ${days.to}`,
+      description: `scan estimate of the example events query, ${days.from} to ${days.to}`,
       method: 'POST',
       path: '/estimate',
       body: { sql: seedEventsSql(days.from, days.to) },
     },
     {
-      description: "the seed's plan: top members by games opened (lake), then their deposits (hot)",
+      description:
+        'the example plan: top members by games opened (lake), then their deposits (hot)',
       method: 'POST',
       path: '/plans',
       body: seedPlan(days.from, days.to),

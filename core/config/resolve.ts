@@ -60,7 +60,7 @@ export class ConfigError extends ThermoclineError {
 }
 
 function configHint(source: string): string {
-  const readme = `the README's "Configuration" section lists every key, its default and its rules`;
+  const readme = `docs/configuration.md lists every key, its default and its rules`;
   return source === 'defaults' ? `See ${readme}.` : `Fix ${source}; ${readme}.`;
 }
 

@@ -94,7 +94,7 @@ export function decideDay(facts: DayFacts): DayDecision {
   // A day retention has begun to delete cannot be exported again: its files must be restored.
   const partlyPurged = !!log && (log.rowsDeleted > 0 || log.status !== 'deleting');
   const lakeRecovery = partlyPurged
-    ? `restore the day's files from S3 object versions (README "Recovery procedures"), then ${verifyCommand(table, day)}`
+    ? `restore the day's files from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures"), then ${verifyCommand(table, day)}`
     : backfill;
   if (facts.filesProblem) {
     return hold(
@@ -113,7 +113,7 @@ export function decideDay(facts: DayFacts): DayDecision {
     return hold(
       `files not verifiable: ${content.problem} (re-run backfill --from ${day} --to ${day} to publish the day again with content hashes)`,
       partlyPurged
-        ? `the day is partly purged and cannot be exported again: check its lake rows against the manifest (${manifest.rows} rows, e.g. in Athena), then delete its remaining hot rows by hand (README "Recovery procedures")`
+        ? `the day is partly purged and cannot be exported again: check its lake rows against the manifest (${manifest.rows} rows, e.g. in Athena), then delete its remaining hot rows by hand (docs/retention-and-recovery.md, "Recovery procedures")`
         : backfill,
     );
   }
@@ -136,7 +136,7 @@ export function decideDay(facts: DayFacts): DayDecision {
       return hold(
         `re-published (run ${manifest.run_id}, ${manifest.rows} rows) after its purge under run ` +
           `${log.manifestRunId} (${log.rowsExpected} rows) had deleted ${log.rowsDeleted} rows: the lake's day may lack them`,
-        `restore the partitions of run ${log.manifestRunId} from S3 object versions (README "Recovery procedures"), then purge again`,
+        `restore the partitions of run ${log.manifestRunId} from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures"), then purge again`,
       );
     }
     already = { rows: log.rowsDeleted, sum: log.sumDeleted };

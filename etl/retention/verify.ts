@@ -171,7 +171,7 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions = {}): Pro
             ...lake,
             status: 'missing files',
             detail: files.problem,
-            recovery: `restore the files from S3 object versions (README "Recovery procedures"), or ${backfillCommand(table.name, day)} while the rows are hot`,
+            recovery: `restore the files from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures"), or ${backfillCommand(table.name, day)} while the rows are hot`,
           });
         } else if (content && content.status !== 'ok') {
           const entry = log.get(day);
@@ -181,8 +181,8 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions = {}): Pro
             detail: 'problem' in content ? content.problem : 'not checked',
             recovery:
               entry && (entry.rowsDeleted > 0 || entry.status !== 'deleting')
-                ? `restore the files from S3 object versions (README "Recovery procedures"): retention has deleted ${entry.rowsDeleted} of the day's hot rows, the lake's files are their only copy`
-                : `${backfillCommand(table.name, day)} while the rows are hot, or restore the files from S3 object versions (README "Recovery procedures")`,
+                ? `restore the files from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures"): retention has deleted ${entry.rowsDeleted} of the day's hot rows, the lake's files are their only copy`
+                : `${backfillCommand(table.name, day)} while the rows are hot, or restore the files from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures")`,
           });
         } else {
           const hot = await hotChecksum(deps.db, table, plans, day);
@@ -238,7 +238,7 @@ function reconcile(
       detail:
         `re-published (run ${manifest.run_id}, ${manifest.rows} rows) after retention deleted ` +
         `${log.rowsDeleted} of the ${log.rowsExpected} rows verified under run ${log.manifestRunId}`,
-      recovery: `restore the partitions of run ${log.manifestRunId} from S3 object versions (README "Recovery procedures")`,
+      recovery: `restore the partitions of run ${log.manifestRunId} from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures")`,
     };
   }
   if (hot.rows === 0 && manifest.rows > 0) {

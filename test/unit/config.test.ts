@@ -346,7 +346,7 @@ describe('ConfigError', () => {
         [
           `^${SOURCE}: tables\\[0\\]\\.name: 'Orders' is not a valid SQL identifier`,
           `${SOURCE}: tables\\[0\\]\\.export_lag_days: must be at least 1, got 0`,
-          `Fix ${SOURCE}; the README's "Configuration" section`,
+          `Fix ${SOURCE}; docs/configuration\\.md lists every key`,
         ].join('.*\\n'),
       ),
     );

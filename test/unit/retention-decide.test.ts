@@ -146,7 +146,7 @@ describe('deciding whether an old day may be deleted', () => {
     );
 
     expect(decision.verdict === 'hold' && decision.recovery).toMatch(
-      /^restore the day's files from S3 object versions \(README "Recovery procedures"\), then thermocline verify --from 2025-01-10/,
+      /^restore the day's files from S3 object versions \(docs\/retention-and-recovery\.md, "Recovery procedures"\), then thermocline verify --from 2025-01-10/,
     );
   });
 

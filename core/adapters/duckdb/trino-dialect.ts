@@ -302,7 +302,7 @@ function unsupported(name: string, why: string): never {
     );
   }
   throw new LocalFunctionError(
-    `${name}() ${why}; it runs on Athena but not on the local engine — see "Athena parity" in the README for what differs`,
+    `${name}() ${why}; it runs on Athena but not on the local engine — see "Athena parity" in docs/query-api.md for what differs`,
   );
 }
 
