@@ -1,7 +1,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lakeViewSelect, utcWallTime } from '#adapters/duckdb/lake-views';
 import { FileCatalog } from '#adapters/local/file-catalog';
 import { FsObjectStore } from '#adapters/local/fs-object-store';
 import { catalogTables, currentFiles, NoCatalogError } from '#core/lake/current-files';
@@ -139,47 +138,5 @@ describe('currentFiles', () => {
     await catalog.putPartitions('agent_tasks', [current]);
 
     await expect(currentFiles({ store, catalog }, 'agent_tasks')).rejects.toThrow(message);
-  });
-});
-
-describe('lakeViewSelect', () => {
-  it('reads each partition by its files, the partition keys as VARCHAR constants', () => {
-    const sql = lakeViewSelect(TABLE, [
-      { values: ['2025', '02', '15'], paths: ["/lake/it's/a.parquet", '/lake/b.parquet'] },
-      { values: ['2025', '02', '16'], paths: [] },
-      { values: ['2025', '02', '17'], paths: ['/lake/c.parquet'] },
-    ]);
-
-    expect(sql).toBe(
-      `SELECT *, '2025'::VARCHAR AS "year", '02'::VARCHAR AS "month", '15'::VARCHAR AS "day" FROM read_parquet(['/lake/it''s/a.parquet', '/lake/b.parquet'], hive_partitioning = false, union_by_name = true)\n` +
-        'UNION ALL BY NAME\n' +
-        `SELECT *, '2025'::VARCHAR AS "year", '02'::VARCHAR AS "month", '17'::VARCHAR AS "day" FROM read_parquet(['/lake/c.parquet'], hive_partitioning = false, union_by_name = true)`,
-    );
-  });
-
-  it('is an empty SELECT typed from the catalog when no partition has files', () => {
-    expect(lakeViewSelect(TABLE, [])).toBe(
-      'SELECT CAST(NULL AS UUID) AS "id", CAST(NULL AS TIMESTAMP) AS "created_at", ' +
-        'CAST(NULL AS VARCHAR) AS "year", CAST(NULL AS VARCHAR) AS "month", CAST(NULL AS VARCHAR) AS "day" WHERE false',
-    );
-  });
-});
-
-describe('utcWallTime', () => {
-  it('converts zoned timestamps and lists of them through epoch microseconds', () => {
-    expect(
-      utcWallTime('SELECT 1', [
-        { name: 'id', type: 'UUID' },
-        { name: 'created_at', type: 'TIMESTAMP WITH TIME ZONE' },
-        { name: 'seen', type: 'TIMESTAMP WITH TIME ZONE[]' },
-      ]),
-    ).toBe(
-      'SELECT * REPLACE (make_timestamp(epoch_us("created_at")) AS "created_at", ' +
-        'list_transform("seen", lambda x: make_timestamp(epoch_us(x))) AS "seen") FROM (\nSELECT 1\n)',
-    );
-  });
-
-  it('leaves a SELECT without zoned timestamps alone', () => {
-    expect(utcWallTime('SELECT 1', [{ name: 'at', type: 'TIMESTAMP' }])).toBe('SELECT 1');
   });
 });

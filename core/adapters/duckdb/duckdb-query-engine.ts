@@ -58,8 +58,9 @@ import {
 } from '#core/query/rows';
 import { identifierUse } from '#core/query/sql-text';
 import { Semaphore } from '#core/semaphore';
+import { tableSelect, utcWallTime } from '#adapters/duckdb/lake-select';
 import { quoteIdent } from '#core/sql/ident';
-import type { CatalogColumn, CatalogPartition, CatalogTable } from '#ports/catalog';
+import type { CatalogPartition, CatalogTable } from '#ports/catalog';
 import type { ObjectStore } from '#ports/object-store';
 import type {
   LakeQuery,
@@ -475,19 +476,12 @@ async function tableView(
   if (!zonedSource) return view;
   const body = view.slice(view.indexOf(' AS\n') + 4);
   const described = await connection.runAndReadAll(`DESCRIBE SELECT * FROM (${body})`);
-  const casts = described
+  const columns = described
     .getRowObjectsJS()
-    .map((row) => ({ name: String(row.column_name), type: String(row.column_type) }))
-    .filter((column) => column.type.startsWith('TIMESTAMP WITH TIME ZONE'))
-    .map((column) => {
-      const naive = column.type.replace('TIMESTAMP WITH TIME ZONE', 'TIMESTAMP');
-      return `CAST(${quoteIdent(column.name)} AS ${naive}) AS ${quoteIdent(column.name)}`;
-    });
-  if (casts.length === 0) return view;
-  return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(scan.table.name)} AS\nSELECT * REPLACE (${casts.join(', ')}) FROM (${body})`;
+    .map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+  return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(scan.table.name)} AS\n${utcWallTime(body, columns)}`;
 }
 
-/**
 /**
  * The TEMP VIEW of one table over exactly the scan's partitions, their files as
  * {@link partitionFiles} found them. Where every partition's files hold the table's columns as the
@@ -503,112 +497,13 @@ function viewSql(
   scan: LakeTableScan,
   located: readonly PartitionFiles[],
 ): string {
-  const { table } = scan;
-  const adapted = needsAdapting(table, scan.partitions);
-  const parts: string[] = [];
-  for (const partition of scan.partitions) {
-    const files = (located.find((f) => f.partition === partition)?.keys ?? []).map((key) =>
-      sqlString(store.locate(key)),
-    );
-    if (files.length === 0) continue;
-    const keys = table.partitionKeys.map(
-      (key, i) => `${sqlString(partition.values[i] ?? '')}::VARCHAR AS ${quoteIdent(key)}`,
-    );
-    const columns = adapted ? partitionColumns(table, partition) : '*';
-    parts.push(
-      `SELECT ${columns}${keys.length > 0 ? `, ${keys.join(', ')}` : ''} FROM read_parquet([${files.join(', ')}], hive_partitioning = false, union_by_name = true)`,
-    );
-  }
-  const body = parts.length > 0 ? parts.join('\nUNION ALL BY NAME\n') : emptySelect(table);
-  return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(table.name)} AS\n${body}`;
-}
-
-/** A uuid the lake holds as 16 bytes (`uuid_as: 'binary'`; DuckDB reads it as UUID). */
-function isBinaryUuid(column: Pick<CatalogColumn, 'type' | 'sourceType'>): boolean {
-  return /binary/.test(column.type) && column.sourceType.toLowerCase().startsWith('uuid');
-}
-
-/** Whether any partition's files differ from the table's columns, or a uuid is binary. */
-function needsAdapting(table: CatalogTable, partitions: readonly CatalogPartition[]): boolean {
-  if (table.columns.some(isBinaryUuid)) return true;
-  const same = (columns: readonly CatalogColumn[]): boolean =>
-    columns.length === table.columns.length &&
-    columns.every((c, i) => c.name === table.columns[i]?.name && c.type === table.columns[i]?.type);
-  return partitions.some((p) => p.columns !== undefined && !same(p.columns));
-}
-
-/**
- * The type a column has in the other partitions' files, for a NULL standing in for it: as the
- * view exposes it, but a zoned timestamp stays TIMESTAMPTZ (the view reads those as UTC wall
- * times afterwards, see `tableView`).
- */
-function fileDuckDbType(column: CatalogColumn): string {
-  const zoned = /with time zone|timestamptz/.test(column.sourceType);
-  return zoned ? duckDbType(column).replace(/^TIMESTAMP\b/, 'TIMESTAMPTZ') : duckDbType(column);
-}
-
-/** One partition's select list of the table's columns (see {@link viewSql}). */
-function partitionColumns(table: CatalogTable, partition: CatalogPartition): string {
-  const held = new Map((partition.columns ?? table.columns).map((c) => [c.name, c]));
-  return table.columns
-    .map((column) => {
-      const name = quoteIdent(column.name);
-      const own = held.get(column.name);
-      if (!own) return `CAST(NULL AS ${fileDuckDbType(column)}) AS ${name}`;
-      if (own.type !== column.type || isBinaryUuid(column)) {
-        return `CAST(${name} AS ${duckDbType(column)}) AS ${name}`;
-      }
-      return name;
-    })
-    .join(', ');
-}
-
-/** No rows, the catalog's columns and partition keys. */
-function emptySelect(table: CatalogTable): string {
-  const columns = [
-    ...table.columns.map((c) => `CAST(NULL AS ${duckDbType(c)}) AS ${quoteIdent(c.name)}`),
-    ...table.partitionKeys.map((key) => `CAST(NULL AS VARCHAR) AS ${quoteIdent(key)}`),
-  ];
-  return `SELECT ${columns.join(', ')} WHERE false`;
-}
-
-/**
- * The DuckDB type of a catalog column as the view exposes it: its Athena (Hive DDL) type mapped
- * back — `timestamp` is a timestamp without time zone, as Athena reads it, whatever the source;
- * `binary` is BLOB, a uuid held as 16 bytes included (Athena returns its bytes). Unknown types
- * read as VARCHAR.
- * @example
- * duckDbType({ name: 'at', type: 'timestamp', sourceType: 'timestamp with time zone' }); // 'TIMESTAMP'
- */
-export function duckDbType(column: Pick<CatalogColumn, 'type' | 'sourceType'>): string {
-  return athenaToDuckDb(column.type.trim().toLowerCase());
-}
-
-const SIMPLE_TYPES: Readonly<Record<string, string>> = {
-  tinyint: 'TINYINT',
-  smallint: 'SMALLINT',
-  int: 'INTEGER',
-  integer: 'INTEGER',
-  bigint: 'BIGINT',
-  float: 'FLOAT',
-  real: 'FLOAT',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  string: 'VARCHAR',
-  date: 'DATE',
-};
-
-function athenaToDuckDb(type: string): string {
-  const simple = SIMPLE_TYPES[type];
-  if (simple) return simple;
-  if (/^(var)?char\(\d+\)$/.test(type) || type === 'varchar') return 'VARCHAR';
-  const decimal = /^decimal\((\d+),\s*(\d+)\)$/.exec(type);
-  if (decimal) return `DECIMAL(${decimal[1]},${decimal[2]})`;
-  if (type === 'timestamp') return 'TIMESTAMP';
-  if (type === 'binary') return 'BLOB';
-  const array = /^array<(.+)>$/.exec(type);
-  if (array?.[1]) return `${athenaToDuckDb(array[1])}[]`;
-  return 'VARCHAR';
+  const partitions = scan.partitions.map((partition) => ({
+    partition,
+    paths: (located.find((f) => f.partition === partition)?.keys ?? []).map((key) =>
+      store.locate(key),
+    ),
+  }));
+  return `CREATE OR REPLACE TEMP VIEW ${quoteIdent(scan.table.name)} AS\n${tableSelect(scan.table, partitions)}`;
 }
 
 /** Σ over the scans' partitions of the compressed bytes of the columns the query reads. */

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { DuckDBInstance, LIST, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
-import { duckDbType } from '#adapters/duckdb/duckdb-query-engine';
+import { tableSelect, utcWallTime } from '#adapters/duckdb/lake-select';
 import { isProcessAlive, ownerPid } from '#adapters/local/local-process';
 import { ThermoclineError } from '#core/errors';
 import { currentFiles, type CurrentPartition, type LakeReadSide } from '#core/lake/current-files';
@@ -162,10 +162,10 @@ async function writeView(
   partitions: readonly CurrentPartition[],
 ): Promise<LakeView> {
   const located = partitions.map((p) => ({
-    values: p.partition.values,
+    partition: p.partition,
     paths: p.keys.map((key) => lake.store.locate(key)),
   }));
-  const body = lakeViewSelect(table, located);
+  const body = tableSelect(table, located);
   const failed = (error: unknown): ThermoclineError =>
     new ThermoclineError(
       `cannot read the current files of table '${table.name}': ${duckMessage(error)}. ` +
@@ -195,68 +195,6 @@ async function writeView(
     files: partitions.reduce((n, p) => n + p.keys.length, 0),
     rows: partitions.reduce((n, p) => n + p.partition.rows, 0),
   };
-}
-
-/**
- * The SELECT of a table's view over the given partitions: per partition
- * `SELECT *, '<value>'::VARCHAR AS <key>, … FROM read_parquet([paths], hive_partitioning = false,
- * union_by_name = true)`, joined with `UNION ALL BY NAME`; partitions without files are left out,
- * and with none left it is an empty SELECT typed from the catalog.
- * It is the SELECT the local query engine's TEMP views (`viewSql` in `duckdb-query-engine.ts`)
- * build per query, from the files of the scan's partitions: the two can share this function.
- * @example
- * lakeViewSelect(agentTasks, [{ values: ['2025', '02', '15'], paths: ['/lake/agent_tasks/year=2025/month=02/day=15/v=r1/part-00000.parquet'] }]);
- * // SELECT *, '2025'::VARCHAR AS "year", '02'::VARCHAR AS "month", '15'::VARCHAR AS "day" FROM read_parquet([…], hive_partitioning = false, union_by_name = true)
- */
-export function lakeViewSelect(
-  table: Pick<CatalogTable, 'columns' | 'partitionKeys'>,
-  partitions: readonly { readonly values: readonly string[]; readonly paths: readonly string[] }[],
-): string {
-  const parts = partitions
-    .filter((p) => p.paths.length > 0)
-    .map((p) => {
-      const keys = table.partitionKeys.map(
-        (key, i) => `${sqlString(p.values[i] ?? '')}::VARCHAR AS ${quoteIdent(key)}`,
-      );
-      const files = p.paths.map(sqlString).join(', ');
-      return (
-        `SELECT *${keys.length > 0 ? `, ${keys.join(', ')}` : ''} ` +
-        `FROM read_parquet([${files}], hive_partitioning = false, union_by_name = true)`
-      );
-    });
-  if (parts.length > 0) return parts.join('\nUNION ALL BY NAME\n');
-  const columns = [
-    ...table.columns.map((c) => `CAST(NULL AS ${duckDbType(c)}) AS ${quoteIdent(c.name)}`),
-    ...table.partitionKeys.map((key) => `CAST(NULL AS VARCHAR) AS ${quoteIdent(key)}`),
-  ];
-  return `SELECT ${columns.join(', ')} WHERE false`;
-}
-
-/**
- * Wraps a SELECT so its `TIMESTAMP WITH TIME ZONE` columns (and lists of them) read as the UTC
- * wall time without a zone, as Athena reads the lake's `timestamp` columns. The conversion goes
- * through epoch microseconds, so it does not depend on the reading session's `TimeZone` (a CAST
- * would give the reader's local time).
- * @example
- * utcWallTime('SELECT …', [{ name: 'at', type: 'TIMESTAMP WITH TIME ZONE' }]);
- * // SELECT * REPLACE (make_timestamp(epoch_us("at")) AS "at") FROM (SELECT …)
- */
-export function utcWallTime(
-  body: string,
-  columns: readonly { readonly name: string; readonly type: string }[],
-): string {
-  const replaced = columns.flatMap((column) => {
-    const name = quoteIdent(column.name);
-    if (column.type === 'TIMESTAMP WITH TIME ZONE') {
-      return [`make_timestamp(epoch_us(${name})) AS ${name}`];
-    }
-    if (column.type === 'TIMESTAMP WITH TIME ZONE[]') {
-      return [`list_transform(${name}, lambda x: make_timestamp(epoch_us(x))) AS ${name}`];
-    }
-    return [];
-  });
-  if (replaced.length === 0) return body;
-  return `SELECT * REPLACE (${replaced.join(', ')}) FROM (\n${body}\n)`;
 }
 
 /** Counts the view's rows per partition; each must be the catalog's. */
