@@ -30,7 +30,7 @@ export type {
 } from '#core/query/service';
 export { parsePlan, type Plan, type PlanStep } from '#core/query/plan';
 export { createQueryService, type QueryServiceDeps } from '#core/query/runtime';
-export { openLocalQueryService } from '#adapters/local/local-query-runtime';
+export { openLocalQueryService } from '#runtime/local/query-runtime';
 export { openDatabase } from '#adapters/open-database';
 export { loadConfig } from '#adapters/local/config-file';
 export { resolveConfig, defaultConfig } from '#core/config/resolve';

@@ -28,7 +28,7 @@ import { qualify, quoteIdent } from '#core/sql/ident';
 import { exportTableDay } from '#etl/export';
 import { systemClock } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
-import { findServer } from '#test/support/database';
+import { findServer } from '#adapters/scratch-database';
 
 const DAY = '2025-02-15';
 const SCHEMA = 'thermocline_bench';

@@ -3,7 +3,7 @@ import { generateTable, type SampleOptions } from '#core/sample/generator';
 import { loadSample } from '#core/sample/load';
 import { SAMPLE_TABLES } from '#core/sample/tables';
 import { utcDay } from '#ports/clock';
-import { openTestDatabase } from '#test/support/database';
+import { openTestDatabase } from '#adapters/scratch-database';
 
 /**
  * `npm run bench -- seed [--days 120] [--scale 1]`: loads the sample data set with COPY into a

@@ -28,7 +28,7 @@ import { purge } from '#etl/retention/purge';
 import { runSync } from '#etl/sync/run';
 import { fixedClock, systemClock, utcDay } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
-import { openTestDatabase } from '#test/support/database';
+import { openTestDatabase } from '#adapters/scratch-database';
 
 const PURGE_DAY = '2025-02-15';
 /** "Today" of the purge: 2025-06-01, so PURGE_DAY is past hot_retention_days (90). */

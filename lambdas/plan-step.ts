@@ -11,7 +11,7 @@ import { AthenaClient } from '@aws-sdk/client-athena';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
-import { awsQueryServiceDeps } from '#adapters/aws/aws-query-runtime';
+import { awsQueryServiceDeps } from '#runtime/aws/query-runtime';
 import { RdsDataDatabase } from '#adapters/aws/rds-data-database';
 import { ensureReaderRole } from '#adapters/pg/pg-query-engine';
 import { hotTableNames, type QueryServiceDeps } from '#core/query/runtime';

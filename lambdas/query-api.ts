@@ -18,7 +18,7 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { awsQueryServiceDeps, type AwsQuerySettings } from '#adapters/aws/aws-query-runtime';
+import { awsQueryServiceDeps, type AwsQuerySettings } from '#runtime/aws/query-runtime';
 import { RdsDataDatabase } from '#adapters/aws/rds-data-database';
 import { createApiHandler, type ApiHandler } from '#core/api/handler';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';

@@ -3,7 +3,7 @@
  * the catalog, the workgroup, the database and the plan state machine are. Side-effect free, so
  * handlers read it once at cold start and tests call it with a plain object.
  */
-import type { AwsQuerySettings } from '#adapters/aws/aws-query-runtime';
+import type { AwsQuerySettings } from '#runtime/aws/query-runtime';
 import { deployedEnvironment, functionVariables, type Env } from '#lambdas/env';
 
 /** Who sets the query functions' variables. */

@@ -13,7 +13,7 @@ import {
   startLocalApiServer,
   type LocalApiServer,
 } from '#adapters/local/http-server';
-import { openLocalQueryService } from '#adapters/local/local-query-runtime';
+import { openLocalQueryService } from '#runtime/local/query-runtime';
 import { readPlanFile } from '#adapters/local/plan-file';
 import { apiExamples, curlCommand } from '#core/api/examples';
 import { API_ROUTES, createApiHandler, errorBody } from '#core/api/handler';

@@ -21,7 +21,6 @@ import { checkScanLimit, estimateScan } from '#core/query/estimate';
 import { guardSql } from '#core/query/guard';
 import { queryCostUsd, recordQuery, type LedgerEntry } from '#core/query/ledger';
 import { globToRegExp } from '#core/query/external-sources';
-import { readParquetObject } from '#core/query/parquet-read';
 import {
   resolveBinds,
   stepDependencies,
@@ -429,7 +428,7 @@ async function executeParquet(
   path: string,
 ): Promise<Executed> {
   checkBucket(deps, step, path);
-  const result = await readParquetObject(deps.bucket(step.bucket), step.key, {
+  const result = await deps.readParquet(deps.bucket(step.bucket), step.key, {
     ...(step.columns ? { columns: step.columns } : {}),
     limit: step.limit,
   });

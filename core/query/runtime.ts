@@ -49,6 +49,7 @@ import type {
 import type { Catalog } from '#ports/catalog';
 import type { Clock } from '#ports/clock';
 import type { ObjectStore } from '#ports/object-store';
+import type { ParquetObjectReader } from '#ports/parquet-reader';
 import type { HotQueryEngine, LakeQueryEngine } from '#ports/query-engine';
 
 /** Rows of a result page (`GET /plans/{id}` inline, then `?page=`). */
@@ -96,6 +97,8 @@ export interface QueryServiceDeps {
   readonly lakeBucket: string;
   /** A bucket, rooted at its first key (`S3ParquetRead`, the S3 sources' listings). */
   bucket(name: string): ObjectStore;
+  /** Reads a Parquet object of a bucket (`S3ParquetRead`). */
+  readonly readParquet: ParquetObjectReader;
   /** Tables `AuroraQuery` steps may read: the configured tables and the mapped ones. */
   readonly hotTables: readonly string[];
   /** The sync engine's last sync per reference table, for the catalog summary. */

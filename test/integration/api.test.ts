@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { localUser, startLocalApiServer, type LocalApiServer } from '#adapters/local/http-server';
 import { openLocalLake } from '#adapters/local/local-lake';
-import { openLocalQueryService } from '#adapters/local/local-query-runtime';
+import { openLocalQueryService } from '#runtime/local/query-runtime';
 import { seedEventsSql, seedPlan } from '#core/api/examples';
 import { createApiHandler } from '#core/api/handler';
 import { defaultConfig } from '#core/config/resolve';

@@ -14,7 +14,7 @@ import {
   StatementTimeoutError,
 } from '#core/query/engine-errors';
 import { listExternalSource } from '#core/query/external-sources';
-import { readParquetObject } from '#core/query/parquet-read';
+import { readParquetObject } from '#adapters/hyparquet/parquet-read';
 import { writeSampleExternalSource } from '#core/sample/external-source';
 import { qualify } from '#core/sql/ident';
 import { exportTableDay, type ExportDeps } from '#etl/export';

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { createDuckDbQueryEngine } from '#adapters/duckdb/duckdb-query-engine';
 import { startLocalApiServer } from '#adapters/local/http-server';
 import { openLocalLake } from '#adapters/local/local-lake';
-import { localQueryServiceDeps } from '#adapters/local/local-query-runtime';
+import { localQueryServiceDeps } from '#runtime/local/query-runtime';
 import { openDatabase } from '#adapters/open-database';
 import { createPgHotEngine } from '#adapters/pg/pg-query-engine';
 import { createApiHandler } from '#core/api/handler';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { openLocalLake } from '#adapters/local/local-lake';
-import { LOCAL_LAKE_BUCKET, localQueryServiceDeps } from '#adapters/local/local-query-runtime';
+import { LOCAL_LAKE_BUCKET, localQueryServiceDeps } from '#runtime/local/query-runtime';
 import { resolveConfig, tableConfig } from '#core/config/resolve';
 import type { ThermoclineConfig } from '#core/config/schema';
 import { ThermoclineClient } from '#core/query/client';

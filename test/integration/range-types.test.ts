@@ -7,7 +7,7 @@ import { openLocalLake } from '#adapters/local/local-lake';
 import { createPgHotEngine } from '#adapters/pg/pg-query-engine';
 import { resolveConfig, tableConfig } from '#core/config/resolve';
 import type { ThermoclineConfig, UuidForm } from '#core/config/schema';
-import { readParquetObject } from '#core/query/parquet-read';
+import { readParquetObject } from '#adapters/hyparquet/parquet-read';
 import { isoInterval, routeTableRange, runRoutedRange, type RangeResult } from '#core/query/router';
 import { qualify } from '#core/sql/ident';
 import { exportTableDay, type ExportDeps } from '#etl/export';

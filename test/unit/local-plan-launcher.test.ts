@@ -1,8 +1,4 @@
-import {
-  LocalPlanLauncher,
-  localPathRedactor,
-  repairCommand,
-} from '#adapters/local/local-query-runtime';
+import { LocalPlanLauncher, localPathRedactor, repairCommand } from '#runtime/local/query-runtime';
 import { defaultConfig } from '#core/config/resolve';
 import { PlanLaunchError, TooManyPlansError } from '#core/query/runtime';
 

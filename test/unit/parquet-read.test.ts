@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ObjectNotFoundError, QueryFailedError } from '#core/query/engine-errors';
-import { readParquetObject } from '#core/query/parquet-read';
+import { readParquetObject } from '#adapters/hyparquet/parquet-read';
 import type { ObjectInfo, ObjectStore, StoredObject } from '#ports/object-store';
 
 /** An object store in memory that records the byte ranges read. */

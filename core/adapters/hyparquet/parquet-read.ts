@@ -23,15 +23,8 @@ import {
   jsonSafeReal,
 } from '#core/query/rows';
 import type { ObjectStore } from '#ports/object-store';
+import type { ParquetObjectReader, ParquetReadOptions } from '#ports/parquet-reader';
 import type { QueryColumn, QueryResult, QueryRow } from '#ports/query-engine';
-
-/** Options of {@link readParquetObject}. */
-export interface ParquetReadOptions {
-  /** Top-level columns to read, in this order. @default every column */
-  readonly columns?: readonly string[];
-  /** Rows to read at most (row groups past it are not fetched). @default every row */
-  readonly limit?: number;
-}
 
 /**
  * Bytes read from the end of the object first: the footer of most files fits (one request), and
@@ -68,11 +61,11 @@ const PARSERS: Partial<ParquetParsers> = {
  * });
  * result.bytesScanned; // bytes fetched: the footer and two columns' chunks
  */
-export async function readParquetObject(
+export const readParquetObject: ParquetObjectReader = async (
   store: ObjectStore,
   key: string,
   options: ParquetReadOptions = {},
-): Promise<QueryResult> {
+): Promise<QueryResult> => {
   const started = performance.now();
   const info = await store.head(key);
   if (!info) throw new ObjectNotFoundError(store.locate(key));
@@ -169,7 +162,7 @@ export async function readParquetObject(
     engineMs: Math.round(performance.now() - started),
     reused: false,
   };
-}
+};
 
 /** Top-level decimal columns and their scales. */
 function decimalScales(metadata: FileMetaData): Map<string, number> {

@@ -23,6 +23,7 @@ import {
   type PlanLauncher,
   type QueryServiceDeps,
 } from '#core/query/runtime';
+import { readParquetObject } from '#adapters/hyparquet/parquet-read';
 import { systemClock } from '#ports/clock';
 
 /** Where the query side's resources are (the functions' environment variables). */
@@ -133,6 +134,7 @@ export function awsQueryServiceDeps(
       }
       return store;
     },
+    readParquet: readParquetObject,
     hotTables: hotTableNames(config),
     ...(options.lastSyncTimes ? { lastSyncTimes: options.lastSyncTimes } : {}),
     launcher:

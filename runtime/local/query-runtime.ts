@@ -19,6 +19,7 @@ import { join, resolve, sep } from 'node:path';
 import { createDuckDbQueryEngine } from '#adapters/duckdb/duckdb-query-engine';
 import { FsObjectStore } from '#adapters/local/fs-object-store';
 import { openLocalBucket, openLocalLake } from '#adapters/local/local-lake';
+import { readParquetObject } from '#adapters/hyparquet/parquet-read';
 import { runLocalStateMachine, type LocalTaskHandler } from '#adapters/local/local-state-machine';
 import { createPgHotEngine, ensureReaderRole } from '#adapters/pg/pg-query-engine';
 import type { EnvironmentName, ThermoclineConfig } from '#core/config/schema';
@@ -206,6 +207,7 @@ export async function localQueryServiceDeps(
     results: new FsObjectStore(join(home, 'lake', '_query')),
     lakeBucket: LOCAL_LAKE_BUCKET,
     bucket: (name) => (name === LOCAL_LAKE_BUCKET ? lake.store : openLocalBucket(home, name)),
+    readParquet: readParquetObject,
     hotTables,
     lastSyncTimes: options.lastSyncTimes ?? (() => lastSyncTimes(db)),
     launcher,
