@@ -1,5 +1,5 @@
 // `npm run bench -- <name> [--flags]`: benchmarks that print JSON figures (the last line is one
-// JSON object). Never timed assertions: the figures go to the README.
+// JSON object). Never timed assertions: the figures go to docs/benchmarks.md.
 import { benchBundles } from './bundles';
 import { benchEtl, benchEtlPhase } from './etl';
 import { benchSeed } from './seed';

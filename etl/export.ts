@@ -244,7 +244,7 @@ export class SourceMismatchError extends Error {
 /**
  * Checks every table config against PostgreSQL before a run (the CLI's preflight): the table
  * exists and has the columns its config names, and — given the lake's catalog — its columns
- * match the lake table's as its `on_schema_change` requires (README "Schema changes"). Returns
+ * match the lake table's as its `on_schema_change` requires (docs/type-contract.md "Schema changes"). Returns
  * one problem per table at fault, with the config key that fixes it (`''` when none does: an
  * incompatible type change).
  * @example

@@ -140,7 +140,7 @@ function baseEnvironment(): EnvironmentConfig {
       incremental_sync: { expression: 'rate(15 minutes)', enabled: true },
       full_sync: { expression: 'cron(0 3 * * ? *)', enabled: true },
       retention: { expression: 'cron(0 4 * * ? *)', enabled: true },
-      // Off by default: the ETL registers every partition itself (README "Infrastructure").
+      // Off by default: the ETL registers every partition itself (docs/deploy.md, the Glue crawler).
       crawler: { expression: 'cron(0 5 * * ? *)', enabled: false },
     },
     lifecycle: {

@@ -43,7 +43,7 @@ export const DEFAULT_RECHECK_DAYS = 7;
 export const DEFAULT_PARTITION_COLUMN = 'event_type';
 
 /**
- * What an export does when PostgreSQL's columns differ from the lake table's (README "Schema
+ * What an export does when PostgreSQL's columns differ from the lake table's (docs/type-contract.md "Schema
  * changes"): `fail` refuses every change; `append_new_columns` adds new columns and widens types;
  * `sync_all_columns` also drops the lake columns PostgreSQL no longer has (a rename is a drop and
  * an add). An incompatible type change fails under every policy.

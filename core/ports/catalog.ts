@@ -43,7 +43,7 @@ export interface CatalogPartition {
   readonly columnBytes?: Readonly<Record<string, number>>;
   /**
    * The columns the partition's files hold, in file order, with the types they were written with
-   * — which may differ from the table's after a schema change (README "Schema changes"):
+   * — which may differ from the table's after a schema change (docs/type-contract.md "Schema changes"):
    * readers cast a widened column and read NULL for a column the files do not have. Absent for
    * partitions published before partitions recorded their columns (they hold the table's columns
    * as they were then: a catalog stamps them before it changes the table's), and where a catalog

@@ -4,7 +4,7 @@
  * decimals become strings, instants ISO 8601 strings in UTC with `Z`, dates `YYYY-MM-DD`, binary
  * base64, non-finite floats the strings `NaN`, `Infinity`, `-Infinity` (JSON has no such numbers),
  * REAL values their shortest decimal, intervals Trino's text (`2 03:00:00.000`, `3-5`). The
- * lake engines render the same query the same way; README "Athena parity" has the whole contract.
+ * lake engines render the same query the same way; docs/query-api.md "Athena parity" has the whole contract.
  */
 
 const MICROS_PER_MILLI = 1000n;

@@ -9,7 +9,7 @@
  * - `deleted`: every hot row of the day is gone and the deleted rows add up to the manifest's
  *   rows and checksum.
  * - `mismatch`: every hot row is gone but the deleted rows do not add up to the manifest (rows
- *   were written to the day while it was being purged): alerted, see the README's recovery.
+ *   were written to the day while it was being purged): alerted, see docs/retention-and-recovery.md.
  */
 import { ThermoclineError } from '#core/errors';
 import { createTableIfMissing, qualify } from '#core/sql/ident';

@@ -44,7 +44,7 @@ export const CRAWLER_CONFIGURATION = {
  * - a security configuration that encrypts its CloudWatch logs and bookmarks with a rotated KMS key;
  * - a role that reads the lake bucket and this database's tables and partitions only.
  * The ETL registers every partition it publishes, so the crawler is an audit, not a dependency:
- * the config's `schedules.crawler` is off by default (README "Infrastructure").
+ * the config's `schedules.crawler` is off by default (docs/deploy.md, the Glue crawler).
  * @example
  * new SchemaCrawler(this, 'SchemaCrawler', {
  *   crawlerName: 'thermocline-dev-schema',

@@ -87,7 +87,7 @@ const USER_ERROR = 2;
  * `YYYY-MM-DD`, `timestamp` as ISO 8601 with `Z`, a timestamp with time zone as its instant in
  * UTC, varbinary as base64 — the same JSON as the local engine's for the same query; arrays,
  * maps and rows stay in Athena's text form (`[a, b]`, `{k=v}`), which does not round-trip to JSON
- * reliably (cast them to JSON for the same JSON in both runtimes; README "Athena parity").
+ * reliably (cast them to JSON for the same JSON in both runtimes; docs/query-api.md "Athena parity").
  * @example
  * const engine = new AthenaQueryEngine(new AthenaClient({}), { workGroup: 'thermocline', database: 'thermocline_lake' });
  * const result = await engine.run({

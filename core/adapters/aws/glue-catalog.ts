@@ -122,7 +122,7 @@ export class GlueCatalog implements Catalog {
    * UpdateTable replaces the table's definition and parameters; existing partitions keep their
    * own column lists (their StorageDescriptor's, the columns their files hold) until they are
    * published again — Athena validates a Parquet partition's columns against the table's by name
-   * and casts a partition's `int` to the table's `bigint` (README "Schema changes").
+   * and casts a partition's `int` to the table's `bigint` (docs/type-contract.md "Schema changes").
    */
   async ensureTable(table: CatalogTable): Promise<void> {
     checkLocation(table.location, `location of table '${table.name}'`);

@@ -466,7 +466,7 @@ export const TRINO_MACROS: readonly string[] = [
     `(x TIMESTAMP) AS strftime(x, '%Y-%m-%dT%H:%M:%S.%g')`,
     `(x TIMESTAMP WITH TIME ZONE) AS strftime(x, '%Y-%m-%dT%H:%M:%S.%gZ')`,
   ),
-  // Zone-aware values are wall-clock times locally (see the README's known differences).
+  // Zone-aware values are wall-clock times locally (docs/query-api.md, "Known differences").
   macro('at_timezone', `(x, zone) AS timezone(zone, CAST(x AS TIMESTAMP WITH TIME ZONE))`),
   macro('with_timezone', `(x, zone) AS CAST(x AS TIMESTAMP)`),
   macro(
