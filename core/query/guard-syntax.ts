@@ -240,27 +240,8 @@ const TRINO_TYPES = new Set([
   'bingtile',
 ]);
 
-/** Types a typed literal (`BIGINT '1'`) may name. */
-const LITERAL_TYPES = new Set([
-  'boolean',
-  'tinyint',
-  'smallint',
-  'integer',
-  'int',
-  'bigint',
-  'real',
-  'double',
-  'decimal',
-  'varchar',
-  'char',
-  'varbinary',
-  'json',
-  'date',
-  'time',
-  'timestamp',
-  'uuid',
-  'ipaddress',
-]);
+/** Types a typed literal (`BIGINT '1'`) may name: the parser's, and two it reads as strings. */
+const LITERAL_TYPES = new Set([...PARSER_TYPES, 'varbinary', 'ipaddress']);
 
 /** Typed literals the parser reads as written (when their string has no backslash). */
 const PARSER_LITERAL_TYPES = new Set(['date', 'time', 'timestamp']);
