@@ -3,6 +3,7 @@
  * the catalog, the workgroup, the database and the plan state machine are. Side-effect free, so
  * handlers read it once at cold start and tests call it with a plain object.
  */
+import type { FunctionVariables } from '#core/contracts/function-environment';
 import type { AwsQuerySettings } from '#runtime/aws/query-runtime';
 import { deployedEnvironment, functionVariables, type Env } from '#lambdas/env';
 
@@ -24,10 +25,11 @@ export function querySettingsFromEnv(
   options: { readonly startsPlans?: boolean } = {},
 ): AwsQuerySettings {
   const environment = deployedEnvironment(env, QUERY_STACK);
-  const variables = functionVariables('plan-step', env, QUERY_STACK);
-  const starter = options.startsPlans
-    ? functionVariables('query-api', env, QUERY_STACK)
-    : undefined;
+  // The query API's variables are the plan step's and the plan state machine: read once.
+  const variables: FunctionVariables<'plan-step'> & { readonly PLAN_STATE_MACHINE_ARN?: string } =
+    options.startsPlans
+      ? functionVariables('query-api', env, QUERY_STACK)
+      : functionVariables('plan-step', env, QUERY_STACK);
   return {
     environment,
     lakeBucket: variables.LAKE_BUCKET,
@@ -39,6 +41,8 @@ export function querySettingsFromEnv(
     databaseSecretArn: variables.DATABASE_SECRET_ARN,
     databaseName: variables.DATABASE_NAME,
     schema: variables.THERMOCLINE_SCHEMA || 'public',
-    ...(starter ? { planStateMachineArn: starter.PLAN_STATE_MACHINE_ARN } : {}),
+    ...(variables.PLAN_STATE_MACHINE_ARN === undefined
+      ? {}
+      : { planStateMachineArn: variables.PLAN_STATE_MACHINE_ARN }),
   };
 }
