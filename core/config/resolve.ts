@@ -167,6 +167,20 @@ function deepMerge(base: unknown, patch: unknown): unknown {
 }
 
 /**
+ * `patch` over an environment's defaults. A `database.existing` replaces the default
+ * `database.create` instead of merging with it (both together are an error).
+ */
+function mergeEnvironment(base: unknown, patch: Record<string, unknown> | undefined): unknown {
+  const merged = deepMerge(base, patch);
+  const database = patch?.['database'];
+  if (isPlainObject(merged) && isPlainObject(database) && database['existing'] !== undefined) {
+    merged['database'] =
+      database['create'] === undefined ? { existing: database['existing'] } : database;
+  }
+  return merged;
+}
+
+/**
  * Validates a configuration file's parsed JSON and merges it over the defaults:
  * - `tables` / `mappings`: with `use_sample_defaults` (default true) an entry replaces the default
  *   entry with the same table name and the others are appended; with `false` only the file's are used;
@@ -201,7 +215,7 @@ export function resolveConfig(userFile: unknown, source: string): ThermoclineCon
     environments: Object.fromEntries(
       ENVIRONMENT_NAMES.map((name) => [
         name,
-        deepMerge(DEFAULT_ENVIRONMENTS[name], file.environments?.[name]),
+        mergeEnvironment(DEFAULT_ENVIRONMENTS[name], file.environments?.[name]),
       ]),
     ),
   };
