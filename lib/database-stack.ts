@@ -142,6 +142,9 @@ export class DatabaseStack extends Stack {
   /** The database construct (cluster, secret, security groups); `undefined` with an existing one. */
   readonly database: AuroraDatabase | undefined;
 
+  /** The zones the config names, when it does (see {@link DatabaseStack.availabilityZones}). */
+  private readonly configuredZones: readonly string[] | undefined;
+
   constructor(scope: Construct, id: string, props: DatabaseStackProps) {
     const deletionProtection = props.deletionProtection ?? false;
     super(scope, id, {
@@ -150,6 +153,7 @@ export class DatabaseStack extends Stack {
       terminationProtection: props.terminationProtection ?? deletionProtection,
     });
     Tags.of(this).add('thermocline:environment', props.envName);
+    this.configuredZones = props.existing?.availabilityZones ?? props.availabilityZones;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.clusterIdentifier = props.existing
       ? (props.existing.clusterIdentifier ?? props.existing.clusterArn.split(':').pop() ?? '')
@@ -233,6 +237,15 @@ export class DatabaseStack extends Stack {
       description: 'The master credentials (Data API secretArn).',
       value: this.secret.secretArn,
     });
+  }
+
+  /**
+   * The zones of the environment's VPC: the configured ones when the config names them, so a
+   * stack pinned to an account and region needs no lookup (CDK would otherwise ask the account
+   * for them at synthesis); else CDK's (`Fn::GetAZs` in an environment-agnostic stack).
+   */
+  override get availabilityZones(): string[] {
+    return this.configuredZones ? [...this.configuredZones] : super.availabilityZones;
   }
 
   /**
