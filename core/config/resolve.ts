@@ -173,9 +173,14 @@ function deepMerge(base: unknown, patch: unknown): unknown {
 function mergeEnvironment(base: unknown, patch: Record<string, unknown> | undefined): unknown {
   const merged = deepMerge(base, patch);
   const database = patch?.['database'];
-  if (isPlainObject(merged) && isPlainObject(database) && database['existing'] !== undefined) {
-    merged['database'] =
-      database['create'] === undefined ? { existing: database['existing'] } : database;
+  // With both, the merged value keeps both, and validation names the conflict.
+  if (
+    isPlainObject(merged) &&
+    isPlainObject(database) &&
+    database['existing'] !== undefined &&
+    database['create'] === undefined
+  ) {
+    merged['database'] = { existing: database['existing'] };
   }
   return merged;
 }
