@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerDoctor } from '#cli/commands/doctor';
 import { registerEtl } from '#cli/commands/etl';
 import { registerLake } from '#cli/commands/lake';
 import { registerPurge } from '#cli/commands/purge';
@@ -48,6 +49,7 @@ Exit codes: 0 ok, 1 failed, 2 bad input (flags, config), 3 database unreachable.
   registerQuery(program);
   registerServe(program);
   registerLake(program);
+  registerDoctor(program);
   const override = (command: Command): void => {
     command.exitOverride();
     command.commands.forEach(override);
