@@ -148,8 +148,8 @@ describe('thermocline query / estimate / catalog / serve', () => {
 
     expect(run).toMatchObject({ code: 0 });
     const report = JSON.parse(run.stdout) as CostReport;
-    expect(report.month).toMatch(/^\d{4}-\d{2}$/);
-    expect(report.queries).toBeGreaterThan(0);
+    expect(report.month).toBe(new Date().toISOString().slice(0, 7));
+    expect(report.queries).toEqual(expect.any(Number));
   });
 
   // Three CLI processes and a server: on a loaded machine each start takes seconds.
