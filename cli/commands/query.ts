@@ -202,8 +202,10 @@ export function registerQuery(program: Command): void {
 Examples:
   $ thermocline query --sql "SELECT event_type, count(*) FROM events WHERE event_type = 'Login' AND dt = '2025-02-14' GROUP BY 1"
   $ thermocline query --plan top-members.json --json
+  $ thermocline query --plan top-members.json --api https://abc123.execute-api.eu-west-1.amazonaws.com/v1/
 
-Exit codes: 0 ok, 1 the plan failed, 2 bad input (plan, SQL, over the scan limit), 3 database unreachable.`,
+Exit codes: 0 ok, 1 the plan failed, 2 bad input (plan, SQL, over the scan limit), 3 database
+(or, with --api, the API) unreachable.`,
     )
     .action(async (flags: QueryFlags, command: Command) => {
       if ((flags.plan === undefined) === (flags.sql === undefined)) {
