@@ -15,7 +15,7 @@ import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { openLocalBucket } from '#adapters/local/local-lake';
 import { DEFAULT_S3_SOURCES } from '#core/config/defaults';
 import { writeSampleExternalSource } from '#core/sample/external-source';
-import { describeApi, parsePort, startLocalApi, untilStopped } from '#cli/commands/query';
+import { describeApi, parsePort, startLocalApi, untilStopped } from '#cli/commands/serve';
 import { summarizeTables, type TableSummary } from '#core/hot/summary';
 import { daysBetween, lastClosedDay, unpublished, type RunSummary } from '#etl/run';
 import { existingSampleTables } from '#core/sample/load';

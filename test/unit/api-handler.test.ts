@@ -273,6 +273,19 @@ describe('the other routes', () => {
     expect(service.costs).not.toHaveBeenCalled();
   });
 
+  it('GET /openapi.json answers the OpenAPI 3.1 document, its server the stage path', async () => {
+    const result = await handler()({
+      ...event('GET', '/openapi.json'),
+      requestContext: { requestId: 'req-1', path: '/v1/openapi.json' },
+    });
+
+    expect(result.statusCode).toBe(200);
+    const document = json(result.body);
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.servers).toEqual([{ url: '/v1' }]);
+    expect(Object.keys(document.paths as object)).toContain('/plans/{id}');
+  });
+
   it('ignores a trailing slash', async () => {
     const result = await handler()(event('GET', '/catalog/'));
 
@@ -540,6 +553,7 @@ describe('requests the handler refuses itself', () => {
       'POST /estimate',
       'GET /catalog',
       'GET /costs',
+      'GET /openapi.json',
     ]);
   });
 
