@@ -23,7 +23,10 @@ import { fixedClock } from '#ports/clock';
 import type { ParquetEncoder } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
 import { localQueryServiceDeps } from '#runtime/local/query-runtime';
-import { openTestDatabase, type TestDatabase } from '#test/support/database';
+import { openDatabase } from '#adapters/open-database';
+import { quoteIdent } from '#core/sql/ident';
+import { thermocline } from '#test/support/cli';
+import { findServer, openTestDatabase, type TestDatabase } from '#test/support/database';
 import { startS3Server, type S3Server } from '#test/support/s3-server';
 
 const BUCKET = 'thermocline-lake-s3test';
@@ -80,7 +83,7 @@ describe('the local runtime with its lake on an S3-compatible server', () => {
   let sourceRows: number;
 
   beforeAll(async () => {
-    s3 = await startS3Server([BUCKET]);
+    s3 = await startS3Server([BUCKET, 'thermocline-lake']);
     env = { ...s3.env, THERMOCLINE_LAKE_BUCKET: BUCKET, THERMOCLINE_LAKE_PREFIX: PREFIX };
     test = await openTestDatabase('s3_lake');
     db = test.db;
@@ -124,6 +127,41 @@ describe('the local runtime with its lake on an S3-compatible server', () => {
     await test?.cleanup();
     await s3?.close();
     if (home) await rm(home, { recursive: true, force: true });
+  });
+
+  it('`npm start` (thermocline up) with AWS_ENDPOINT_URL_S3 set exports the lake into the bucket thermocline-lake', async () => {
+    const server = await findServer();
+    const work = await mkdtemp(join(tmpdir(), 'thermocline-s3-up-'));
+    const schema = `tc_s3_up_${process.pid}`;
+    try {
+      const run = await thermocline(
+        ['up', '--once', '--json', '--days', '2', '--scale', '0.01', '--end', '2025-02-15'],
+        { cwd: work, env: { ...server?.env, THERMOCLINE_SCHEMA: schema, ...s3.env } },
+      );
+
+      expect({ code: run.code, stderr: run.code === 0 ? '' : run.stderr }).toEqual({
+        code: 0,
+        stderr: '',
+      });
+      const keys = (
+        await new S3ObjectStore(s3.client(), { bucket: 'thermocline-lake' }).list('')
+      ).map((o) => o.key);
+      expect(
+        keys.some((k) => /^events\/event_type=[^/]+\/dt=2025-02-14\/.*\.parquet$/.test(k)),
+      ).toBe(true);
+      expect(keys.some((k) => k.startsWith('agent_tasks/year=2025/month=02/'))).toBe(true);
+      const local = await readdir(join(work, '.thermocline', 'lake'), { recursive: true }).catch(
+        () => [],
+      );
+      expect(local.filter((name) => String(name).endsWith('.parquet'))).toEqual([]);
+    } finally {
+      if (server) {
+        const admin = await openDatabase({ env: server.env, home: work });
+        await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+        await admin.close();
+      }
+      await rm(work, { recursive: true, force: true });
+    }
   });
 
   it('publishes the day into the bucket under the prefix: the Parquet file and the manifests', async () => {

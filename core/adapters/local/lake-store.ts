@@ -33,6 +33,8 @@ export interface LocalLakeStore {
   readonly store: FsObjectStore | CachedS3ObjectStore;
   /** The lake's bucket name: `THERMOCLINE_LAKE_BUCKET`, else `thermocline-lake`. */
   readonly bucket: string;
+  /** Where the lake is, for people: `home/lake`, or `s3://bucket/prefix at <endpoint>`. */
+  readonly where: string;
   /**
    * The store an `S3ParquetRead` step reads for bucket `name`: the lake (or, with a prefix, the
    * whole lake bucket) on its S3 server; undefined for any other bucket.
@@ -60,6 +62,7 @@ export function lakeObjectStore(home: string, env: NodeJS.ProcessEnv): LocalLake
     return {
       store: new FsObjectStore(join(home, 'lake')),
       bucket: DEFAULT_LAKE_BUCKET,
+      where: join(home, 'lake'),
       openBucket: () => undefined,
     };
   }
@@ -84,7 +87,12 @@ export function lakeObjectStore(home: string, env: NodeJS.ProcessEnv): LocalLake
     cacheDir: join(home, 's3-cache', bucket, ...prefix.split('/').filter(Boolean)),
   });
   const whole = prefix === '' ? store : new S3ObjectStore(client, { bucket });
-  return { store, bucket, openBucket: (name) => (name === bucket ? whole : undefined) };
+  return {
+    store,
+    bucket,
+    where: `${store.remoteRoot}${endpoint ? ` at ${endpoint}` : ''}`,
+    openBucket: (name) => (name === bucket ? whole : undefined),
+  };
 }
 
 /**
