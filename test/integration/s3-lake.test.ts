@@ -4,7 +4,7 @@
  * the export publishes into the bucket, an `S3ParquetRead` step reads a published file with
  * ranged GETs, and an `AthenaQuery` step (DuckDB) reads the local copies, fetched again when gone.
  */
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store';
@@ -65,6 +65,40 @@ describe('lakeObjectStore', () => {
         THERMOCLINE_LAKE_PREFIX: 'lake',
       }),
     ).toThrow(UsageError);
+  });
+});
+
+describe('CachedS3ObjectStore on a real S3 server', () => {
+  let s3: S3Server;
+  let cacheDir: string;
+
+  beforeAll(async () => {
+    s3 = await startS3Server(['cache-test']);
+    cacheDir = await mkdtemp(join(tmpdir(), 'thermocline-s3-cache-'));
+  });
+
+  afterAll(async () => {
+    await s3?.close();
+    if (cacheDir) await rm(cacheDir, { recursive: true, force: true });
+  });
+
+  it('keeps a local copy of an uploaded Parquet file, refreshes a stale one on list, and deletes both', async () => {
+    const store = new CachedS3ObjectStore(s3.client(), { bucket: 'cache-test', cacheDir });
+    const source = join(cacheDir, '..', `thermocline-s3-cache-src-${process.pid}.parquet`);
+    await writeFile(source, 'PAR1 twelve bytes');
+    await store.putFile('t/part-00000.parquet', source);
+    expect(await readFile(store.locate('t/part-00000.parquet'), 'utf8')).toBe('PAR1 twelve bytes');
+    await writeFile(store.locate('t/part-00000.parquet'), 'stale');
+
+    expect(await store.list('t/')).toEqual([{ key: 't/part-00000.parquet', bytes: 17 }]);
+    expect(await readFile(store.locate('t/part-00000.parquet'), 'utf8')).toBe('PAR1 twelve bytes');
+
+    expect(await store.deletePrefix('t/')).toBe(1);
+    expect(await new S3ObjectStore(s3.client(), { bucket: 'cache-test' }).list('')).toEqual([]);
+    await expect(readFile(store.locate('t/part-00000.parquet'))).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+    await rm(source, { force: true });
   });
 });
 
