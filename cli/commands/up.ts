@@ -134,7 +134,7 @@ async function exportClosedDays(
   const work = await unpublished(context.lake, candidates);
   if (work.length === 0) return null;
   if (!json)
-    print('', `Exporting ${work.length} closed table-days to the lake (${context.home}/lake):`);
+    print('', `Exporting ${work.length} closed table-days to the lake (${context.lake.where}):`);
   const summary = await exportWithProgress(context, db, work, json);
   if (json) {
     // The summary goes into up's JSON.
