@@ -40,21 +40,7 @@
  * - row field access `(expr).field`, `CAST(… AS ROW(…)).field` → `(expr)`.
  */
 
-/** One lexical token, with where it starts in the statement. */
-interface Token {
-  readonly kind:
-    'space' | 'comment' | 'string' | 'ident' | 'quoted' | 'number' | 'param' | 'symbol';
-  /** The token's text as written. */
-  readonly text: string;
-  /** Identifiers: the lowercased name; strings: the value (quotes undoubled); others: the text. */
-  readonly value: string;
-  /** Strings: `X` (binary), `U&` (Unicode), `E` (escape), `$` (dollar-quoted) or empty. */
-  readonly prefix?: string;
-  /** Offset of the token in the statement. */
-  readonly start: number;
-  /** Strings and quoted names: whether the closing quote is there. */
-  readonly closed?: boolean;
-}
+import { tokenize, type Token } from '#core/query/sql/tokenizer';
 
 /** The rewritten text, and where each of its offsets comes from in the statement. */
 export interface GuardText {
@@ -67,114 +53,6 @@ export interface GuardText {
    * one): the parser would read it differently from the engines, so the guard refuses it.
    */
   readonly backslashAt: number | undefined;
-}
-
-const IDENT_START = /[A-Za-z_\u0080-\uffff]/u;
-const IDENT_PART = /[A-Za-z0-9_$\u0080-\uffff]/u;
-const TWO_CHAR_SYMBOLS = new Set(['->', '<=', '>=', '<>', '!=', '||', '::', '=>']);
-
-/** Splits `sql` into tokens by the rules of the guard's lexical check. */
-function tokenize(sql: string): Token[] {
-  const tokens: Token[] = [];
-  const at = (k: number): string => sql.charAt(k);
-  /** Whether the last quoted run was closed. */
-  let closed = false;
-  /** The end of a quoted run starting at `open` (a doubled quote continues it). */
-  const quoted = (open: number, quote: string): number => {
-    let k = open + 1;
-    closed = false;
-    while (k < sql.length) {
-      if (at(k) === quote && at(k + 1) === quote) k += 2;
-      else if (at(k) === quote) {
-        closed = true;
-        return k + 1;
-      } else k += 1;
-    }
-    return sql.length;
-  };
-  const string = (start: number, open: number, end: number, prefix: string): Token => {
-    const body = sql.slice(open + 1, closed ? end - 1 : end);
-    const value = body.replaceAll("''", "'");
-    return { kind: 'string', text: sql.slice(start, end), value, prefix, start, closed };
-  };
-  let i = 0;
-  while (i < sql.length) {
-    const c = at(i);
-    const identBefore = i > 0 && IDENT_PART.test(at(i - 1));
-    let end = i + 1;
-    let token: Token;
-    if (/\s/u.test(c)) {
-      while (end < sql.length && /\s/u.test(at(end))) end += 1;
-      token = { kind: 'space', text: sql.slice(i, end), value: ' ', start: i };
-    } else if (c === '-' && at(i + 1) === '-') {
-      end = sql.indexOf('\n', i);
-      end = end < 0 ? sql.length : end;
-      token = { kind: 'comment', text: sql.slice(i, end), value: '', start: i };
-    } else if (c === '/' && at(i + 1) === '*') {
-      let depth = 1;
-      end = i + 2;
-      while (end < sql.length && depth > 0) {
-        const pair = sql.slice(end, end + 2);
-        if (pair === '/*' || pair === '*/') {
-          depth += pair === '/*' ? 1 : -1;
-          end += 2;
-        } else {
-          end += 1;
-        }
-      }
-      token = { kind: 'comment', text: sql.slice(i, end), value: '', start: i };
-    } else if ((c === 'E' || c === 'e') && at(i + 1) === "'" && !identBefore) {
-      end = i + 2;
-      while (end < sql.length) {
-        if (at(end) === '\\') end += 2;
-        else if (at(end) === "'" && at(end + 1) === "'") end += 2;
-        else if (at(end) === "'") break;
-        else end += 1;
-      }
-      end = Math.min(end + 1, sql.length);
-      token = { kind: 'string', text: sql.slice(i, end), value: '', prefix: 'E', start: i };
-    } else if ((c === 'X' || c === 'x') && at(i + 1) === "'" && !identBefore) {
-      end = quoted(i + 1, "'");
-      token = string(i, i + 1, end, 'X');
-    } else if ((c === 'U' || c === 'u') && at(i + 1) === '&' && at(i + 2) === "'" && !identBefore) {
-      end = quoted(i + 2, "'");
-      token = string(i, i + 2, end, 'U&');
-    } else if (c === "'") {
-      end = quoted(i, "'");
-      token = string(i, i, end, '');
-    } else if (c === '"') {
-      end = quoted(i, '"');
-      const text = sql.slice(i, end);
-      const value = text.slice(1, closed ? -1 : undefined).replaceAll('""', '"');
-      token = { kind: 'quoted', text, value, start: i, closed };
-    } else if (c === '$' && !identBefore && /^\$\d/u.test(sql.slice(i, i + 2))) {
-      while (end < sql.length && /\d/u.test(at(end))) end += 1;
-      token = { kind: 'param', text: sql.slice(i, end), value: sql.slice(i, end), start: i };
-    } else if (c === '$' && !identBefore) {
-      const tag = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/u.exec(sql.slice(i));
-      if (tag) {
-        const close = sql.indexOf(tag[0], i + tag[0].length);
-        end = close < 0 ? sql.length : close + tag[0].length;
-        token = { kind: 'string', text: sql.slice(i, end), value: '', prefix: '$', start: i };
-      } else {
-        token = { kind: 'symbol', text: c, value: c, start: i };
-      }
-    } else if (IDENT_START.test(c)) {
-      while (end < sql.length && IDENT_PART.test(at(end))) end += 1;
-      const text = sql.slice(i, end);
-      token = { kind: 'ident', text, value: text.toLowerCase(), start: i };
-    } else if (/[0-9]/u.test(c) || (c === '.' && /[0-9]/u.test(at(i + 1)))) {
-      const match = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/u.exec(sql.slice(i));
-      end = i + (match?.[0].length ?? 1);
-      token = { kind: 'number', text: sql.slice(i, end), value: sql.slice(i, end), start: i };
-    } else {
-      if (TWO_CHAR_SYMBOLS.has(sql.slice(i, i + 2))) end = i + 2;
-      token = { kind: 'symbol', text: sql.slice(i, end), value: sql.slice(i, end), start: i };
-    }
-    tokens.push(token);
-    i = end;
-  }
-  return tokens;
 }
 
 /**

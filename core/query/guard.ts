@@ -36,6 +36,7 @@ import {
 } from '#core/query/athena-functions';
 import { SqlRejectedError, SqlTooLongError } from '#core/query/errors';
 import { normalizeGuardSyntax, type GuardText } from '#core/query/guard-syntax';
+import { IDENT_PART, tokenize, type Token } from '#core/query/sql/tokenizer';
 import type { CatalogTable } from '#ports/catalog';
 
 /** Which engine the SQL is for: the lake (Athena, DuckDB locally) or the hot database (PostgreSQL). */
@@ -355,104 +356,37 @@ function analyze(
 // Lexical check, by the engine's rules
 
 /**
- * Walks the SQL the way PostgreSQL's (and DuckDB's) lexer does — '' strings, E'' strings with
- * backslash escapes, "" identifiers, $tag$ strings, -- and nested /* comments — and rejects the
+ * Reads the SQL with the engines' lexical rules (the query layer's tokenizer) and rejects the
  * constructs the parser would read differently from the engine, and statements with more than
  * {@link MAX_SQL_BOOLEAN_OPERATORS} AND/OR operators.
  */
 function lexCheck(sql: string, engine: GuardEngine, reject: (message: string) => never): void {
-  const at = (i: number): string => sql[i] ?? '';
-  const isIdentChar = (c: string): boolean => /[A-Za-z0-9_$\u0080-\uffff]/u.test(c);
-  let i = 0;
   let statementEnded = -1;
   // AND/OR keywords, and BETWEEN (whose AND is not a boolean operator), outside strings/comments.
   let booleanOperators = 0;
   let betweens = 0;
-  while (i < sql.length) {
-    const c = at(i);
-    const start = i;
-    if (c === '-' && at(i + 1) === '-') {
-      while (i < sql.length && at(i) !== '\n') i++;
-      continue;
-    }
-    if (c === '/' && at(i + 1) === '*') {
-      let depth = 1;
-      i += 2;
-      while (i < sql.length && depth > 0) {
-        const pair = sql.slice(i, i + 2);
-        if (pair === '/*' || pair === '*/') {
-          depth += pair === '/*' ? 1 : -1;
-          i += 2;
-        } else {
-          i++;
-        }
-      }
-      continue;
-    }
-    if (/\s/u.test(c)) {
-      i++;
-      continue;
-    }
-    if (statementEnded >= 0 && c !== ';') {
+  let previous: Token | undefined;
+  for (const token of tokenize(sql)) {
+    if (token.kind === 'space' || token.kind === 'comment') continue;
+    if (statementEnded >= 0 && token.text !== ';') {
       reject(
-        `found more after the ';' at offset ${statementEnded}: ${excerpt(sql, i)}; send exactly ` +
-          `one SELECT per step`,
+        `found more after the ';' at offset ${statementEnded}: ${excerpt(sql, token.start)}; ` +
+          `send exactly one SELECT per step`,
       );
     }
-    if (c === ';') {
-      statementEnded = i;
-      i++;
-      continue;
-    }
-    if ((c === 'E' || c === 'e') && at(i + 1) === "'" && !isIdentChar(at(i - 1))) {
-      i += 2;
-      while (i < sql.length) {
-        if (at(i) === '\\') i += 2;
-        else if (at(i) === "'" && at(i + 1) === "'") i += 2;
-        else if (at(i) === "'") break;
-        else i++;
-      }
-      i++;
-      continue;
-    }
-    if (c === "'" || c === '"') {
-      i++;
-      while (i < sql.length) {
-        if (at(i) === c && at(i + 1) === c) i += 2;
-        else if (at(i) === c) break;
-        else i++;
-      }
-      // Lake strings reach the parser without their backslashes (guard-syntax.ts).
-      const rewritten = engine === 'lake' && c === "'";
-      if (i < sql.length && at(i - 1) === '\\' && !rewritten)
-        reject(backslashMessage(sql, start, c));
-      i++;
-      continue;
-    }
-    if (c === '$' && !isIdentChar(at(i - 1))) {
-      const tag = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/u.exec(sql.slice(i));
-      if (tag) {
-        const close = sql.indexOf(tag[0], i + tag[0].length);
-        i = close < 0 ? sql.length : close + tag[0].length;
-        continue;
-      }
-    }
-    if (engine === 'lake' && c === '/' && at(i + 1) === '/') {
+    if (token.text === ';') statementEnded = token.start;
+    backslashCheck(sql, token, engine, reject);
+    if (engine === 'lake' && token.text === '/' && sql.charAt(token.start + 1) === '/') {
       reject(
-        `'//' at ${excerpt(sql, i)} is integer division to DuckDB but a comment to the parser; ` +
-          `write floor(a / b) for division and -- for comments`,
+        `'//' at ${excerpt(sql, token.start)} is integer division to DuckDB but a comment to ` +
+          `the parser; write floor(a / b) for division and -- for comments`,
       );
     }
-    if (isIdentChar(c)) {
-      while (i < sql.length && isIdentChar(at(i))) i++;
-      if (i - start <= 7) {
-        const word = sql.slice(start, i).toLowerCase();
-        if (word === 'and' || word === 'or') booleanOperators++;
-        else if (word === 'between') betweens++;
-      }
-      continue;
+    if (isWord(sql, token, previous)) {
+      if (token.value === 'and' || token.value === 'or') booleanOperators++;
+      else if (token.value === 'between') betweens++;
     }
-    i++;
+    previous = token;
   }
   const operators = booleanOperators - betweens;
   if (operators > MAX_SQL_BOOLEAN_OPERATORS) {
@@ -464,6 +398,38 @@ function lexCheck(sql: string, engine: GuardEngine, reject: (message: string) =>
         `or split the statement into several steps`,
     );
   }
+}
+
+/**
+ * A string or quoted name that ends with a backslash, which the parser reads as an escape but the
+ * engines do not (E'…' strings aside; lake strings reach the parser without their backslashes,
+ * see guard-syntax.ts).
+ */
+function backslashCheck(
+  sql: string,
+  token: Token,
+  engine: GuardEngine,
+  reject: (message: string) => never,
+): void {
+  const quoted = token.kind === 'quoted';
+  const string =
+    token.kind === 'string' &&
+    (token.prefix === '' || token.prefix === 'X' || token.prefix === 'U&');
+  if (!token.closed || !(quoted || string) || (string && engine === 'lake')) return;
+  const end = token.start + token.text.length;
+  if (sql.charAt(end - 2) !== '\\') return;
+  const open = token.start + (token.prefix?.length ?? 0);
+  reject(backslashMessage(sql, open, quoted ? '"' : "'"));
+}
+
+/**
+ * Whether an identifier is a word of its own as the engines read it: not glued to a number, a
+ * parameter or a `$` before it (`1and`, `$1and`); a `$tag$` string before it ends a word.
+ */
+function isWord(sql: string, token: Token, previous: Token | undefined): boolean {
+  if (token.kind !== 'ident') return false;
+  if (token.start === 0 || !IDENT_PART.test(sql.charAt(token.start - 1))) return true;
+  return previous?.kind === 'string' && previous.prefix === '$';
 }
 
 function backslashMessage(sql: string, start: number, quote: string): string {
