@@ -7,13 +7,8 @@ import { CLAUSE_KEYWORDS, NOT_AN_ALIAS } from '#core/query/guard/syntax/vocabula
 
 /** `UNNEST(…) [WITH ORDINALITY] [AS] alias` → `UNNEST(…) AS alias`. */
 export function unnest(r: Rewriter, i: number, open: number, to: number, context: Context): number {
-  const close = r.closing(open, to);
-  if (close >= to) {
-    r.copy(i);
-    return i + 1;
-  }
-  r.copy(i);
-  r.range(i + 1, close + 1, context);
+  const close = r.call(i, open, to, context);
+  if (close === undefined) return i + 1;
   let end = close + 1;
   const withWord = r.next(end, to);
   const ordinality = r.next(withWord + 1, to);

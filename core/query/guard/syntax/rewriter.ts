@@ -80,6 +80,18 @@ export class Rewriter extends TokenCursor {
     this.pieces.push({ text, start: token?.start ?? 0, copied: false });
   }
 
+  /**
+   * A call `name(…)` at `i`: the name and its arguments written, and the index of its `)`; only
+   * the name (undefined) when the bracket does not close before `to`.
+   */
+  call(i: number, open: number, to: number, context: Context): number | undefined {
+    const close = this.closing(open, to);
+    this.copy(i);
+    if (close >= to) return undefined;
+    this.range(i + 1, close + 1, context);
+    return close;
+  }
+
   /** Writes tokens [from, to) with the rewrites applied. */
   range(from: number, to: number, context: Context): void {
     let i = from;

@@ -12,13 +12,8 @@ export function listagg(
   to: number,
   context: Context,
 ): number {
-  const close = r.closing(open, to);
-  if (close >= to) {
-    r.copy(i);
-    return i + 1;
-  }
-  r.copy(i);
-  r.range(i + 1, close + 1, context);
+  const close = r.call(i, open, to, context);
+  if (close === undefined) return i + 1;
   const within = r.next(close + 1, to);
   const group = r.next(within + 1, to);
   const spec = r.next(group + 1, to);
