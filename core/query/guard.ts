@@ -1,31 +1,7 @@
 /**
- * The SQL guard: every SQL step is parsed with a real parser (node-sql-parser) before it runs.
- * It allows exactly one read-only statement — SELECT, WITH … SELECT, UNION/INTERSECT/EXCEPT of
- * them — over known tables, and learns what the scan estimate needs: which columns of which lake
- * table the statement references and its conjunctive predicates on partition keys.
- *
- * Dialects: the lake's SQL is parsed with node-sql-parser's `trino` grammar (Athena engine v3 is
- * Trino; the grammar knows try_cast, lambdas, FILTER and `$n` parameters); the hot SQL with its
- * `postgresql` grammar. Before parsing, a lexer that follows the engines' own rules (PostgreSQL's,
- * which DuckDB shares) checks for the few places where the parser reads the text differently from
- * the engine — a backslash before a closing quote (the parser takes it as an escape, the engines
- * do not), `//` (a comment to the parser, integer division to DuckDB) and a second statement after
- * a `;` — so the parser never sees less than the engine runs. Lake SQL is then rewritten for the
- * parser (`guard-syntax.ts`): the Athena syntax node-sql-parser does not know — casts to
- * `array(…)`, `IS DISTINCT FROM`, `AT TIME ZONE`, `EXISTS`, `WITH ORDINALITY`, `GROUPING SETS`,
- * `RANGE` frames, `FETCH FIRST`, … — in forms it reads, every table, function and subquery kept
- * (and the backslashes of string literals taken out, so the parser reads strings as the engines
- * do); the engine runs the statement as written.
- *
- * Size bounds, checked before anything recursive runs: a statement is at most
- * {@link MAX_SQL_LENGTH} characters (413 `sql_too_long`) and has at most
- * {@link MAX_SQL_BOOLEAN_OPERATORS} AND/OR operators (counted by the lexer pass; 400
- * `sql_rejected`), as the parser and the analysis recurse once per operator of a chain. A
- * statement that still overflows the stack (e.g. thousands of nested parentheses) is a 400
- * `sql_rejected` saying so, never a 500.
- *
- * The guard is one layer: hot queries also run in a READ ONLY transaction as a read-only role
- * with a statement timeout, lake queries in a workgroup with a scan cutoff.
+ * The SQL guard: one read-only SELECT over known tables, parsed by node-sql-parser after a lexical
+ * check by the engines' rules, with the columns and partition predicates the scan estimate needs.
+ * Why it is built so: docs/decisions/0008-sql-guard-parser-and-lexer.md; the parts: guard/.
  */
 import { SqlRejectedError, SqlTooLongError } from '#core/query/errors';
 import type { GuardOptions, SqlAnalysis } from '#core/query/guard/analysis';
