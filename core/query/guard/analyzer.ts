@@ -255,6 +255,7 @@ export class Analyzer {
     this.warned.add(message);
   }
 
+  /** The tables read, in order of first appearance, each with its occurrences. */
   tables(): AnalyzedTable[] {
     const byName = new Map<string, Occurrence[]>();
     for (const occurrence of this.occurrences) {
@@ -276,6 +277,7 @@ export class Analyzer {
     });
   }
 
+  /** The warnings, each once. */
   warnings(): string[] {
     return [...this.warned];
   }

@@ -5,7 +5,7 @@ import type { CatalogTable } from '#ports/catalog';
 
 /** Resolves a statement's table names against the engine's list, refusing unknown ones. */
 export class KnownTables {
-  readonly lake: Map<string, CatalogTable>;
+  private readonly lake: Map<string, CatalogTable>;
 
   constructor(
     private readonly options: GuardOptions,

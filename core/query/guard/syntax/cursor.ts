@@ -5,6 +5,7 @@ import type { Token } from '#core/query/sql/tokenizer';
 export class TokenCursor {
   constructor(readonly tokens: readonly Token[]) {}
 
+  /** The token at `index` (undefined past the end). */
   token(index: number): Token | undefined {
     return this.tokens[index];
   }
@@ -27,11 +28,13 @@ export class TokenCursor {
     return k;
   }
 
+  /** Whether the token at `index` is one of `words` (an unquoted identifier, lowercased). */
   isWord(index: number, ...words: string[]): boolean {
     const token = this.tokens[index];
     return token?.kind === 'ident' && words.includes(token.value);
   }
 
+  /** Whether the token at `index` is one of `symbols`. */
   isSymbol(index: number, ...symbols: string[]): boolean {
     const token = this.tokens[index];
     return token?.kind === 'symbol' && symbols.includes(token.text);
@@ -83,6 +86,7 @@ export class TokenCursor {
     );
   }
 
+  /** Whether the token at `k` is a row count: an unsigned integer or a `$n` parameter. */
   isCount(k: number): boolean {
     const token = this.token(k);
     return (token?.kind === 'number' && /^\d+$/u.test(token.text)) || token?.kind === 'param';
