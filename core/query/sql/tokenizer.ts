@@ -41,8 +41,16 @@ export const IDENT_START = /[A-Za-z_\u0080-\uffff]/u;
 /** A character that may continue an unquoted identifier. */
 export const IDENT_PART = /[A-Za-z0-9_$\u0080-\uffff]/u;
 const TWO_CHAR_SYMBOLS = new Set(['->', '<=', '>=', '<>', '!=', '||', '::', '=>']);
-const DOLLAR_TAG = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/u;
-const DOLLAR_TAG_UNITS = /^\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
+// Sticky (`y`) patterns, matched at an offset without copying the rest of the statement.
+const DOLLAR_TAG = /\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/uy;
+const DOLLAR_TAG_UNITS = /\$([A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/y;
+const NUMBER = /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/uy;
+
+/** The match of the sticky `pattern` at `at` in `text`, if any. */
+function matchAt(pattern: RegExp, text: string, at: number): RegExpExecArray | null {
+  pattern.lastIndex = at;
+  return pattern.exec(text);
+}
 
 /**
  * Splits `sql` into tokens; their texts, joined, are `sql`.
@@ -95,7 +103,7 @@ function readToken(sql: string, i: number, options: TokenizeOptions): Token {
     return { kind: 'ident', text, value: text.toLowerCase(), start: i };
   }
   if (/[0-9]/u.test(c) || (c === '.' && /[0-9]/u.test(next))) {
-    const match = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?/u.exec(sql.slice(i));
+    const match = matchAt(NUMBER, sql, i);
     const text = sql.slice(i, i + (match?.[0].length ?? 1));
     return { kind: 'number', text, value: text, start: i };
   }
@@ -167,7 +175,7 @@ function dollar(sql: string, i: number, options: TokenizeOptions): Token {
     while (end < sql.length && /\d/u.test(sql.charAt(end))) end += 1;
     return { kind: 'param', text: sql.slice(i, end), value: sql.slice(i, end), start: i };
   }
-  const tag = (options.astralDollarTags ? DOLLAR_TAG_UNITS : DOLLAR_TAG).exec(sql.slice(i));
+  const tag = matchAt(options.astralDollarTags ? DOLLAR_TAG_UNITS : DOLLAR_TAG, sql, i);
   if (!tag) return { kind: 'symbol', text: '$', value: '$', start: i };
   const close = sql.indexOf(tag[0], i + tag[0].length);
   const end = close < 0 ? sql.length : close + tag[0].length;
