@@ -169,7 +169,7 @@ describe('FileCatalog tables', () => {
     const listing = catalog.listTables();
 
     // Assess
-    await expect(listing).rejects.toThrow(`unknown catalog format in ${path}`);
+    await expect(listing).rejects.toThrow(`catalog ${path} is damaged: unknown catalog format`);
   });
 });
 
@@ -557,5 +557,29 @@ describe('FileCatalog lock', () => {
 
     // Assess
     await expect(put).resolves.toBeUndefined();
+  });
+});
+
+describe.each([
+  ['empty', '', /is damaged: it is empty/],
+  ['cut short', '{"format": 1, "tables": {"agent_tasks": {', /is damaged: .*JSON/],
+  ['not a catalog', '[1, 2, 3]', /is damaged: unknown catalog format/],
+  ['null', 'null', /is damaged: unknown catalog format/],
+])('a catalog file that is %s', (_name, text, why) => {
+  test('fails naming the file, the damage and what to do, and is left as it was', async () => {
+    // Prepare
+    await mkdir(join(dir, 'state'), { recursive: true });
+    await writeFile(path, text);
+    const catalog = new FileCatalog(path);
+
+    // Act
+    const listed = catalog.listTables();
+    const changed = catalog.ensureTable(table('agent_tasks'));
+
+    // Assess
+    await expect(listed).rejects.toThrow(why);
+    await expect(listed).rejects.toThrow(`catalog ${path} is damaged`);
+    await expect(changed).rejects.toThrow(/thermocline backfill --from D --to D/);
+    expect(await readFile(path, 'utf8')).toBe(text);
   });
 });

@@ -97,16 +97,35 @@ export class FileCatalog implements Catalog {
   }
 
   private async read(): Promise<CatalogFile> {
+    let text: string;
     try {
-      const parsed = JSON.parse(await readFile(this.path, 'utf8')) as CatalogFile;
-      if (parsed.format !== 1 || typeof parsed.tables !== 'object') {
-        throw new Error(`unknown catalog format in ${this.path}`);
-      }
-      return parsed;
+      text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 1, tables: {} };
       throw error;
     }
+    let parsed: Partial<CatalogFile> | null;
+    try {
+      parsed = JSON.parse(text) as Partial<CatalogFile> | null;
+    } catch (error) {
+      throw this.damaged(text.trim() === '' ? 'it is empty' : (error as Error).message);
+    }
+    if (parsed?.format !== 1 || typeof parsed.tables !== 'object' || parsed.tables === null) {
+      throw this.damaged(`unknown catalog format (expected {"format": 1, "tables": {…}})`);
+    }
+    return parsed as CatalogFile;
+  }
+
+  /**
+   * The error for a catalog file that cannot be read as one (never replaced by an empty catalog:
+   * that would unpublish every day, and let retention and the next export act on nothing).
+   */
+  private damaged(why: string): Error {
+    return new Error(
+      `catalog ${this.path} is damaged: ${why}. Nothing was changed. Restore the file from a ` +
+        `backup, or move it aside and re-export the days still hot with \`thermocline backfill ` +
+        `--from D --to D\` (the lake's version folders and _manifests/ are untouched)`,
+    );
   }
 
   private async update(change: (file: CatalogFile) => void): Promise<void> {
