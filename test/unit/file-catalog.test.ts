@@ -497,6 +497,21 @@ describe('FileCatalog lock', () => {
     expect(await readdir(join(dir, 'state'))).toEqual(['catalog.json']);
   });
 
+  test('takes over a dead lock whose breaker a process left when it died taking it over', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path, { lockWaitMs: 60_000 });
+    await catalog.ensureTable(table('agent_tasks'));
+    await writeFile(`${path}.lock`, String(deadPid()));
+    await writeFile(`${path}.lock.break`, `${deadPid()} 0a1b2c`);
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Assess
+    expect(await catalog.listPartitions('agent_tasks')).toEqual([partition(['2025', '02', '15'])]);
+    expect(await readdir(join(dir, 'state'))).toEqual(['catalog.json']);
+  });
+
   test("several catalogs racing to take over a dead process's lock all land their updates", async () => {
     // Prepare
     const names = Array.from({ length: 12 }, (_, i) => `table_${String(i).padStart(2, '0')}`);

@@ -165,7 +165,7 @@ export class FileCatalog implements Catalog {
       }
       const holder = await readLockFile(lock);
       if (holder && holder.ended) {
-        if (await this.takeOver(holder.text)) await this.sweepTemporaries();
+        if (await this.breakDeadLock(holder.text)) await this.sweepTemporaries();
         continue;
       }
       if (Date.now() - started > this.lockWaitMs) {
@@ -176,6 +176,37 @@ export class FileCatalog implements Catalog {
         );
       }
       await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * Takes a dead holder's lock (content `text`) away, one process at a time: under the breaker
+   * file `<catalog>.lock.break` (created exclusively), the lock is read again and moved only while
+   * it is still that dead one. Without the breaker, a process that read the dead lock could move
+   * away the live lock another process had just taken in its place — and, when a third took the
+   * freed name before it was put back, two processes held the lock at once and one's catalog
+   * update was lost. A breaker left by a process that died in here is removed like a dead lock.
+   * True when the dead lock is gone.
+   */
+  private async breakDeadLock(text: string): Promise<boolean> {
+    const breaker = `${this.lockPath}.break`;
+    const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
+    try {
+      await writeFile(breaker, token, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const other = await readLockFile(breaker);
+      if (other?.ended) await rm(breaker, { force: true });
+      else await new Promise((r) => setTimeout(r, 5));
+      return false;
+    }
+    try {
+      if ((await readLockFile(this.lockPath))?.text !== text) return false; // already replaced
+      return await this.takeOver(text);
+    } finally {
+      if ((await readFile(breaker, 'utf8').catch(() => undefined)) === token) {
+        await rm(breaker, { force: true });
+      }
     }
   }
 
