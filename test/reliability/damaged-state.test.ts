@@ -146,7 +146,7 @@ describe('damaged local state and tampered evidence', () => {
       try {
         const run = await bench.run([command, '--json']);
 
-        expect(run.code).not.toBe(0);
+        expect(run.code).toBe(1);
         expect(run.stdout + run.stderr).toMatch(why);
         expect(run.stdout + run.stderr).toMatch(/thermocline backfill --from D --to D/);
         expect(run.stderr).not.toMatch(/\n\s+at /);
