@@ -469,6 +469,24 @@ describe('requests the handler refuses itself', () => {
     expect(json(result.body).error.message).toMatch(/line 3, column 11/);
   });
 
+  it.each([
+    ['at the top', '{"__proto__": {"polluted": true}, "steps": []}'],
+    [
+      'as a bind name',
+      '{"steps": [{"id": "s1", "type": "AuroraQuery", "sql": "SELECT 1", "bind": {"__proto__": {"ref": "s0", "field": "x"}}}]}',
+    ],
+  ])('answers a __proto__ key %s with 400 bad_json and runs nothing', async (_where, body) => {
+    const result = await handler()({ ...event('POST', '/plans'), body });
+
+    expect(result.statusCode).toBe(400);
+    expect(json(result.body).error).toMatchObject({
+      code: 'bad_json',
+      message: expect.stringMatching(/has the key "__proto__" \(line 1, column \d+\)/),
+    });
+    expect(service.submitPlan).not.toHaveBeenCalled();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('answers an empty body with 400 bad_json', async () => {
     const result = await handler()(event('POST', '/estimate'));
 
