@@ -3,8 +3,9 @@
  *
  * Reads the environment name from the context and the configuration the way the CLI does
  * (`$THERMOCLINE_CONFIG`, else `./thermocline.config.json`, else the defaults), validates both,
- * and passes the environment's settings down to the stacks as typed props. No context lookups and
- * no account or region: synthesis works offline. A bad environment name or config file ends the
+ * and passes the environment's settings down to the stacks as typed props. No context lookups:
+ * synthesis works offline, also for an environment pinned to an account and region in the config
+ * (its VPC zones come from the config). A bad environment name or config file ends the
  * app with its message (no stack trace) and exit code 2.
  */
 import { App } from 'aws-cdk-lib';

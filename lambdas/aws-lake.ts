@@ -5,7 +5,8 @@
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { pgConnectionFromSecret, readDatabaseSecret } from '#adapters/aws/database-secret';
+import { pgConnectionFromSecret } from '#adapters/aws/database-secret';
+import { DatabaseSecretCache, withAuthRetry } from '#adapters/aws/database-secret-cache';
 import { GlueCatalog } from '#adapters/aws/glue-catalog';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store';
 import { createPgDatabase } from '#adapters/pg/pg-database';
@@ -36,7 +37,7 @@ export function awsLake(
 /**
  * PostgreSQL (Aurora) from the cluster's secret: TLS verified against the runtime's CA bundle
  * (`NODE_EXTRA_CA_CERTS`), `maxConnections` connections, nothing connected until the first query.
- * Reads the secret once.
+ * The password follows the secret's rotation (`DatabaseSecretCache`, `withAuthRetry`).
  * @example
  * const db = await awsPostgres(secrets, secretArn, 'public', 2);
  */
@@ -46,13 +47,19 @@ export async function awsPostgres(
   schema: string,
   maxConnections: number,
 ): Promise<SqlDatabase> {
-  const secret = await readDatabaseSecret(secrets, secretArn);
-  const connection = pgConnectionFromSecret(secret, { source: `secret ${secretArn}` });
+  // The password is read from the cache at every new connection (re-read after 5 minutes, or
+  // after a refused login, which is retried once): a rotated secret is picked up while warm.
+  const cache = new DatabaseSecretCache(secrets, secretArn);
+  const source = `secret ${secretArn}`;
+  const connection = pgConnectionFromSecret(await cache.get(), { source });
   const url = `postgres://${encodeURIComponent(connection.user ?? '')}@${connection.host ?? ''}:${connection.port ?? 5432}/${encodeURIComponent(connection.database ?? '')}`;
-  return createPgDatabase({
-    connection,
+  const password = async (): Promise<string> =>
+    String(pgConnectionFromSecret(await cache.get(), { source }).password);
+  const db = createPgDatabase({
+    connection: { ...connection, password },
     target: { kind: 'server', url, description: `Aurora PostgreSQL ${url} (TLS)` },
     schema,
     maxConnections,
   });
+  return withAuthRetry(db, () => cache.clear());
 }

@@ -66,7 +66,7 @@ export interface AwsClients {
 /**
  * The export engine's dependencies on AWS: PostgreSQL from the database secret (TLS verified, 2
  * connections; nothing connects until the first query), DuckDB for Parquet, the S3 lake, the Glue
- * catalog, the system clock. Reads the secret once.
+ * catalog, the system clock. The password follows the secret's rotation (awsPostgres).
  * @example
  * const deps = await awsExportDeps(exportEnvironment(process.env), { s3, glue, secrets });
  * await exportTask(deps, config)({ table: 'events', day: '2025-02-15' });

@@ -21,12 +21,11 @@ import {
   SYNC_DEFINITION,
   SYNC_PLACEHOLDERS,
 } from '#etl/state-machines/index';
-import { DEFAULT_DATABASE_NAME } from './constructs/aurora-database';
 import type { ScheduleConfig } from '#core/config/schema';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ScheduledJob } from './constructs/scheduled-job';
 import { DUCKDB_MODULE, DuckDbLayer } from './constructs/duckdb-layer';
-import { acknowledgeWildcardResource } from './constructs/nag-acknowledgements';
+import { acknowledgeWildcardResource, glueTablesArn } from './constructs/nag-acknowledgements';
 import { ThermoclineFunction } from './constructs/thermocline-function';
 import type { DatabaseStack } from './database-stack';
 import type { MonitoringStack } from './monitoring-stack';
@@ -166,8 +165,12 @@ export class PipelineStack extends Stack {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     const { storage, database, monitoring } = props;
     const configJson = functionConfigJson(props.config, props.envName);
-    const network = {
+    // Only the functions that connect to PostgreSQL directly (COPY, the purge's transactions)
+    // run in the VPC; the rest reach Aurora through the Data API, and AWS without endpoints.
+    const network = { logRetention };
+    const inVpc = {
       vpc: database.vpc,
+      vpcSubnets: database.functionSubnets,
       securityGroups: [database.dbClientSecurityGroup],
       logRetention,
     };
@@ -189,7 +192,7 @@ export class PipelineStack extends Stack {
       architecture: props.duckDbArchitecture,
     });
     this.exportFunction = new ThermoclineFunction(this, 'ExportFunction', {
-      ...network,
+      ...inVpc,
       entry: join(ROOT, 'lambdas', 'etl-export.ts'),
       functionName: `${prefix}-etl-export`,
       description: 'Thermocline ETL ExportTableDay: one table-day to Parquet, published in Glue',
@@ -267,9 +270,9 @@ export class PipelineStack extends Stack {
       environment: functionEnvironment('sync', {
         THERMOCLINE_CONFIG_JSON: configJson,
         THERMOCLINE_ENVIRONMENT: props.envName,
-        DATABASE_RESOURCE_ARN: database.cluster.clusterArn,
+        DATABASE_RESOURCE_ARN: database.clusterArn,
         DATABASE_SECRET_ARN: database.secret.secretArn,
-        DATABASE_NAME: DEFAULT_DATABASE_NAME,
+        DATABASE_NAME: database.databaseName,
         LAKE_BUCKET: storage.lakeBucket.bucketName,
         GLUE_DATABASE: storage.glueDatabaseName,
       }),
@@ -325,7 +328,7 @@ export class PipelineStack extends Stack {
       }),
     });
     this.purgeFunction = new ThermoclineFunction(this, 'PurgeFunction', {
-      ...network,
+      ...inVpc,
       entry: join(ROOT, 'lambdas', 'retention.ts'),
       handler: 'purgeHandler',
       functionName: `${prefix}-retention-purge`,
@@ -401,15 +404,13 @@ export class PipelineStack extends Stack {
       'Object-level access to the lake bucket only: the export writes a new object key for every ' +
         'table-day and version, which no fixed list of ARNs can name.',
     );
-    Validations.of(exportRole).acknowledge({
-      id:
-        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:' +
-        `table/${storage.glueDatabaseName}/*]`,
-      reason:
-        `Tables of this environment's Glue database (${storage.glueDatabaseName}) only: the ` +
+    acknowledgeWildcardResource(
+      exportRole,
+      glueTablesArn(this, storage.glueDatabaseName),
+      `Tables of this environment's Glue database (${storage.glueDatabaseName}) only: the ` +
         'export creates each table on its first publish and registers its partitions, so the ' +
         'table names are not known when the stack is deployed.',
-    });
+    );
 
     const purgeRole = this.purgeFunction.role;
     for (const action of ['GetBucket*', 'GetObject*', 'List*']) {
@@ -426,14 +427,12 @@ export class PipelineStack extends Stack {
       'Read access to the objects of the lake bucket only: manifests and files are written per ' +
         'table-day at run time.',
     );
-    Validations.of(purgeRole).acknowledge({
-      id:
-        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:' +
-        `table/${storage.glueDatabaseName}/*]`,
-      reason:
-        `Read-only on the tables of this environment's Glue database (${storage.glueDatabaseName}): ` +
+    acknowledgeWildcardResource(
+      purgeRole,
+      glueTablesArn(this, storage.glueDatabaseName),
+      `Read-only on the tables of this environment's Glue database (${storage.glueDatabaseName}): ` +
         "the purge checks that the catalog still points at a day's published version.",
-    });
+    );
 
     const syncRole = this.syncFunction.role;
     for (const action of ['Abort*', 'DeleteObject*', 'GetBucket*', 'GetObject*', 'List*']) {
@@ -451,14 +450,12 @@ export class PipelineStack extends Stack {
       'The reference tables (ref_<table>/, ref_<table>_changes/) of the lake only; their version ' +
         'folders are named at run time.',
     );
-    Validations.of(syncRole).acknowledge({
-      id:
-        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:' +
-        `table/${storage.glueDatabaseName}/*]`,
-      reason:
-        `Tables of this environment's Glue database (${storage.glueDatabaseName}) only: the sync ` +
+    acknowledgeWildcardResource(
+      syncRole,
+      glueTablesArn(this, storage.glueDatabaseName),
+      `Tables of this environment's Glue database (${storage.glueDatabaseName}) only: the sync ` +
         'creates each ref_ table on its first publish and switches its location on every one.',
-    });
+    );
   }
 }
 

@@ -15,10 +15,9 @@ import {
   type FunctionEnvironment,
 } from '#core/contracts/function-environment';
 import { PLAN_DEFINITION, PLAN_PLACEHOLDERS } from '#etl/state-machines/index';
-import { acknowledgeWildcardResource } from './constructs/nag-acknowledgements';
+import { acknowledgeWildcardResource, glueTablesArn } from './constructs/nag-acknowledgements';
 import { addStateMachine } from './constructs/state-machines';
 import { ThermoclineFunction } from './constructs/thermocline-function';
-import { DEFAULT_DATABASE_NAME } from './constructs/aurora-database';
 import type { DatabaseStack } from './database-stack';
 import type { MonitoringStack } from './monitoring-stack';
 import { functionConfigJson } from './pipeline-stack';
@@ -114,15 +113,12 @@ export class QueryStack extends Stack {
       RESULTS_PREFIX: QUERY_RESULTS_PREFIX,
       GLUE_DATABASE: storage.glueDatabaseName,
       ATHENA_WORKGROUP: storage.workgroupName,
-      DATABASE_RESOURCE_ARN: database.cluster.clusterArn,
+      DATABASE_RESOURCE_ARN: database.clusterArn,
       DATABASE_SECRET_ARN: database.secret.secretArn,
-      DATABASE_NAME: DEFAULT_DATABASE_NAME,
+      DATABASE_NAME: database.databaseName,
     } satisfies FunctionEnvironment<'plan-step'>;
-    const network = {
-      vpc: database.vpc,
-      securityGroups: [database.dbClientSecurityGroup],
-      logRetention,
-    };
+    // Outside the VPC: the functions reach Aurora through the Data API (HTTPS), like Athena.
+    const network = { logRetention };
 
     this.planStepFunction = new ThermoclineFunction(this, 'PlanStepFunction', {
       ...network,
@@ -303,14 +299,12 @@ export class QueryStack extends Stack {
             'prefix (read/write): keys are written at run time and cannot be listed.',
         );
       }
-      Validations.of(fn.role).acknowledge({
-        id:
-          'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:' +
-          `table/${storage.glueDatabaseName}/*]`,
-        reason:
-          `Read-only on the tables of this environment's Glue database ` +
+      acknowledgeWildcardResource(
+        fn.role,
+        glueTablesArn(this, storage.glueDatabaseName),
+        `Read-only on the tables of this environment's Glue database ` +
           `(${storage.glueDatabaseName}): the ETL and the sync create them at run time.`,
-      });
+      );
     }
     const machineRole = this.planStateMachine.role;
     Validations.of(machineRole).acknowledge({

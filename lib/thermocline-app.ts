@@ -8,10 +8,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { environmentConfig } from '#core/config/resolve';
-import type { ThermoclineConfig } from '#core/config/schema';
+import type { ExistingDatabaseConfig, ThermoclineConfig } from '#core/config/schema';
 import { UsageError } from '#core/errors';
 import { retentionDays } from './constructs/log-retention';
-import { DatabaseStack } from './database-stack';
+import { DatabaseStack, type ExistingDatabase } from './database-stack';
 import { MonitoringStack } from './monitoring-stack';
 import { PipelineStack } from './pipeline-stack';
 import { QueryStack } from './query-stack';
@@ -70,6 +70,23 @@ export function deployEnvironmentName(value: unknown): DeployEnvironmentName {
   );
 }
 
+/** The Database stack's `existing` prop from the config's `database.existing`. */
+function existingDatabase(
+  existing: ExistingDatabaseConfig | undefined,
+): ExistingDatabase | undefined {
+  if (!existing) return undefined;
+  return {
+    clusterArn: existing.cluster_arn,
+    secretArn: existing.secret_arn,
+    vpcId: existing.vpc_id,
+    subnetIds: existing.subnet_ids,
+    availabilityZones: existing.availability_zones,
+    securityGroupId: existing.security_group_id,
+    clusterIdentifier: existing.cluster_identifier,
+    databaseName: existing.database_name,
+  };
+}
+
 /** The stack name of one of an environment's stacks, e.g. `Thermocline-dev-Storage`. */
 export function stackName(envName: DeployEnvironmentName, part: string): string {
   return `Thermocline-${envName}-${part}`;
@@ -78,7 +95,8 @@ export function stackName(envName: DeployEnvironmentName, part: string): string 
 /**
  * Adds the stacks of environment `envName` to `app`, configured from
  * `config.environments[envName]`, and registers the cdk-nag AwsSolutions checks on the app.
- * Stacks are environment-agnostic (no account or region) and read no context. The stateful stacks
+ * Stacks are environment-agnostic unless the environment's config gives `account` and `region`,
+ * which pin every stack's `env`; they read no context. The stateful stacks
  * (storage, database) are always termination-protected in prod, and in other environments when
  * their `deletion_protection` is on; the stateless monitoring and pipeline stacks never are.
  * @throws UsageError when `envName` is not `dev`, `staging` or `prod`.
@@ -94,8 +112,15 @@ export function addThermoclineStacks(
   const envName = deployEnvironmentName(options.envName);
   const environment = environmentConfig(options.config, envName);
   const deletionProtection = environment.deletion_protection;
+  // Pinned (account and region in the config): `cdk deploy` with other credentials fails before
+  // any change, and nothing is looked up (the VPC's zones come from the config).
+  const env =
+    environment.account !== null && environment.region !== null
+      ? { account: environment.account, region: environment.region }
+      : undefined;
 
   const storage = new StorageStack(app, stackName(envName, 'Storage'), {
+    env,
     envName,
     scanCutoffGB: environment.scan_cutoff_gb,
     glacierAfterDays: environment.lifecycle.glacier_after_days,
@@ -115,7 +140,12 @@ export function addThermoclineStacks(
   });
 
   const database = new DatabaseStack(app, stackName(envName, 'Database'), {
+    env,
     envName,
+    existing: existingDatabase(environment.database.existing),
+    vpcEndpoints: environment.database.create?.vpc_endpoints,
+    vpcEndpointAzs: environment.database.create?.vpc_endpoint_azs,
+    availabilityZones: environment.database.create?.availability_zones ?? undefined,
     minCapacityAcu: environment.aurora.min_acu,
     maxCapacityAcu: environment.aurora.max_acu,
     deletionProtection,
@@ -126,6 +156,7 @@ export function addThermoclineStacks(
   // Stateless: never termination-protected. It reads the other stacks' resources by name only;
   // the lake bucket's generated name is the one cross-stack reference.
   const monitoring = new MonitoringStack(app, stackName(envName, 'Monitoring'), {
+    env,
     envName,
     lakeBucketName: storage.lakeBucket.bucketName,
     workgroupName: storage.workgroupName,
@@ -136,6 +167,7 @@ export function addThermoclineStacks(
 
   // Stateless: the ETL functions, state machine and schedule over the stacks above.
   const pipeline = new PipelineStack(app, stackName(envName, 'Pipeline'), {
+    env,
     envName,
     config: options.config,
     storage,
@@ -153,6 +185,7 @@ export function addThermoclineStacks(
 
   // Stateless: the query API, its functions and the plan state machine.
   const query = new QueryStack(app, stackName(envName, 'Query'), {
+    env,
     envName,
     config: options.config,
     storage,

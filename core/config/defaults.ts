@@ -155,6 +155,15 @@ function baseEnvironment(): EnvironmentConfig {
     etl_concurrency: 4,
     replication_bucket: null,
     log_retention_days: 30,
+    account: null,
+    region: null,
+    database: {
+      create: {
+        vpc_endpoints: ['secretsmanager', 'glue'],
+        vpc_endpoint_azs: 2,
+        availability_zones: null,
+      },
+    },
   };
 }
 

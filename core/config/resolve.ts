@@ -167,6 +167,25 @@ function deepMerge(base: unknown, patch: unknown): unknown {
 }
 
 /**
+ * `patch` over an environment's defaults. A `database.existing` replaces the default
+ * `database.create` instead of merging with it (both together are an error).
+ */
+function mergeEnvironment(base: unknown, patch: Record<string, unknown> | undefined): unknown {
+  const merged = deepMerge(base, patch);
+  const database = patch?.['database'];
+  // With both, the merged value keeps both, and validation names the conflict.
+  if (
+    isPlainObject(merged) &&
+    isPlainObject(database) &&
+    database['existing'] !== undefined &&
+    database['create'] === undefined
+  ) {
+    merged['database'] = { existing: database['existing'] };
+  }
+  return merged;
+}
+
+/**
  * Validates a configuration file's parsed JSON and merges it over the defaults:
  * - `tables` / `mappings`: with `use_sample_defaults` (default true) an entry replaces the default
  *   entry with the same table name and the others are appended; with `false` only the file's are used;
@@ -201,7 +220,7 @@ export function resolveConfig(userFile: unknown, source: string): ThermoclineCon
     environments: Object.fromEntries(
       ENVIRONMENT_NAMES.map((name) => [
         name,
-        deepMerge(DEFAULT_ENVIRONMENTS[name], file.environments?.[name]),
+        mergeEnvironment(DEFAULT_ENVIRONMENTS[name], file.environments?.[name]),
       ]),
     ),
   };

@@ -472,6 +472,189 @@ const AuroraObject = z.strictObject({
   max_acu: AcuSchema.min(1).describe('Aurora Serverless v2 maximum ACUs (1 to 256).'),
 });
 
+/**
+ * The interface VPC endpoints the Database stack can create, by the AWS service name they front.
+ * The functions inside the VPC (export, purge, the secret's rotation) need `secretsmanager` and
+ * `glue`; the others are for workloads of your own in the VPC (S3 always has a free gateway
+ * endpoint).
+ */
+export const VPC_ENDPOINT_SERVICES = [
+  'secretsmanager',
+  'glue',
+  'rds-data',
+  'athena',
+  'states',
+  'sns',
+  'logs',
+  'monitoring',
+  'sts',
+  'xray',
+] as const;
+/** One of {@link VPC_ENDPOINT_SERVICES}. */
+export type VpcEndpointService = (typeof VPC_ENDPOINT_SERVICES)[number];
+/** The endpoints the functions in the VPC cannot work without. */
+export const REQUIRED_VPC_ENDPOINTS: readonly VpcEndpointService[] = ['secretsmanager', 'glue'];
+
+const ACCOUNT_ID = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+const AVAILABILITY_ZONE = /^[a-z]{2}(-[a-z]+)+-\d+[a-z]$/;
+const CLUSTER_ARN = /^arn:aws[a-z-]*:rds:([a-z0-9-]+):(\d{12}):cluster:([a-z][a-z0-9-]{0,62})$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):(\d{12}):secret:.+-[A-Za-z0-9]{6}$/;
+
+const AvailabilityZoneSchema = z.string().regex(AVAILABILITY_ZONE, {
+  error: (issue) =>
+    `${showValue(issue.input)} is not an availability zone name; write it like 'eu-west-1a'`,
+});
+
+const CreateDatabaseObject = z.strictObject({
+  vpc_endpoints: z
+    .array(z.enum(VPC_ENDPOINT_SERVICES))
+    .describe(
+      `Interface VPC endpoints to create (about US$0.01 per hour per zone each); must include ${REQUIRED_VPC_ENDPOINTS.join(' and ')}.`,
+    ),
+  vpc_endpoint_azs: z
+    .int()
+    .min(1)
+    .max(2)
+    .describe(
+      'Zones each interface endpoint is in: 2 survives a zone outage, 1 halves their cost.',
+    ),
+  availability_zones: z
+    .array(AvailabilityZoneSchema)
+    .length(2)
+    .nullable()
+    .describe(
+      "The VPC's two zones, e.g. ['eu-west-1a', 'eu-west-1b'] (required with account and region; null: the region's first two at deploy time).",
+    ),
+});
+
+const ExistingDatabaseObject = z.strictObject({
+  cluster_arn: z
+    .string()
+    .regex(CLUSTER_ARN, {
+      error: (issue) =>
+        `${showValue(issue.input)} is not an Aurora cluster ARN; write arn:aws:rds:<region>:<account>:cluster:<identifier>`,
+    })
+    .describe('The Aurora PostgreSQL cluster (its Data API must be on).'),
+  secret_arn: z
+    .string()
+    .regex(SECRET_ARN, {
+      error: (issue) =>
+        `${showValue(issue.input)} is not a complete Secrets Manager ARN; copy the full ARN (it ends in '-' and six characters)`,
+    })
+    .describe(
+      'The secret with the credentials the functions use (RDS JSON: host, port, dbname, username, password).',
+    ),
+  vpc_id: z
+    .string()
+    .regex(/^vpc-[0-9a-f]{8,17}$/, {
+      error: (issue) =>
+        `${showValue(issue.input)} is not a VPC id; write it like 'vpc-0123456789abcdef0'`,
+    })
+    .describe('The VPC the cluster is in.'),
+  subnet_ids: z
+    .array(
+      z.string().regex(/^subnet-[0-9a-f]{8,17}$/, {
+        error: (issue) =>
+          `${showValue(issue.input)} is not a subnet id; write it like 'subnet-0123456789abcdef0'`,
+      }),
+    )
+    .min(1)
+    .describe(
+      'Private subnets (one per zone) the export and purge functions run in; they must reach the cluster, Secrets Manager, Glue and S3.',
+    ),
+  availability_zones: z
+    .array(AvailabilityZoneSchema)
+    .min(1)
+    .describe('The zones of subnet_ids, in the same order.'),
+  security_group_id: z
+    .string()
+    .regex(/^sg-[0-9a-f]{8,17}$/, {
+      error: (issue) =>
+        `${showValue(issue.input)} is not a security group id; write it like 'sg-0123456789abcdef0'`,
+    })
+    .describe("The security group the functions join; the cluster's must admit it on 5432."),
+  cluster_identifier: z
+    .string()
+    .optional()
+    .describe("The cluster's identifier (default: the last part of cluster_arn)."),
+  database_name: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_$]{0,62}$/, {
+      error: (issue) => `${showValue(issue.input)} is not a PostgreSQL database name`,
+    })
+    .optional()
+    .describe("The database in the cluster (default 'thermocline')."),
+});
+
+const DatabaseObject = z.strictObject({
+  create: CreateDatabaseObject.optional(),
+  existing: ExistingDatabaseObject.optional(),
+});
+
+/** `database.create` or `database.existing` of one environment, checked on its own. */
+function checkDatabase(
+  database: z.output<typeof DatabaseObject>,
+  ctx: z.core.$RefinementCtx,
+): void {
+  if ((database.create === undefined) === (database.existing === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'give exactly one of create (a new VPC and Aurora cluster) or existing (cluster_arn, ' +
+        'secret_arn, vpc_id, subnet_ids, availability_zones, security_group_id)',
+    });
+    return;
+  }
+  if (database.create) {
+    const missing = REQUIRED_VPC_ENDPOINTS.filter(
+      (s) => !database.create?.vpc_endpoints.includes(s),
+    );
+    if (missing.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['create', 'vpc_endpoints'],
+        message:
+          `lacks ${missing.map((s) => `'${s}'`).join(' and ')}: the export, purge and rotation ` +
+          `functions in the VPC call Secrets Manager and Glue; add ${missing.map((s) => `'${s}'`).join(', ')}`,
+      });
+    }
+  }
+  const existing = database.existing;
+  if (existing) {
+    if (existing.subnet_ids.length !== existing.availability_zones.length) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['existing', 'availability_zones'],
+        message:
+          `has ${existing.availability_zones.length} zones for ${existing.subnet_ids.length} ` +
+          `subnets; list the zone of each subnet in subnet_ids, in the same order`,
+      });
+    }
+    const id = CLUSTER_ARN.exec(existing.cluster_arn)?.[3];
+    if (id && existing.cluster_identifier !== undefined && existing.cluster_identifier !== id) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['existing', 'cluster_identifier'],
+        message: `'${existing.cluster_identifier}' is not the identifier in cluster_arn ('${id}'); drop it or make them agree`,
+      });
+    }
+  }
+}
+
+/**
+ * The identifier, region and account of an existing cluster's ARN.
+ * @example
+ * clusterArnParts('arn:aws:rds:eu-west-1:123456789012:cluster:pg'); // { region: 'eu-west-1', account: '123456789012', identifier: 'pg' }
+ */
+export function clusterArnParts(
+  arn: string,
+): { region: string; account: string; identifier: string } | undefined {
+  const match = CLUSTER_ARN.exec(arn);
+  if (!match) return undefined;
+  return { region: match[1]!, account: match[2]!, identifier: match[3]! };
+}
+
 /** The fields of one environment without the cross-field rules, so patches can reuse them. */
 const environmentShape = {
   scan_cutoff_gb: z
@@ -536,6 +719,25 @@ const environmentShape = {
   log_retention_days: z
     .literal(LOG_RETENTION_DAYS)
     .describe('CloudWatch Logs retention of every function, in days.'),
+  account: z
+    .string()
+    .regex(ACCOUNT_ID, {
+      error: (issue) => `${showValue(issue.input)} is not an AWS account id; write its 12 digits`,
+    })
+    .nullable()
+    .describe(
+      'The AWS account the stacks deploy to (null: any; cdk deploy with other credentials fails).',
+    ),
+  region: z
+    .string()
+    .regex(REGION, {
+      error: (issue) => `${showValue(issue.input)} is not an AWS region; write it like 'eu-west-1'`,
+    })
+    .nullable()
+    .describe("The AWS region the stacks deploy to (null: the credentials' region)."),
+  database: DatabaseObject.superRefine(checkDatabase).describe(
+    'The hot tier: {create: {...}} a new VPC and Aurora cluster, or {existing: {...}} yours.',
+  ),
 };
 
 /**
@@ -544,7 +746,39 @@ const environmentShape = {
  * @example
  * EnvironmentSchema.parse(DEFAULT_ENVIRONMENTS.prod).aurora.max_acu; // 16
  */
-export const EnvironmentSchema = z.strictObject(environmentShape);
+export const EnvironmentSchema = z.strictObject(environmentShape).superRefine((env, ctx) => {
+  if ((env.account === null) !== (env.region === null)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [env.account === null ? 'account' : 'region'],
+      message: 'account and region pin the environment together: give both, or neither',
+    });
+  }
+  if (
+    env.account !== null &&
+    env.database.create &&
+    env.database.create.availability_zones === null
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['database', 'create', 'availability_zones'],
+      message:
+        `is needed when the environment is pinned to an account (synthesis makes no lookups); ` +
+        `give the VPC's two zones, e.g. ['${env.region ?? 'eu-west-1'}a', '${env.region ?? 'eu-west-1'}b']`,
+    });
+  }
+  const existing = env.database.existing;
+  const arn = existing ? clusterArnParts(existing.cluster_arn) : undefined;
+  if (arn && env.account !== null && (arn.account !== env.account || arn.region !== env.region)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['database', 'existing', 'cluster_arn'],
+      message:
+        `is in ${arn.account}/${arn.region}, not the environment's ${env.account}/${env.region ?? ''}; ` +
+        'the functions reach the cluster in their own account and region only',
+    });
+  }
+});
 /** One environment's settings as the platform reads them. */
 export type EnvironmentConfig = z.output<typeof EnvironmentSchema>;
 /** One scheduled job: its EventBridge expression and whether it runs. */
@@ -553,6 +787,12 @@ export type ScheduleConfig = z.output<typeof ScheduleObject>;
 export type LifecycleConfig = EnvironmentConfig['lifecycle'];
 /** Aurora Serverless v2 capacity. */
 export type AuroraConfig = EnvironmentConfig['aurora'];
+/** The hot tier of one environment: a new one, or an existing one imported. */
+export type DatabaseConfig = EnvironmentConfig['database'];
+/** An existing cluster, secret and network the stacks import. */
+export type ExistingDatabaseConfig = NonNullable<DatabaseConfig['existing']>;
+/** The new VPC and cluster the stacks create. */
+export type CreateDatabaseConfig = NonNullable<DatabaseConfig['create']>;
 
 /**
  * What a user may write for one environment: any subset of {@link EnvironmentSchema}'s fields, at
@@ -577,6 +817,17 @@ export const EnvironmentPatchSchema = z.strictObject({
   etl_concurrency: environmentShape.etl_concurrency.optional(),
   replication_bucket: environmentShape.replication_bucket.optional(),
   log_retention_days: environmentShape.log_retention_days.optional(),
+  account: environmentShape.account.optional(),
+  region: environmentShape.region.optional(),
+  database: z
+    .strictObject({
+      create: CreateDatabaseObject.partial().optional(),
+      existing: ExistingDatabaseObject.optional(),
+    })
+    .optional()
+    .describe(
+      '{create: {...}} patches the default (a new VPC and cluster); {existing: {...}} replaces it.',
+    ),
 });
 /** A partial environment as written in the config file. */
 export type EnvironmentPatch = z.output<typeof EnvironmentPatchSchema>;

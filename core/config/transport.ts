@@ -7,7 +7,7 @@
  * 3.3 KB to under 1 KB).
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import type { EnvironmentName, ThermoclineConfig } from '#core/config/schema';
+import type { EnvironmentConfig, EnvironmentName, ThermoclineConfig } from '#core/config/schema';
 
 /** Above this many bytes the JSON is compressed. */
 export const PLAIN_CONFIG_MAX_BYTES = 1024;
@@ -17,7 +17,9 @@ export const GZIP_PREFIX = 'gzip:';
 /**
  * The value of `THERMOCLINE_CONFIG_JSON` for the functions of environment `envName`: a config
  * file (`use_sample_defaults: false`) that resolves to exactly `config`'s tables, mappings, S3
- * sources, query settings and `envName`'s settings.
+ * sources, query settings and `envName`'s settings, except where the stacks deploy (`account`,
+ * `region`, `database`): the functions get those as resources, and the IDs of an existing
+ * network have no place in every function's variables.
  * @example
  * encodeConfigForEnv(defaultConfig(), 'dev'); // 'gzip:H4sIAAAAAAAA…'
  */
@@ -28,10 +30,16 @@ export function encodeConfigForEnv(config: ThermoclineConfig, envName: Environme
     mappings: config.mappings,
     s3_sources: config.s3_sources,
     query: config.query,
-    environments: { [envName]: config.environments[envName] },
+    environments: { [envName]: functionSettings(config.environments[envName]) },
   });
   if (Buffer.byteLength(json, 'utf8') <= PLAIN_CONFIG_MAX_BYTES) return json;
   return `${GZIP_PREFIX}${gzipSync(json, { level: 9 }).toString('base64')}`;
+}
+
+/** An environment's settings without the deploy-only keys (the functions see their defaults). */
+function functionSettings(environment: EnvironmentConfig): Partial<EnvironmentConfig> {
+  const { account: _account, region: _region, database: _database, ...rest } = environment;
+  return rest;
 }
 
 /**

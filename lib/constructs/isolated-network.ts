@@ -6,6 +6,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { VpcEndpointService } from '#core/config/schema';
 
 /**
  * The interface endpoints the platform's functions need, by construct ID (a contract: never
@@ -29,6 +30,41 @@ export const LAMBDA_INTERFACE_ENDPOINTS: Readonly<
   XRay: ec2.InterfaceVpcEndpointAwsService.XRAY,
 };
 
+/**
+ * The construct ID of each interface endpoint the config can ask for (`database.create.vpc_endpoints`),
+ * by its service name.
+ */
+export const VPC_ENDPOINT_IDS: Readonly<Record<VpcEndpointService, string>> = {
+  secretsmanager: 'SecretsManager',
+  glue: 'Glue',
+  'rds-data': 'RdsData',
+  athena: 'Athena',
+  states: 'StepFunctions',
+  sns: 'Sns',
+  logs: 'CloudWatchLogs',
+  monitoring: 'CloudWatchMonitoring',
+  sts: 'Sts',
+  xray: 'XRay',
+};
+
+/**
+ * The interface endpoints of `services` (config names), by construct ID.
+ * @example
+ * interfaceEndpointsFor(['secretsmanager', 'glue']); // { SecretsManager: …, Glue: … }
+ */
+export function interfaceEndpointsFor(
+  services: readonly VpcEndpointService[],
+): Record<string, ec2.InterfaceVpcEndpointAwsService> {
+  return Object.fromEntries(
+    services.map((service) => {
+      const id = VPC_ENDPOINT_IDS[service];
+      const endpoint = LAMBDA_INTERFACE_ENDPOINTS[id];
+      if (!endpoint) throw new Error(`no interface endpoint service for '${service}'`);
+      return [id, endpoint];
+    }),
+  );
+}
+
 /** The name of the VPC's only subnet group. */
 export const ISOLATED_SUBNET_GROUP = 'Isolated';
 
@@ -45,6 +81,18 @@ export interface IsolatedNetworkProps {
    * @default 2 - two isolated subnets, one per zone
    */
   readonly maxAzs?: number;
+  /**
+   * The zones of the subnets, by name (e.g. `['eu-west-1a', 'eu-west-1b']`): needed when the
+   * stack is pinned to an account and region, where CDK would otherwise look the zones up.
+   * @default - the region's first `maxAzs` zones, chosen at deploy time
+   */
+  readonly availabilityZones?: readonly string[];
+  /**
+   * How many zones each interface endpoint has a network interface in (the first ones). One zone
+   * halves the endpoints' cost; the functions in the other zone then cross zones to reach them.
+   * @default - every zone of the VPC
+   */
+  readonly endpointAzs?: number;
   /**
    * Prefix length of each isolated subnet.
    * @default 22 - 1,019 usable addresses per subnet, ample for Lambda's ENIs and the endpoints
@@ -76,8 +124,9 @@ export interface IsolatedNetworkProps {
  * The interface endpoints share one security group that admits HTTPS (443) from the VPC's CIDR
  * and nothing else: every workload in the VPC is the platform's own, and an endpoint only serves
  * the AWS API it fronts (IAM still decides every call). Each interface endpoint costs about
- * US$0.01 per hour per zone, so with the defaults the network's idle cost is about US$146 a
- * month (10 endpoints × 2 zones); drop what an environment does not need with
+ * US$0.01 per hour per zone, so with all ten (this construct's default) the network's idle cost
+ * is about US$146 a month (10 endpoints × 2 zones × 730 h); the Database stack asks for the
+ * config's `vpc_endpoints` only (Secrets Manager and Glue by default, about US$29). Choose with
  * `interfaceEndpoints`.
  * @example
  * const network = new IsolatedNetwork(this, 'Network', {
@@ -113,7 +162,9 @@ export class IsolatedNetwork extends Construct {
 
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(cidr),
-      maxAzs,
+      ...(props.availabilityZones
+        ? { availabilityZones: [...props.availabilityZones] }
+        : { maxAzs }),
       natGateways: 0,
       createInternetGateway: false,
       subnetConfiguration: [
@@ -150,13 +201,22 @@ export class IsolatedNetwork extends Construct {
       'HTTPS from within the VPC',
     );
 
+    const endpointAzs = props.endpointAzs ?? this.vpc.isolatedSubnets.length;
+    if (!(Number.isInteger(endpointAzs) && endpointAzs >= 1)) {
+      throw new Error(
+        `IsolatedNetwork endpointAzs is ${endpointAzs}; use a whole number, 1 or more`,
+      );
+    }
+    const endpointSubnets: ec2.SubnetSelection = {
+      subnets: this.vpc.isolatedSubnets.slice(0, endpointAzs),
+    };
     for (const [endpointId, service] of Object.entries(
       props.interfaceEndpoints ?? LAMBDA_INTERFACE_ENDPOINTS,
     )) {
       const endpoint = this.vpc.addInterfaceEndpoint(endpointId, {
         service,
         privateDnsEnabled: true,
-        subnets: this.isolatedSubnets,
+        subnets: endpointSubnets,
         securityGroups: [this.endpointSecurityGroup],
         open: false,
       });

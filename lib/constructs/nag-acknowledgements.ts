@@ -29,3 +29,19 @@ export function acknowledgeWildcardResource(
     },
   });
 }
+
+/**
+ * The ARN of every table of Glue database `databaseName` in `scope`'s stack (what the catalog
+ * grants name), for {@link acknowledgeWildcardResource}: with an environment-agnostic stack it is
+ * `arn:<AWS::Partition>:glue:<AWS::Region>:<AWS::AccountId>:table/<db>/*`, with a pinned one the
+ * literal account and region.
+ * @example
+ * acknowledgeWildcardResource(role, glueTablesArn(this, 'thermocline_dev'), 'Tables created at run time');
+ */
+export function glueTablesArn(scope: IConstruct, databaseName: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'glue',
+    resource: 'table',
+    resourceName: `${databaseName}/*`,
+  });
+}

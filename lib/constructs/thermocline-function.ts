@@ -35,10 +35,18 @@ const VPC_ACCESS_ACTIONS = [
 export interface ThermoclineFunctionProps {
   /** The handler's TypeScript file (absolute path), e.g. `lambdas/etl-plan.ts`. */
   readonly entry: string;
-  /** The VPC the function runs in (the Database stack's). */
-  readonly vpc: ec2.IVpc;
-  /** Security groups the function joins, e.g. the Database stack's `dbClientSecurityGroup`. */
-  readonly securityGroups: readonly ec2.ISecurityGroup[];
+  /**
+   * The VPC the function runs in (the Database stack's): only for functions that connect to
+   * PostgreSQL directly. Everything else reaches AWS (the Data API included) from outside a VPC.
+   * @default - the function is not in a VPC
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * Security groups the function joins (with `vpc`), e.g. the Database stack's
+   * `dbClientSecurityGroup`.
+   * @default - none
+   */
+  readonly securityGroups?: readonly ec2.ISecurityGroup[];
   /**
    * The exported handler's name in `entry`.
    * @default 'handler' - the `handler` export
@@ -113,10 +121,11 @@ const FUNCTION_DEFAULTS = {
  * A Lambda function built the Thermocline way: a `NodejsFunction` bundled by the local esbuild
  * (minified, source maps, `node24`, CommonJS; no Docker), on {@link FUNCTION_RUNTIME}, arm64 unless
  * told otherwise, X-Ray tracing active, `NODE_OPTIONS=--enable-source-maps`, its own log group
- * with a retention, and attached to the given VPC's isolated subnets and security groups.
+ * with a retention, and, when given a VPC, attached to its isolated subnets (or `vpcSubnets`) and
+ * the security groups.
  *
  * The role is the function's own: no managed policies. It may write to its log group, send
- * X-Ray traces and manage the VPC network interfaces (inline); everything else comes through the
+ * X-Ray traces and, in a VPC, manage the network interfaces (inline); everything else comes through the
  * other constructs' intent methods (`storage.bindLake(fn.function)`, `database.grantSecretRead(fn)`).
  * Settings are `{ ...defaults, ...props }`: any prop given wins.
  * @example
@@ -152,11 +161,15 @@ export class ThermoclineFunction extends Construct implements iam.IGrantable {
       description: `Execution role of ${this.node.path}`,
       // Inline in the role itself (not its default policy): Lambda checks these permissions when
       // the function is created, before a separate policy resource would exist.
-      inlinePolicies: {
-        VpcAccess: new iam.PolicyDocument({
-          statements: [new iam.PolicyStatement({ actions: VPC_ACCESS_ACTIONS, resources: ['*'] })],
-        }),
-      },
+      inlinePolicies: settings.vpc
+        ? {
+            VpcAccess: new iam.PolicyDocument({
+              statements: [
+                new iam.PolicyStatement({ actions: VPC_ACCESS_ACTIONS, resources: ['*'] }),
+              ],
+            }),
+          }
+        : undefined,
     });
     this.grantPrincipal = this.role;
 
@@ -172,9 +185,13 @@ export class ThermoclineFunction extends Construct implements iam.IGrantable {
       tracing: lambda.Tracing.ACTIVE,
       role: this.role,
       logGroup: this.logGroup,
-      vpc: settings.vpc,
-      vpcSubnets: settings.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      securityGroups: [...settings.securityGroups],
+      ...(settings.vpc
+        ? {
+            vpc: settings.vpc,
+            vpcSubnets: settings.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+            securityGroups: [...(settings.securityGroups ?? [])],
+          }
+        : {}),
       layers: [...settings.layers],
       environment: { ...settings.environment, NODE_OPTIONS: '--enable-source-maps' },
       bundling: {
@@ -191,9 +208,10 @@ export class ThermoclineFunction extends Construct implements iam.IGrantable {
     Validations.of(this.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only for actions without resource-level permissions: the EC2 network-interface actions ' +
-        'Lambda needs to attach the function to its VPC (what AWSLambdaVPCAccessExecutionRole ' +
-        'grants) and X-Ray PutTraceSegments/PutTelemetryRecords for active tracing.',
+        'Only for actions without resource-level permissions: X-Ray PutTraceSegments/' +
+        'PutTelemetryRecords for active tracing and, for a function in the VPC, the EC2 ' +
+        'network-interface actions Lambda needs to attach it (what ' +
+        'AWSLambdaVPCAccessExecutionRole grants).',
     });
   }
 

@@ -131,7 +131,7 @@ describe('functions', () => {
     }
   });
 
-  test.each(FUNCTIONS)(
+  test.each(['etl-export', 'retention-purge'])(
     '%s runs in the isolated subnets with the database client security group',
     (name) => {
       const vpcConfig = JSON.stringify(

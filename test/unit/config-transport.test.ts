@@ -1,6 +1,7 @@
 import { defaultConfig, resolveConfig } from '#core/config/resolve';
 import { decodeConfigText, encodeConfigForEnv } from '#core/config/transport';
 import { configFromEnv, perContainer } from '#lambdas/env';
+import existingDatabaseFixture from '../fixtures/config-existing-database.json';
 
 describe('config transport to the functions', () => {
   test('a large config travels gzip-compressed and comes back resolved to the same values', () => {
@@ -26,6 +27,22 @@ describe('config transport to the functions', () => {
       config.query,
       config.environments.prod,
     ]);
+  });
+
+  test('where the stacks deploy (account, region, database) does not travel to the functions', () => {
+    // Prepare
+    const config = resolveConfig(existingDatabaseFixture, 'test');
+
+    // Act
+    const sent = JSON.parse(decodeConfigText(encodeConfigForEnv(config, 'prod'))) as {
+      environments: { prod: Record<string, unknown> };
+    };
+
+    // Assess
+    expect(Object.keys(sent.environments.prod)).toEqual(
+      expect.not.arrayContaining(['account', 'region', 'database']),
+    );
+    expect(sent.environments.prod['scan_cutoff_gb']).toBe(config.environments.prod.scan_cutoff_gb);
   });
 
   test('a small config stays plain JSON', () => {

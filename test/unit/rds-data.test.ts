@@ -372,3 +372,71 @@ describe('Data API timestamps', () => {
     expect(isoFromDataApi('2025-02-15 07:30:00.123456')).toBe('2025-02-15T07:30:00.123456Z');
   });
 });
+
+describe('Data API after a secret rotation', () => {
+  const refused = (): Error =>
+    Object.assign(new Error('FATAL: password authentication failed; SQLState: 28P01'), {
+      name: 'DatabaseErrorException',
+    });
+
+  it('retries a statement outside a transaction once when the login is refused', async () => {
+    // Prepare
+    rdsMock
+      .on(ExecuteStatementCommand)
+      .rejectsOnce(refused())
+      .resolves({
+        records: [[{ longValue: 1 }]],
+        columnMetadata: [{ name: 'n', typeName: 'int4' }],
+      });
+    const db = new RdsDataDatabase(client, { ...target, authRetryPauseMs: 0 });
+
+    // Act
+    const rows = await db.query('SELECT 1 AS n');
+
+    // Assess
+    expect([rows, statements()]).toEqual([[{ n: 1 }], ['SELECT 1 AS n', 'SELECT 1 AS n']]);
+  });
+
+  it('retries BeginTransaction once when the login is refused', async () => {
+    // Prepare
+    rdsMock.on(BeginTransactionCommand).rejectsOnce(refused()).resolves({ transactionId: 't1' });
+    rdsMock.on(ExecuteStatementCommand).resolves({});
+    rdsMock.on(CommitTransactionCommand).resolves({});
+    const db = new RdsDataDatabase(client, { ...target, authRetryPauseMs: 0 });
+
+    // Act
+    await db.transaction((session) => session.query('UPDATE t SET a = 1'));
+
+    // Assess
+    expect(rdsMock.commandCalls(BeginTransactionCommand)).toHaveLength(2);
+  });
+
+  it('does not retry a statement inside a transaction', async () => {
+    // Prepare
+    rdsMock.on(BeginTransactionCommand).resolves({ transactionId: 't1' });
+    rdsMock.on(ExecuteStatementCommand).rejects(refused());
+    rdsMock.on(RollbackTransactionCommand).resolves({});
+    const db = new RdsDataDatabase(client, { ...target, authRetryPauseMs: 0 });
+
+    // Act
+    const run = db.transaction((session) => session.query('UPDATE t SET a = 1'));
+
+    // Assess
+    await expect(run).rejects.toThrow();
+    expect(statements()).toEqual(['UPDATE t SET a = 1']);
+  });
+
+  it('the hot engine retries its BeginTransaction once when the login is refused', async () => {
+    // Prepare
+    rdsMock.on(BeginTransactionCommand).rejectsOnce(refused()).resolves({ transactionId: 't1' });
+    rdsMock.on(ExecuteStatementCommand).resolves({ records: [], columnMetadata: [] });
+    rdsMock.on(RollbackTransactionCommand).resolves({});
+    const engine = new RdsDataHotEngine(client, { ...target, authRetryPauseMs: 0 });
+
+    // Act
+    await engine.run({ sql: 'SELECT 1', params: [], timeoutMs: 1000 });
+
+    // Assess
+    expect(rdsMock.commandCalls(BeginTransactionCommand)).toHaveLength(2);
+  });
+});

@@ -16,6 +16,7 @@ import {
   type FieldDecoders,
   isResponseTooLarge,
   toDataApiStatement,
+  sendWithAuthRetry,
   type RdsDataOptions,
 } from '#adapters/aws/rds-data-query-engine';
 import { NotSupportedError, QueryFailedError } from '#core/query/engine-errors';
@@ -174,17 +175,17 @@ export class RdsDataDatabase implements SqlDatabase {
   async close(): Promise<void> {}
 
   private async begin(): Promise<string> {
-    const { transactionId } = await this.client
-      .send(
+    const { transactionId } = await sendWithAuthRetry(this.options, () =>
+      this.client.send(
         new BeginTransactionCommand({
           resourceArn: this.options.resourceArn,
           secretArn: this.options.secretArn,
           database: this.options.database,
         }),
-      )
-      .catch((error: unknown) => {
-        throw failure(error);
-      });
+      ),
+    ).catch((error: unknown) => {
+      throw failure(error);
+    });
     if (!transactionId) throw new Error('the Data API returned no transactionId');
     return transactionId;
   }
@@ -216,17 +217,20 @@ export class RdsDataDatabase implements SqlDatabase {
     transactionId: string | undefined,
   ): Promise<ExecuteStatementCommandOutput> {
     const statement = toDataApiStatement(sql, params);
-    return this.client.send(
-      new ExecuteStatementCommand({
-        resourceArn: this.options.resourceArn,
-        secretArn: this.options.secretArn,
-        database: this.options.database,
-        sql: statement.sql,
-        ...(statement.parameters.length > 0 ? { parameters: statement.parameters } : {}),
-        ...(transactionId ? { transactionId } : {}),
-        includeResultMetadata: true,
-      }),
-    );
+    const call = (): Promise<ExecuteStatementCommandOutput> =>
+      this.client.send(
+        new ExecuteStatementCommand({
+          resourceArn: this.options.resourceArn,
+          secretArn: this.options.secretArn,
+          database: this.options.database,
+          sql: statement.sql,
+          ...(statement.parameters.length > 0 ? { parameters: statement.parameters } : {}),
+          ...(transactionId ? { transactionId } : {}),
+          includeResultMetadata: true,
+        }),
+      );
+    // A refused login (a rotated secret) is retried once outside a transaction: nothing ran.
+    return transactionId ? call() : sendWithAuthRetry(this.options, call);
   }
 
   /** A large SELECT again, as a cursor read in pages inside a read-only transaction. */

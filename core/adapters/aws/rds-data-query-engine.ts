@@ -1,3 +1,4 @@
+import { retryOnAuthFailure } from '#adapters/aws/database-secret-cache';
 import {
   BeginTransactionCommand,
   ExecuteStatementCommand,
@@ -38,6 +39,26 @@ export interface RdsDataOptions {
    * port's `schema`). @default 'public'
    */
   readonly schema?: string;
+  /**
+   * The pause before the one retry of a call the database refused to log in for (the secret was
+   * rotated: the Data API logs in with the secret's current value on every call). Only calls
+   * outside a transaction, and BeginTransaction, are retried.
+   * @default 500 - half a second
+   */
+  readonly authRetryPauseMs?: number;
+}
+
+/**
+ * `send` once more after `options.authRetryPauseMs` when the database refused the login.
+ * @example
+ * await sendWithAuthRetry(options, () => client.send(new BeginTransactionCommand({ … })));
+ */
+export function sendWithAuthRetry<T>(
+  options: Pick<RdsDataOptions, 'authRetryPauseMs'>,
+  send: () => Promise<T>,
+): Promise<T> {
+  const pauseMs = options.authRetryPauseMs ?? 500;
+  return retryOnAuthFailure(send, () => new Promise((resolve) => setTimeout(resolve, pauseMs)));
 }
 
 /** Options of {@link RdsDataHotEngine}. */
@@ -113,13 +134,15 @@ export class RdsDataHotEngine implements HotQueryEngine {
 
   private async readAll(query: HotQuery, fetchRows: number): Promise<QueryResult> {
     const { signal } = query;
-    const { transactionId } = await this.client.send(
-      new BeginTransactionCommand({
-        resourceArn: this.options.resourceArn,
-        secretArn: this.options.secretArn,
-        database: this.options.database,
-      }),
-      { abortSignal: signal },
+    const { transactionId } = await sendWithAuthRetry(this.options, () =>
+      this.client.send(
+        new BeginTransactionCommand({
+          resourceArn: this.options.resourceArn,
+          secretArn: this.options.secretArn,
+          database: this.options.database,
+        }),
+        { abortSignal: signal },
+      ),
     );
     if (!transactionId) throw new Error('the Data API returned no transactionId');
     const execute = (
