@@ -1,6 +1,8 @@
 /**
- * Two projects: `unit` (no network, no server) and `integration` (real Postgres on
- * 127.0.0.1:5432 when it answers, the embedded PGlite otherwise). `npm test` runs both.
+ * Three projects: `unit` (no network, no server), `integration` (real Postgres on
+ * 127.0.0.1:5432 when it answers, the embedded PGlite otherwise) and `browser` (the console in
+ * headless Chromium against `thermocline up`; needs /usr/bin/chromium or CHROMIUM_PATH).
+ * `npm test` runs all three.
  */
 const transform = { '^.+\\.(t|j|mj)s$': '<rootDir>/test/support/esbuild-transform.cjs' };
 const common = {
@@ -18,6 +20,12 @@ module.exports = {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       slowTestThreshold: 30,
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
+      slowTestThreshold: 60,
     },
   ],
   testTimeout: 120000,
