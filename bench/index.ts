@@ -1,6 +1,7 @@
 // `npm run bench -- <name> [--flags]`: benchmarks that print JSON figures (the last line is one
 // JSON object). Never timed assertions: the figures go to docs/benchmarks.md.
 import { benchBundles } from './bundles';
+import { benchConsole } from './console';
 import { benchEtl, benchEtlPhase } from './etl';
 import { benchSeed } from './seed';
 import { benchSync } from './sync';
@@ -8,6 +9,7 @@ import { benchSync } from './sync';
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
   seed: benchSeed,
   bundles: benchBundles,
+  console: benchConsole,
   etl: benchEtl,
   'etl-phase': benchEtlPhase,
   sync: benchSync,

@@ -56,6 +56,7 @@ function Heatmap({ report }: { report: CoverageReport }) {
         context.fillRect(LABEL_WIDTH + i * cell, y + 2, Math.max(1, cell - 1), ROW_HEIGHT - 4);
       }
     });
+    element.dataset.drawnMs = String(Math.round(performance.now()));
     element.dataset.drawn = String(report.tables.length * days);
   }, [report, cell, width, height]);
   const onMove = (event: MouseEvent) => {
