@@ -65,7 +65,15 @@ function CostChart({ report }: { report: DailyCostReport }) {
   const element = useRef<HTMLDivElement>(null);
   useEffect(() => {
     if (!element.current) return;
-    const days = [...new Set(report.rows.map((r) => r.day))].sort();
+    // Every day of the window, so the axis is the window's even with one day of queries.
+    const days: string[] = [];
+    for (
+      let t = Date.parse(`${report.from}T00:00:00Z`);
+      t <= Date.parse(`${report.to}T00:00:00Z`);
+      t += 86_400_000
+    ) {
+      days.push(new Date(t).toISOString().slice(0, 10));
+    }
     const sum = (day: string, key: 'bytesScanned' | 'costUsd') =>
       report.rows.filter((r) => r.day === day).reduce((n, r) => n + r[key], 0);
     const plot = new uPlot(

@@ -391,6 +391,15 @@ export function createInsights(deps: InsightsDeps): Insights {
           lakeType: known?.lakeType ?? null,
         });
       }
+      for (const key of lake?.partitionKeys ?? []) {
+        const known = columns.get(key);
+        if (!known?.lakeType) {
+          columns.set(key, {
+            postgresType: known?.postgresType ?? null,
+            lakeType: 'string (partition key)',
+          });
+        }
+      }
       const columnTypes: TableColumn[] = [...columns].map(([column, types]) => ({
         name: column,
         ...types,
