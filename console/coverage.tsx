@@ -95,7 +95,10 @@ function Heatmap({ report }: { report: CoverageReport }) {
 
 /** Coverage: the heatmap and the lag per table. */
 export function CoverageView() {
-  const [days, setDays] = useState(120);
+  // `#coverage?days=730` opens another window (links, the bench).
+  const [days, setDays] = useState(
+    () => Number(new URLSearchParams(location.hash.split('?')[1] ?? '').get('days')) || 120,
+  );
   const state = useRoute<CoverageReport>(`/coverage?days=${days}`);
   return (
     <section data-testid="view-coverage">

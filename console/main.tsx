@@ -20,7 +20,7 @@ const VIEWS = {
 type ViewName = keyof typeof VIEWS;
 
 function current(): ViewName {
-  const name = location.hash.replace(/^#/, '');
+  const name = location.hash.replace(/^#/, '').split('?')[0] ?? '';
   return name in VIEWS ? (name as ViewName) : 'coverage';
 }
 

@@ -90,12 +90,13 @@ export function computeCoverage(
 ): CoverageReport {
   let failed = 0;
   let late = 0;
+  const dueBefore = now.getTime() - LATE_AFTER_HOURS * 3_600_000;
+  const starts = days.map((day) => Date.parse(`${day}T00:00:00Z`));
   const rows = tables.map((t): TableCoverage => {
     const counts = Object.fromEntries(DAY_STATES.map((s) => [s, 0])) as Record<DayState, number>;
-    const dueBefore = now.getTime() - LATE_AFTER_HOURS * 3_600_000;
     let states = '';
-    for (const day of days) {
-      const dueAt = Date.parse(`${day}T00:00:00Z`) + t.table.export_lag_days * DAY_MS;
+    for (const [i, day] of days.entries()) {
+      const dueAt = (starts[i] ?? 0) + t.table.export_lag_days * DAY_MS;
       const state = dayState({
         inLake: t.lake.has(day),
         hotRows: t.hot.get(day) ?? 0,
