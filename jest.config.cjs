@@ -1,7 +1,9 @@
 /**
- * Three projects: `unit` (no network, no server), `integration` (real Postgres on
- * 127.0.0.1:5432 when it answers, the embedded PGlite otherwise) and `reliability` (faults, races,
- * hostile input against the PostgreSQL server: docs/reliability.md). `npm test` runs all three.
+ * Four projects: `unit` (no network, no server), `integration` (real Postgres on
+ * 127.0.0.1:5432 when it answers, the embedded PGlite otherwise), `reliability` (faults, races,
+ * hostile input against the PostgreSQL server: docs/reliability.md) and `browser` (the console in
+ * headless Chromium against `thermocline up`; needs /usr/bin/chromium or CHROMIUM_PATH).
+ * `npm test` runs all four.
  */
 const transform = { '^.+\\.(t|j|mj)s$': '<rootDir>/test/support/esbuild-transform.cjs' };
 const common = {
@@ -25,6 +27,12 @@ module.exports = {
       displayName: 'reliability',
       testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
       slowTestThreshold: 30,
+    },
+    {
+      ...common,
+      displayName: 'browser',
+      testMatch: ['<rootDir>/test/browser/**/*.test.ts'],
+      slowTestThreshold: 60,
     },
   ],
   testTimeout: 120000,

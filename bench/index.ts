@@ -2,6 +2,7 @@
 // JSON object). Never timed assertions: the figures go to docs/benchmarks.md.
 import { benchApi } from './api';
 import { benchBundles } from './bundles';
+import { benchConsole } from './console';
 import { benchEtl, benchEtlPhase } from './etl';
 import { benchSeed } from './seed';
 import { benchSync } from './sync';
@@ -10,6 +11,7 @@ const benches: Record<string, (args: string[]) => Promise<Record<string, unknown
   api: benchApi,
   seed: benchSeed,
   bundles: benchBundles,
+  console: benchConsole,
   etl: benchEtl,
   'etl-phase': benchEtlPhase,
   sync: benchSync,

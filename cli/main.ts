@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerDoctor } from '#cli/commands/doctor';
 import { registerEtl } from '#cli/commands/etl';
@@ -7,6 +9,7 @@ import { registerVerify } from '#cli/commands/verify';
 import { registerQuery } from '#cli/commands/query';
 import { registerServe } from '#cli/commands/serve';
 import { registerSeed } from '#cli/commands/seed';
+import { registerStatus } from '#cli/commands/status';
 import { registerSync } from '#cli/commands/sync';
 import { registerUp } from '#cli/commands/up';
 import { fileSystemError } from '#adapters/local/home';
@@ -28,6 +31,7 @@ export function buildProgram(): Command {
       '--home <dir>',
       'local state directory (default: $THERMOCLINE_HOME, then ./.thermocline)',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .exitOverride()
     .addHelpText(
@@ -50,12 +54,19 @@ Exit codes: 0 ok, 1 failed, 2 bad input (flags, config), 3 database unreachable.
   registerServe(program);
   registerLake(program);
   registerDoctor(program);
+  registerStatus(program);
   const override = (command: Command): void => {
     command.exitOverride();
     command.commands.forEach(override);
   };
   program.commands.forEach(override);
   return program;
+}
+
+/** The package's version (package.json). */
+function packageVersion(): string {
+  const text = readFileSync(resolve(__dirname, '../package.json'), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
 }
 
 /**

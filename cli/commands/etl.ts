@@ -3,6 +3,7 @@ import { parseDay, parseWhole } from '#cli/args';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
 import { failRun, formatTable, print, printJson } from '#cli/output';
 import { createProgress } from '#cli/progress';
+import { recordRun, type RunOutcome } from '#cli/run-record';
 import { join } from 'node:path';
 import { FileAlerts } from '#adapters/local/file-alerts';
 import {
@@ -51,10 +52,13 @@ export async function exportWithProgress(
   );
   const deps = await context.exportDeps(db);
   const progress = createProgress({ total: work.length, unit: 'table-days', quiet: json });
+  const startedAt = new Date();
   try {
-    return await runExports(deps, work, {
+    const summary = await runExports(deps, work, {
       onDone: (done, last) => progress.update(done, `${last.table} ${last.day}`),
     });
+    await recordRun(context.home, { kind: 'catch-up', startedAt, ...runOutcome(summary) });
+    return summary;
   } finally {
     progress.stop();
     await deps.encoder.close();
@@ -114,6 +118,7 @@ export async function runEtlStateMachine(
   const alerts = new FileAlerts(join(context.home, 'alerts.log'));
   const progress = createProgress({ total: planned.items.length, unit: 'table-days', quiet: json });
   const started = performance.now();
+  const startedAt = new Date();
   let done = 0;
   try {
     const execution = await runLocalStateMachine(
@@ -144,14 +149,29 @@ export async function runEtlStateMachine(
         },
       },
     );
-    return {
-      ...executionReport(execution),
-      summary: summarize(execution.events, (performance.now() - started) / 1000),
-    };
+    const summary = summarize(execution.events, (performance.now() - started) / 1000);
+    await recordRun(context.home, {
+      kind: input.from !== undefined ? 'backfill' : 'etl',
+      startedAt,
+      executionFailed: execution.status === 'FAILED',
+      ...(execution.error ? { error: `${execution.error.error}: ${execution.error.cause}` } : {}),
+      ...runOutcome(summary),
+    });
+    return { ...executionReport(execution), summary };
   } finally {
     progress.stop();
     await deps.encoder.close();
   }
+}
+
+/** A run summary as the run history records it. */
+function runOutcome(summary: RunSummary): Pick<RunOutcome, 'rows' | 'bytes' | 'done' | 'failed'> {
+  return {
+    rows: summary.rows,
+    bytes: summary.bytes,
+    done: summary.published.map((r) => ({ table: r.table, day: r.day, rows: r.rows })),
+    failed: summary.failed,
+  };
 }
 
 /** The Task states that export a table-day: the nightly Map's, and the changed-days Map's. */

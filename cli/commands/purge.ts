@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { parseWhole } from '#cli/args';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
 import { failRun, formatTable, print, printJson } from '#cli/output';
+import { recordRun } from '#cli/run-record';
 import { createProgress, type Progress } from '#cli/progress';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { FileAlerts } from '#adapters/local/file-alerts';
@@ -103,6 +104,7 @@ export async function runRetentionStateMachine(
     },
   );
   const notify = alertTask(alerts);
+  const startedAt = new Date();
   try {
     const execution = await runLocalStateMachine(
       localDefinition(RETENTION_DEFINITION, RETENTION_PLACEHOLDERS),
@@ -115,6 +117,29 @@ export async function runRetentionStateMachine(
       input,
       { retryPauseMs: LOCAL_RETRY_PAUSE_MS },
     );
+    const deleted = [...reports.values()].flatMap((t) =>
+      t.days
+        .filter((d) => d.deletedRows > 0)
+        .map((d) => ({ table: t.table, day: d.day, rows: d.deletedRows })),
+    );
+    const failures = execution.events
+      .filter((e) => e.event === 'StateExited' && e.state === 'RecordFailure')
+      .map((e) => {
+        const failure = e.output as { table: string; error: string; cause: string };
+        return { table: failure.table, day: '*', error: `${failure.error}: ${failure.cause}` };
+      });
+    if (!planned.dryRun) {
+      await recordRun(context.home, {
+        kind: 'retention',
+        startedAt,
+        executionFailed: execution.status === 'FAILED',
+        ...(execution.error ? { error: `${execution.error.error}: ${execution.error.cause}` } : {}),
+        rows: deleted.reduce((n, d) => n + d.rows, 0),
+        bytes: 0,
+        done: deleted,
+        failed: failures,
+      });
+    }
     return {
       execution: executionReport(execution).execution,
       dryRun: planned.dryRun,

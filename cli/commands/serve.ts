@@ -13,6 +13,8 @@ import {
   type LocalApiServer,
 } from '#adapters/local/http-server';
 import { openLocalQueryService } from '#runtime/local/query-runtime';
+import { openLocalInsights } from '#runtime/local/insights';
+import { consolePages } from '#adapters/local/console-bundle';
 import { apiExamples, curlCommand } from '#core/api/examples';
 import { API_ROUTES, createApiHandler } from '#core/api/handler';
 import type { SqlDatabase } from '#ports/sql';
@@ -58,7 +60,9 @@ export async function startLocalApi(
     const server = await startLocalApiServer({
       handler: createApiHandler(service, {
         waitMs: context.config.query.wait_seconds * 1000,
+        insights: openLocalInsights({ config: context.config, home: context.home, db }),
       }),
+      pages: consolePages(),
       port,
       onRequest: options.quiet
         ? undefined
@@ -89,6 +93,7 @@ export async function startLocalApi(
 /** What `serve` and `npm start` print about the running API. */
 export function describeApi(api: RunningApi): string[] {
   return [
+    `Console on ${api.server.url}/ (coverage, runs, costs, query, catalog)`,
     `Query API on ${api.server.url} (caller local:${localUser()}); try:`,
     ...api.examples.map((line) => `  ${line}`),
     `  # routes: ${API_ROUTES.map((r) => `${r.method} ${r.resource}`).join(', ')}`,

@@ -13,6 +13,7 @@ import {
   LOCAL_RETRY_PAUSE_MS,
 } from '#adapters/local/local-state-machine';
 import { ConfigError } from '#core/config/resolve';
+import { recordRun } from '#cli/run-record';
 import { UsageError } from '#core/errors';
 import { planMapping } from '#etl/sync/mapping';
 import { fetchEntities, type EntityRow } from '#etl/sync/fetch';
@@ -75,6 +76,7 @@ export async function runSyncStateMachine(
   const alerts = new FileAlerts(join(context.home, 'alerts.log'));
   const progress = createProgress({ total: planned.items.length, unit: 'mappings', quiet: json });
   const started = performance.now();
+  const startedAt = new Date();
   let done = 0;
   try {
     const execution = await runLocalStateMachine(
@@ -96,10 +98,19 @@ export async function runSyncStateMachine(
         },
       },
     );
-    return {
-      ...executionReport(execution),
-      summary: summarize(execution.events, (performance.now() - started) / 1000),
-    };
+    const summary = summarize(execution.events, (performance.now() - started) / 1000);
+    const synced = summary.synced.filter((r) => !(r as { skipped?: unknown }).skipped);
+    await recordRun(context.home, {
+      kind: 'sync',
+      startedAt,
+      executionFailed: execution.status === 'FAILED',
+      ...(execution.error ? { error: `${execution.error.error}: ${execution.error.cause}` } : {}),
+      rows: synced.reduce((n, r) => n + r.changedRows, 0),
+      bytes: 0,
+      done: synced.map((r) => ({ table: r.table, day: '*', rows: r.changedRows })),
+      failed: summary.failed.map((f) => ({ table: f.table, day: '*', error: f.error })),
+    });
+    return { ...executionReport(execution), summary };
   } finally {
     progress.stop();
     await deps.encoder.close();

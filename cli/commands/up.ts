@@ -90,7 +90,9 @@ Examples:
               synced,
               external,
               serving,
-              api: api ? { url: api.server.url, examples: api.examples } : null,
+              api: api
+                ? { url: api.server.url, console: `${api.server.url}/`, examples: api.examples }
+                : null,
               next,
             });
           } else {

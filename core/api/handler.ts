@@ -3,8 +3,10 @@
  * over a {@link QueryService}. The Lambda behind API Gateway and the local HTTP server call the
  * same function, so both answer the same routes, statuses and error bodies.
  *
- * Routes: `POST /plans`, `GET /plans/{id}`, `POST /estimate`, `GET /catalog`, `GET /costs`, and
- * `GET /openapi.json`, the API's OpenAPI 3.1 document (`#core/api/openapi`).
+ * Routes: `POST /plans`, `GET /plans/{id}`, `POST /estimate`, `GET /catalog`, `GET /costs`,
+ * `GET /openapi.json`, the API's OpenAPI 3.1 document (`#core/api/openapi`), and the console's
+ * `GET /coverage`, `/runs`, `/costs/daily`, `/tables`, `/tables/{name}` (answered from
+ * {@link ApiHandlerOptions.insights}; 501 `not_implemented` without it).
  * A POST must say its body is JSON (`Content-Type: application/json`, else 415): checked here so
  * both runtimes agree — API Gateway validates a body against its model only when the content type
  * has one, and passes any other to the Lambda. This also keeps browsers' "simple" cross-origin
@@ -19,6 +21,7 @@ import { openApiDocument } from '#core/api/openapi';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';
 import { ThermoclineError } from '#core/errors';
 import type { Caller, PlanStatus, QueryService } from '#core/query/service';
+import type { Insights } from '#ports/insights';
 
 /** One route of the API. */
 export interface ApiRoute {
@@ -44,7 +47,41 @@ export const API_ROUTES: readonly ApiRoute[] = Object.freeze([
   { method: 'GET', resource: '/catalog', description: 'tables, partitions, sync and S3 sources' },
   { method: 'GET', resource: '/costs', description: 'cost ledger totals (?month=YYYY-MM)' },
   { method: 'GET', resource: '/openapi.json', description: "the API's OpenAPI 3.1 document" },
+  {
+    method: 'GET',
+    resource: '/coverage',
+    description: 'tables × days: exported, hot only, purged, failed, late; lag per table (?days=N)',
+  },
+  { method: 'GET', resource: '/runs', description: 'ETL, sync and retention runs (?limit=N)' },
+  {
+    method: 'GET',
+    resource: '/costs/daily',
+    description: 'the cost ledger by day and caller, cache hits (?days=N)',
+  },
+  { method: 'GET', resource: '/tables', description: 'the catalog: tables, partitions, sizes' },
+  {
+    method: 'GET',
+    resource: '/tables/{name}',
+    description: 'a table: columns with Postgres and lake types, partitions with sizes',
+  },
 ] satisfies ApiRoute[]);
+
+/** The routes answered from {@link ApiHandlerOptions.insights}. */
+const INSIGHT_ROUTES: ReadonlySet<string> = new Set([
+  'GET /coverage',
+  'GET /runs',
+  'GET /costs/daily',
+  'GET /tables',
+  'GET /tables/{name}',
+]);
+
+/** A route this deployment does not implement (the console's routes on AWS, for now): 501. */
+export class NotImplementedError extends ThermoclineError {
+  readonly status = 501;
+  constructor(message: string) {
+    super(message, 'not_implemented', 1);
+  }
+}
 
 /** A path matched to a resource template. */
 export interface RouteMatch {
@@ -95,6 +132,8 @@ function safeDecode(segment: string): string | undefined {
 /** Where the handler logs what a response must not show (stack traces of 5xx answers). */
 export interface ApiLogger {
   error(message: string, attributes: Record<string, unknown>): void;
+  /** Answers that are expected in some deployments (a 501). @default `error` */
+  warn?(message: string, attributes: Record<string, unknown>): void;
 }
 
 /** Options of {@link createApiHandler}. */
@@ -112,6 +151,11 @@ export interface ApiHandlerOptions {
   readonly maxWaitSeconds?: number;
   /** @default errors as one JSON line on stderr */
   readonly logger?: ApiLogger;
+  /**
+   * The console's data (`GET /coverage`, `/runs`, `/costs/daily`, `/tables`, `/tables/{name}`).
+   * @default none - those routes answer 501 `not_implemented`
+   */
+  readonly insights?: Insights;
   /** Request ids when the event has none (`requestContext.requestId`). @default crypto.randomUUID */
   readonly newRequestId?: () => string;
 }
@@ -227,7 +271,15 @@ export function createApiHandler(
     }
     if (BODY_METHODS.has(method)) requireJson(event, `${method} ${match.resource}`);
     const query = event.queryStringParameters ?? {};
-    switch (`${method} ${match.resource}`) {
+    const key = `${method} ${match.resource}`;
+    const insights = options.insights;
+    if (INSIGHT_ROUTES.has(key) && !insights) {
+      throw new NotImplementedError(
+        `${key} is not implemented by this deployment (it needs the run history and the ` +
+          `console's data, which the local API has); run thermocline serve or npm start locally`,
+      );
+    }
+    switch (key) {
       case 'POST /plans': {
         const plan = readBody(
           event,
@@ -274,6 +326,25 @@ export function createApiHandler(
       }
       case 'GET /openapi.json':
         return { status: 200, body: openApiDocument(stagePrefix(event) || '/') };
+      case 'GET /coverage':
+        return {
+          status: 200,
+          body: await insights?.coverage({ days: countOf(query.days, 'days', 120, 731) }),
+        };
+      case 'GET /runs':
+        return {
+          status: 200,
+          body: await insights?.runs({ limit: countOf(query.limit, 'limit', 100, 10_000) }),
+        };
+      case 'GET /costs/daily':
+        return {
+          status: 200,
+          body: await insights?.dailyCosts({ days: countOf(query.days, 'days', 30, 731) }),
+        };
+      case 'GET /tables':
+        return { status: 200, body: { tables: await insights?.tables() } };
+      case 'GET /tables/{name}':
+        return { status: 200, body: await insights?.table(match.pathParameters.name ?? '') };
       default:
         // Unreachable: every route of API_ROUTES has a case.
         throw new Error(`route ${method} ${match.resource} has no implementation`);
@@ -394,6 +465,21 @@ function headerOf(event: ApiGatewayProxyEvent, name: string): string | undefined
   return undefined;
 }
 
+/** A whole-number query parameter from 1 to `max`, `fallback` when absent. */
+function countOf(value: string | undefined, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > max) {
+    throw new ApiRequestError(
+      `${name} must be a whole number from 1 to ${max}; got '${value}'`,
+      'bad_request',
+      400,
+      { path: name },
+    );
+  }
+  return n;
+}
+
 /** `?wait_seconds=N` in milliseconds, or undefined when absent. */
 function waitOf(value: string | undefined, maxSeconds: number): number | undefined {
   if (value === undefined) return undefined;
@@ -419,8 +505,14 @@ function errorAnswer(
   const status = statusOf(error);
   const request = { requestId, method: event.httpMethod, path: event.path, status };
   if (error instanceof ThermoclineError) {
-    if (status >= 500)
+    if (status === 501) {
+      (logger.warn ?? logger.error)(`${error.name}: ${error.message}`, {
+        ...request,
+        code: error.code,
+      });
+    } else if (status >= 500) {
       logger.error(`${error.name}: ${error.message}`, { ...request, code: error.code });
+    }
     const headers = {
       ...(error instanceof ApiRequestError ? error.headers : {}),
       ...(status === 429 ? { 'Retry-After': String(retryAfterOf(error)) } : {}),
@@ -452,5 +544,8 @@ function retryAfterOf(error: ThermoclineError): number {
 const stderrLogger: ApiLogger = {
   error: (message, attributes) => {
     process.stderr.write(`${JSON.stringify({ level: 'ERROR', message, ...attributes })}\n`);
+  },
+  warn: (message, attributes) => {
+    process.stderr.write(`${JSON.stringify({ level: 'WARN', message, ...attributes })}\n`);
   },
 };

@@ -83,6 +83,39 @@ const BODY_ERRORS = {
   '415': error('The body is not declared `Content-Type: application/json`.'),
 };
 
+/** A `?name=N` whole-number query parameter. */
+const countParameter = (name: string, description: string): JsonObject => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema: { type: 'integer', minimum: 1 },
+});
+
+/**
+ * A console route answered from the deployment's insights (`core/ports/insights.ts`); its body's
+ * shape is that port's TypeScript types, not yet a schema of its own here.
+ */
+function insightRoute(operationId: string, summary: string, parameters: JsonObject[]): JsonObject {
+  return {
+    get: {
+      operationId,
+      summary,
+      parameters,
+      responses: {
+        '200': {
+          description: `${summary} (the shapes of core/ports/insights.ts).`,
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
+        '400': error('A malformed query parameter.'),
+        '404': error('No such table (`/tables/{name}`).'),
+        '501': error('This deployment has no run history or insights (the API on AWS, for now).'),
+        ...COMMON_ERRORS,
+      },
+    },
+  };
+}
+
 let cached: JsonObject | undefined;
 
 /**
@@ -210,6 +243,23 @@ function buildDocument(): JsonObject {
           },
         },
       },
+      '/coverage': insightRoute(
+        'coverage',
+        'Tables × days: exported, hot only, purged, failed, late; lag per table',
+        [countParameter('days', 'Days back from today (default 120, at most 731).')],
+      ),
+      '/runs': insightRoute('runs', 'ETL, sync and retention runs, newest first', [
+        countParameter('limit', 'How many runs (default 100, at most 10000).'),
+      ]),
+      '/costs/daily': insightRoute('dailyCosts', 'The cost ledger by day and caller, cache hits', [
+        countParameter('days', 'Days back from today (default 30, at most 731).'),
+      ]),
+      '/tables': insightRoute('tables', 'The catalog: tables, partitions, sizes', []),
+      '/tables/{name}': insightRoute(
+        'table',
+        'A table: columns with PostgreSQL and lake types, partitions with sizes',
+        [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+      ),
       '/openapi.json': {
         get: {
           operationId: 'openapi',

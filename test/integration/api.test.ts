@@ -509,7 +509,7 @@ describe('the query API on the local server', () => {
     });
 
     it('answers an unknown route with 404 and a request id', async () => {
-      const answer = await call<ErrorBody>('GET', '/tables');
+      const answer = await call<ErrorBody>('GET', '/partitions');
 
       expect(answer.status).toBe(404);
       expect(answer.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);

@@ -2,6 +2,8 @@ import { foreignRequest, localHostNames } from '#adapters/local/http-server';
 import { createApiHandler, matchRoute, type ApiLogger } from '#core/api/handler';
 import { firstJsonErrorPosition, MAX_JSON_DEPTH } from '#core/api/json-body';
 import type { ApiGatewayProxyEvent } from '#core/api/types';
+import { UnknownTableError } from '#etl/insights';
+import type { Insights } from '#ports/insights';
 import {
   ConflictError,
   DatabaseUnavailableError,
@@ -572,6 +574,11 @@ describe('requests the handler refuses itself', () => {
       'GET /catalog',
       'GET /costs',
       'GET /openapi.json',
+      'GET /coverage',
+      'GET /runs',
+      'GET /costs/daily',
+      'GET /tables',
+      'GET /tables/{name}',
     ]);
   });
 
@@ -581,6 +588,66 @@ describe('requests the handler refuses itself', () => {
     expect(result.statusCode).toBe(405);
     expect(result.headers.Allow).toBe('GET');
     expect(json(result.body).error.code).toBe('method_not_allowed');
+  });
+});
+
+describe('the console routes', () => {
+  function fakeInsights(): jest.Mocked<Insights> {
+    return {
+      coverage: jest.fn(async () => ({ at: 'now', days: [], tables: [], failed: 0, late: 0 })),
+      runs: jest.fn(async () => ({ runs: [], damaged: 0 })),
+      dailyCosts: jest.fn(async () => ({
+        from: '2025-02-01',
+        to: '2025-02-02',
+        rows: [],
+        totals: { queries: 0, bytesScanned: 0, costUsd: 0, cacheHits: 0 },
+      })),
+      tables: jest.fn(async () => []),
+      table: jest.fn(async (name: string) => {
+        throw new UnknownTableError(name, ['events']);
+      }),
+    };
+  }
+
+  it('answer 501 not_implemented without insights, logged as a warning', async () => {
+    logger.warn = jest.fn();
+    const result = await handler()(event('GET', '/coverage'));
+
+    expect(result.statusCode).toBe(501);
+    expect(json(result.body).error.code).toBe('not_implemented');
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(logger.error).not.toHaveBeenCalled();
+  });
+
+  it('GET /coverage passes ?days to the insights', async () => {
+    const insights = fakeInsights();
+    const result = await createApiHandler(service, { logger, insights })(
+      event('GET', '/coverage', { queryStringParameters: { days: '730' } }),
+    );
+
+    expect(result.statusCode).toBe(200);
+    expect(insights.coverage).toHaveBeenCalledWith({ days: 730 });
+  });
+
+  it('GET /costs/daily refuses a window over two years with 400', async () => {
+    const insights = fakeInsights();
+    const result = await createApiHandler(service, { logger, insights })(
+      event('GET', '/costs/daily', { queryStringParameters: { days: '5000' } }),
+    );
+
+    expect(result.statusCode).toBe(400);
+    expect(json(result.body).error.message).toMatch(/days must be a whole number from 1 to 731/);
+  });
+
+  it('GET /tables/{name} answers 404 naming the known tables', async () => {
+    const result = await createApiHandler(service, { logger, insights: fakeInsights() })(
+      event('GET', '/tables/evnts'),
+    );
+
+    expect(result.statusCode).toBe(404);
+    expect(json(result.body).error.message).toMatch(
+      /'evnts' is not in the catalog; known tables: events/,
+    );
   });
 });
 

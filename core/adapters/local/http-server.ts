@@ -144,8 +144,19 @@ export interface LocalApiServerOptions {
   readonly host?: string;
   /** The caller id is `local:<user>`. @default the operating system user */
   readonly user?: string;
+  /**
+   * Pages served besides the API (the console): asked first for every GET; undefined passes the
+   * request on to the API handler. @default none
+   */
+  readonly pages?: (path: string) => Promise<StaticPage | undefined>;
   /** Called after every response. @default nothing */
   readonly onRequest?: (entry: AccessLogEntry) => void;
+}
+
+/** A static answer of {@link LocalApiServerOptions.pages}. */
+export interface StaticPage {
+  readonly contentType: string;
+  readonly body: string | Uint8Array;
 }
 
 /** A running local API server. */
@@ -220,11 +231,31 @@ async function answer(
   const started = performance.now();
   const requestId = randomUUID();
   let result: ApiGatewayProxyResult;
+  let page: StaticPage | undefined;
   try {
     const refused = foreignRequest(request.headers, context.names, request.socket.localPort ?? 0);
     if (refused) {
       request.resume();
       result = errorResult(refused, requestId);
+    } else if (
+      options.pages &&
+      request.method === 'GET' &&
+      (page = await options.pages(new URL(request.url ?? '/', 'http://127.0.0.1').pathname))
+    ) {
+      request.resume();
+      result = {
+        statusCode: 200,
+        headers: {
+          'Content-Type': page.contentType,
+          'Cache-Control': 'no-cache',
+          'x-request-id': requestId,
+          'X-Content-Type-Options': 'nosniff',
+          'Content-Security-Policy':
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+        },
+        body: Buffer.from(page.body).toString('base64'),
+        isBase64Encoded: true,
+      };
     } else {
       const body = await readBody(request);
       result =
