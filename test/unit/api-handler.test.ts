@@ -1,6 +1,7 @@
 import { foreignRequest, localHostNames } from '#adapters/local/http-server';
 import { createApiHandler, matchRoute, type ApiLogger } from '#core/api/handler';
-import { firstJsonErrorPosition, MAX_JSON_DEPTH } from '#core/api/json-body';
+import { MAX_JSON_DEPTH } from '#core/api/json-body';
+import { firstJsonErrorPosition } from '#core/json-syntax';
 import type { ApiGatewayProxyEvent } from '#core/api/types';
 import {
   ConflictError,
