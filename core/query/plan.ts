@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { showValue } from '#core/config/schema';
 import { jsonValueProblem, MAX_JSON_DEPTH } from '#core/json-depth';
 import { BindError, PlanValidationError } from '#core/query/errors';
+import { formatIssuePath, issueEntries } from '#core/zod-issues';
 import type { QueryColumn, QueryParam, QueryRow } from '#ports/query-engine';
 
 /** Rows kept per step when the step names no `limit`. */
@@ -345,7 +346,7 @@ function checkNesting(input: unknown): void {
     );
   }
   // The path of the too-deep value is as long as the nesting: its first segments say where.
-  const path = formatPath(problem.path.slice(0, SHOWN_PATH_SEGMENTS));
+  const path = formatIssuePath(problem.path.slice(0, SHOWN_PATH_SEGMENTS));
   throw new PlanValidationError(
     `the plan nests arrays and objects deeper than the limit of ${MAX_JSON_DEPTH} levels ` +
       `(or contains itself) here; a plan needs 5 levels ` +
@@ -356,10 +357,7 @@ function checkNesting(input: unknown): void {
 }
 
 function fromIssues(issues: readonly z.core.$ZodIssue[]): PlanValidationError {
-  const described = issues.map((issue) => ({
-    path: formatPath(issue.path),
-    message: describeIssue(issue),
-  }));
+  const described = issueEntries(issues, { describe: describeIssue });
   const [first, ...rest] = described;
   if (!first) return new PlanValidationError('the plan is not valid');
   const more =
@@ -398,16 +396,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     }
   }
   return issue.message;
-}
-
-/** `['steps', 1, 'bind', '$1', 'ref']` → `steps[1].bind.$1.ref`. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out;
 }
 
 /** Every bind of a step in `$1…$n` order, with its position. */
