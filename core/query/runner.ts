@@ -43,7 +43,8 @@ import {
   type PlanState,
   type StoredStepStats,
 } from '#core/query/plan-store';
-import { routeTableRange, runRoutedRange } from '#core/query/router';
+import { routeTableRange } from '#core/query/range-route';
+import { runRoutedRange } from '#core/query/range-run';
 import type { QueryServiceDeps } from '#core/query/runtime';
 import { BYTES_PER_GB, gbToBytes } from '#core/units';
 import type { QueryColumn, QueryParam, QueryRow } from '#ports/query-engine';

@@ -29,7 +29,7 @@ import {
   type StoredOutput,
   type StoredStepStats,
 } from '#core/query/plan-store';
-import { routeTableRange } from '#core/query/router';
+import { routeTableRange } from '#core/query/range-route';
 import {
   checkBucket,
   databaseWarning,
