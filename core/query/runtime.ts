@@ -33,11 +33,11 @@ import { routeTableRange } from '#core/query/range-route';
 import {
   checkBucket,
   databaseWarning,
-  failPlan,
   GB,
   scanCutoffBytes,
   stepLimitBytes,
-} from '#core/query/runner';
+} from '#core/query/step-checks';
+import { failPlan } from '#core/query/plan-tasks';
 import type {
   Caller,
   EstimateResponse,

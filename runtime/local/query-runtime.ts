@@ -23,7 +23,7 @@ import { readParquetObject } from '#adapters/hyparquet/parquet-read';
 import { runLocalStateMachine, type LocalTaskHandler } from '#adapters/local/local-state-machine';
 import { createPgHotEngine, ensureReaderRole } from '#adapters/pg/pg-query-engine';
 import type { EnvironmentName, ThermoclineConfig } from '#core/config/schema';
-import { failPlan, planTask, type PlanTaskInput } from '#core/query/runner';
+import { failPlan, planTask, type PlanTaskInput } from '#core/query/plan-tasks';
 import { readPlanState } from '#core/query/plan-store';
 import {
   createQueryService,

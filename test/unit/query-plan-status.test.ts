@@ -10,7 +10,7 @@ import {
   writePlanState,
   writeStepOutput,
 } from '#core/query/plan-store';
-import { finishPlan } from '#core/query/runner';
+import { finishPlan } from '#core/query/plan-tasks';
 import { createQueryService, RESULT_PAGE_ROWS, type QueryServiceDeps } from '#core/query/runtime';
 import type { QueryService } from '#core/query/service';
 import { fixedClock } from '#ports/clock';

@@ -10,7 +10,9 @@ import {
   writeStepOutput,
   type PlanState,
 } from '#core/query/plan-store';
-import { checkBucket, failPlan, finishPlan, loadPlan, transient } from '#core/query/runner';
+import { checkBucket } from '#core/query/step-checks';
+import { failPlan, finishPlan, loadPlan } from '#core/query/plan-tasks';
+import { transient } from '#core/query/task-errors';
 import { defaultConfig } from '#core/config/resolve';
 import type { S3ParquetReadStep } from '#core/query/plan';
 import { fixedClock } from '#ports/clock';
