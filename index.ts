@@ -29,7 +29,8 @@ export type {
   StepStats,
 } from '#core/query/service';
 export { parsePlan, type Plan, type PlanStep } from '#core/query/plan';
-export { createQueryService, type QueryServiceDeps } from '#core/query/runtime';
+export { createQueryService } from '#core/query/query-service';
+export type { QueryServiceDeps } from '#core/query/service-deps';
 export { openLocalQueryService } from '#runtime/local/query-runtime';
 export { openDatabase } from '#adapters/open-database';
 export { loadConfig } from '#adapters/local/config-file';

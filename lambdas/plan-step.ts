@@ -14,7 +14,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { awsQueryServiceDeps } from '#runtime/aws/query-runtime';
 import { RdsDataDatabase } from '#adapters/aws/rds-data-database';
 import { ensureReaderRole } from '#adapters/pg/pg-query-engine';
-import { hotTableNames, type QueryServiceDeps } from '#core/query/runtime';
+import { hotTableNames, type QueryServiceDeps } from '#core/query/service-deps';
 import { ledgerMetrics } from '#core/query/ledger';
 import { planTask, type PlanTaskInput } from '#core/query/plan-tasks';
 import { transient } from '#core/query/task-errors';

@@ -7,7 +7,7 @@
 import { BYTES_PER_GB } from '#core/units';
 import type { CatalogSummary } from '#core/query/service';
 import { listExternalSource } from '#core/query/external-sources';
-import type { QueryServiceDeps } from '#core/query/runtime';
+import type { QueryServiceDeps } from '#core/query/service-deps';
 
 const GB = BYTES_PER_GB;
 

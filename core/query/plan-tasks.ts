@@ -20,7 +20,7 @@ import {
   writePlanState,
   type PlanState,
 } from '#core/query/plan-store';
-import type { QueryServiceDeps } from '#core/query/runtime';
+import type { QueryServiceDeps } from '#core/query/service-deps';
 import { runStep } from '#core/query/run-step';
 import { errorOfCatch, type CaughtError } from '#core/query/task-errors';
 

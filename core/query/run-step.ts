@@ -30,7 +30,7 @@ import {
 } from '#core/query/plan-store';
 import { routeTableRange } from '#core/query/range-route';
 import { runRoutedRange } from '#core/query/range-run';
-import type { QueryServiceDeps } from '#core/query/runtime';
+import type { QueryServiceDeps } from '#core/query/service-deps';
 import type { QueryColumn, QueryParam, QueryRow } from '#ports/query-engine';
 import {
   checkBucket,

@@ -10,7 +10,7 @@ import {
   type AuroraQueryStep,
   type S3ParquetReadStep,
 } from '#core/query/plan';
-import type { QueryServiceDeps } from '#core/query/runtime';
+import type { QueryServiceDeps } from '#core/query/service-deps';
 import { BYTES_PER_GB, gbToBytes } from '#core/units';
 
 /** Bytes in a GB as Athena bills and the estimates report them (10^9; `#core/units`). */

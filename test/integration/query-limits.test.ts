@@ -20,7 +20,7 @@ import { resolveConfig } from '#core/config/resolve';
 import { StatementTimeoutError } from '#core/query/engine-errors';
 import { estimateScan } from '#core/query/estimate';
 import { guardSql } from '#core/query/guard';
-import { createQueryService } from '#core/query/runtime';
+import { createQueryService } from '#core/query/query-service';
 import type { PlanStatus, QueryService } from '#core/query/service';
 import { qualify, quoteIdent } from '#core/sql/ident';
 import type { LakeTableScan } from '#ports/query-engine';

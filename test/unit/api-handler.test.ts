@@ -11,7 +11,7 @@ import {
 } from '#core/errors';
 import { LAKE_TIMEOUT_SETTING, StatementTimeoutError } from '#core/query/engine-errors';
 import type { ScanEstimate } from '#core/query/estimate';
-import { TooManyPlansError } from '#core/query/runtime';
+import { TooManyPlansError } from '#core/query/plan-launcher';
 import {
   BindError,
   PlanValidationError,

@@ -11,7 +11,9 @@ import {
   writeStepOutput,
 } from '#core/query/plan-store';
 import { finishPlan } from '#core/query/plan-tasks';
-import { createQueryService, RESULT_PAGE_ROWS, type QueryServiceDeps } from '#core/query/runtime';
+import { createQueryService } from '#core/query/query-service';
+import { RESULT_PAGE_ROWS } from '#core/query/plan-status';
+import { type QueryServiceDeps } from '#core/query/service-deps';
 import type { QueryService } from '#core/query/service';
 import { fixedClock } from '#ports/clock';
 
