@@ -27,7 +27,7 @@ export type {
   QueryService,
   ResultPage,
   StepStats,
-} from '#core/query/service';
+} from '#core/query/service-contract';
 export { parsePlan, type Plan, type PlanStep } from '#core/query/plan';
 export { createQueryService } from '#core/query/query-service';
 export type { QueryServiceDeps } from '#core/query/service-deps';

@@ -24,7 +24,7 @@ import type {
   PlanStatus,
   QueryService,
   ResultPage,
-} from '#core/query/service';
+} from '#core/query/service-contract';
 import type { SqlDatabase } from '#ports/sql';
 
 /** Rows of a result printed as a table; the rest are counted (`--json` has the page). */

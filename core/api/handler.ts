@@ -16,7 +16,7 @@
 import { BodyTooLargeError, MAX_BODY_BYTES, parseJsonBody } from '#core/api/json-body';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';
 import { ThermoclineError } from '#core/errors';
-import type { Caller, PlanStatus, QueryService } from '#core/query/service';
+import type { Caller, PlanStatus, QueryService } from '#core/query/service-contract';
 
 /** One route of the API. */
 export interface ApiRoute {

@@ -12,7 +12,7 @@ import {
   type StoredOutput,
   type StoredStepStats,
 } from '#core/query/plan-store';
-import type { PlanStatus, ResultPage, StepStats } from '#core/query/service';
+import type { PlanStatus, ResultPage, StepStats } from '#core/query/service-contract';
 import type { QueryServiceDeps } from '#core/query/service-deps';
 
 /** Rows of a result page (`GET /plans/{id}` inline, then `?page=`). */

@@ -16,7 +16,7 @@ import {
   scanCutoffBytes,
   stepLimitBytes,
 } from '#core/query/step-checks';
-import type { EstimateResponse } from '#core/query/service';
+import type { EstimateResponse } from '#core/query/service-contract';
 import type { QueryServiceDeps } from '#core/query/service-deps';
 
 /** What the checks before a run learned about one step. */

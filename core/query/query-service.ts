@@ -15,7 +15,7 @@ import { checkScanLimit } from '#core/query/estimate';
 import { checkMonth, monthlyCosts } from '#core/query/ledger';
 import { stepOrder, type Plan } from '#core/query/plan';
 import { newPlanId, writePlanState, type PlanState } from '#core/query/plan-store';
-import type { Caller, PlanStatus, QueryService } from '#core/query/service';
+import type { Caller, PlanStatus, QueryService } from '#core/query/service-contract';
 import { launchPlan, waitForPlan } from '#core/query/plan-launcher';
 import { planStatus } from '#core/query/plan-status';
 import {

@@ -4,7 +4,7 @@
  */
 import { isTransientFailure } from '#core/transient';
 import { ThermoclineError } from '#core/errors';
-import { type PlanError } from '#core/query/plan-store';
+import type { PlanError } from '#core/query/plan-store';
 
 /**
  * The error a step or plan records: a stable code and a message, never a stack trace; `redact`

@@ -28,7 +28,7 @@ import { readPlanState } from '#core/query/plan-store';
 import { createQueryService } from '#core/query/query-service';
 import { hotTableNames, type LastSyncTimes, type QueryServiceDeps } from '#core/query/service-deps';
 import { PlanLaunchError, TooManyPlansError, type PlanLauncher } from '#core/query/plan-launcher';
-import type { QueryService } from '#core/query/service';
+import type { QueryService } from '#core/query/service-contract';
 import { PLAN_DEFINITION, PLAN_PLACEHOLDERS, localDefinition } from '#etl/state-machines/index';
 import { dayOfPartition } from '#etl/layout';
 import { lakeTableNames } from '#etl/sync/mapping';

@@ -21,7 +21,7 @@ import { StatementTimeoutError } from '#core/query/engine-errors';
 import { estimateScan } from '#core/query/estimate';
 import { guardSql } from '#core/query/guard';
 import { createQueryService } from '#core/query/query-service';
-import type { PlanStatus, QueryService } from '#core/query/service';
+import type { PlanStatus, QueryService } from '#core/query/service-contract';
 import { qualify, quoteIdent } from '#core/sql/ident';
 import type { LakeTableScan } from '#ports/query-engine';
 import type { SqlDatabase } from '#ports/sql';

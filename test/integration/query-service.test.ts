@@ -16,8 +16,8 @@ import { PlanValidationError, ScanLimitExceededError, SqlRejectedError } from '#
 import { LEDGER_PREFIX } from '#core/query/ledger';
 import { PLANS_PREFIX } from '#core/query/plan-store';
 import { createQueryService } from '#core/query/query-service';
-import { type QueryServiceDeps } from '#core/query/service-deps';
-import type { PlanStatus, QueryService } from '#core/query/service';
+import type { QueryServiceDeps } from '#core/query/service-deps';
+import type { PlanStatus, QueryService } from '#core/query/service-contract';
 import { loadSample } from '#core/sample/load';
 import { qualify } from '#core/sql/ident';
 import { exportTableDay, type ExportDeps } from '#etl/export';

@@ -25,7 +25,7 @@ import type {
   EstimateResponse,
   PlanStatus,
   QueryService,
-} from '#core/query/service';
+} from '#core/query/service-contract';
 
 // A stand-in QueryService: these tests check the HTTP mapping, not the engines (the
 // integration tests run the real service behind the local server).

@@ -13,8 +13,8 @@ import {
 import { finishPlan } from '#core/query/plan-tasks';
 import { createQueryService } from '#core/query/query-service';
 import { RESULT_PAGE_ROWS } from '#core/query/plan-status';
-import { type QueryServiceDeps } from '#core/query/service-deps';
-import type { QueryService } from '#core/query/service';
+import type { QueryServiceDeps } from '#core/query/service-deps';
+import type { QueryService } from '#core/query/service-contract';
 import { fixedClock } from '#ports/clock';
 
 const clock = fixedClock('2025-02-16T06:00:00Z');
