@@ -15,6 +15,7 @@ import { jsonValueProblem, MAX_JSON_DEPTH } from '#core/json-depth';
 import { BindError, PlanValidationError } from '#core/query/errors';
 import { formatIssuePath, issueEntries } from '#core/zod-issues';
 import type { QueryColumn, QueryParam, QueryRow } from '#ports/query-engine';
+import { isCalendarDay } from '#core/days';
 
 /** Rows kept per step when the step names no `limit`. */
 export const DEFAULT_STEP_LIMIT = 10_000;
@@ -29,7 +30,6 @@ export type StepType = (typeof STEP_TYPES)[number];
 
 const STEP_ID = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 const BIND_KEY = /^\$[1-9][0-9]*$/;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** Lowercase SQL identifier, as the config and the catalog name tables and columns. */
 const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 /** A database name: any identifier (PostgreSQL allows mixed case and `-` quoted). */
@@ -114,15 +114,9 @@ const ColumnListSchema = z
   )
   .min(1, { error: 'the column list is empty; name at least one column, or omit columns' });
 
-const DaySchema = z.string().refine((day) => isDay(day), {
+const DaySchema = z.string().refine((day) => isCalendarDay(day), {
   error: (issue) => `${showValue(issue.input)} is not a day; write YYYY-MM-DD, e.g. '2025-02-15'`,
 });
-
-function isDay(day: string): boolean {
-  if (!DAY.test(day)) return false;
-  const date = new Date(`${day}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
-}
 
 const ScalarSchema = z.union([z.string(), z.number(), z.boolean()], {
   error: (issue) =>
@@ -258,7 +252,12 @@ export const PlanSchema = z
       } else {
         seen.set(step.id, index);
       }
-      if (step.type === 'TableRange' && isDay(step.from) && isDay(step.to) && step.from > step.to) {
+      if (
+        step.type === 'TableRange' &&
+        isCalendarDay(step.from) &&
+        isCalendarDay(step.to) &&
+        step.from > step.to
+      ) {
         ctx.addIssue({
           code: 'custom',
           path: ['steps', index, 'to'],

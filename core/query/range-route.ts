@@ -20,8 +20,8 @@ import type { TableRangeStep } from '#core/query/plan';
 import type { Catalog, CatalogPartition, CatalogTable } from '#ports/catalog';
 import { utcDay, type Clock } from '#ports/clock';
 import type { LakeTableScan } from '#ports/query-engine';
+import { addDays, daysBetween } from '#core/days';
 
-const DAY_MS = 86_400_000;
 const HIVE_NULL = '__HIVE_DEFAULT_PARTITION__';
 
 /** An inclusive range of UTC days, `YYYY-MM-DD`. */
@@ -40,16 +40,9 @@ export interface DaySplit {
   readonly lake?: DayRange;
 }
 
-/** `day` plus `n` days. */
-export function addDays(day: string, n: number): string {
-  return utcDay(new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY_MS));
-}
-
-/** Every day from `from` to `to`, inclusive. */
+/** Every day of a range, inclusive. */
 export function daysOf(range: DayRange): string[] {
-  const days: string[] = [];
-  for (let day = range.from; day <= range.to; day = addDays(day, 1)) days.push(day);
-  return days;
+  return daysBetween(range.from, range.to);
 }
 
 /**

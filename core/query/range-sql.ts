@@ -8,12 +8,12 @@ import { quoteIdent } from '#core/sql/ident';
 import type { CatalogTable } from '#ports/catalog';
 import type { QueryParam } from '#ports/query-engine';
 import {
-  addDays,
   orderColumns,
   type DayRange,
   type RangeColumn,
   type RoutedRange,
 } from '#core/query/range-route';
+import { addDays } from '#core/days';
 
 /** One side's SQL and parameters. */
 export interface SideQuery {
