@@ -28,7 +28,7 @@ export type {
   ResultPage,
   StepStats,
 } from '#core/query/service-contract';
-export { parsePlan, type Plan, type PlanStep } from '#core/query/plan';
+export { parsePlan, type Plan, type PlanStep } from '#core/query/query-plan';
 export { createQueryService } from '#core/query/query-service';
 export type { QueryServiceDeps } from '#core/query/service-deps';
 export { openLocalQueryService } from '#runtime/local/query-runtime';

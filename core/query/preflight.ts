@@ -7,7 +7,7 @@ import { UsageError } from '#core/errors';
 import { PlanValidationError } from '#core/query/errors';
 import { estimateScan, type ScanEstimate } from '#core/query/estimate';
 import { guardSql } from '#core/query/guard';
-import { parsePlan, type Plan, type PlanStep } from '#core/query/plan';
+import { parsePlan, type Plan, type PlanStep } from '#core/query/query-plan';
 import { routeTableRange } from '#core/query/range-route';
 import {
   checkBucket,

@@ -13,7 +13,7 @@
 import { catalogSummary } from '#core/query/catalog-summary';
 import { checkScanLimit } from '#core/query/estimate';
 import { checkMonth, monthlyCosts } from '#core/query/ledger';
-import { stepOrder, type Plan } from '#core/query/plan';
+import { stepOrder, type Plan } from '#core/query/query-plan';
 import { newPlanId, writePlanState, type PlanState } from '#core/query/plan-store';
 import type { Caller, PlanStatus, QueryService } from '#core/query/service-contract';
 import { launchPlan, waitForPlan } from '#core/query/plan-launcher';

@@ -16,7 +16,7 @@ import type { TableConfig, ThermoclineConfig } from '#core/config/schema';
 import { PlanValidationError } from '#core/query/errors';
 import type { ScanEstimate } from '#core/query/estimate';
 import { queryCostUsd } from '#core/query/ledger';
-import type { TableRangeStep } from '#core/query/plan';
+import type { TableRangeStep } from '#core/query/query-plan';
 import type { Catalog, CatalogPartition, CatalogTable } from '#ports/catalog';
 import { utcDay, type Clock } from '#ports/clock';
 import type { LakeTableScan } from '#ports/query-engine';

@@ -18,7 +18,7 @@ import {
   type S3ParquetReadStep,
   type StepOutput,
   type TableRangeStep,
-} from '#core/query/plan';
+} from '#core/query/query-plan';
 import {
   loadPlanState,
   readStepOutput,

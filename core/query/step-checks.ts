@@ -9,7 +9,7 @@ import {
   type AthenaQueryStep,
   type AuroraQueryStep,
   type S3ParquetReadStep,
-} from '#core/query/plan';
+} from '#core/query/query-plan';
 import type { QueryServiceDeps } from '#core/query/service-deps';
 import { BYTES_PER_GB, gbToBytes } from '#core/units';
 

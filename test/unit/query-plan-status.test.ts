@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsObjectStore } from '#adapters/local/fs-object-store';
 import { UsageError } from '#core/errors';
-import { parsePlan } from '#core/query/plan';
+import { parsePlan } from '#core/query/query-plan';
 import {
   newPlanId,
   PlanNotFoundError,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { FileCatalog } from '#adapters/local/file-catalog';
 import { defaultConfig } from '#core/config/resolve';
 import { PlanValidationError } from '#core/query/errors';
-import type { TableRangeStep } from '#core/query/plan';
+import type { TableRangeStep } from '#core/query/query-plan';
 import { buildHotQuery, buildLakeQuery } from '#core/query/range-sql';
 import { canonicalRow } from '#core/query/canonical-values';
 import { routeTableRange, splitDays, type RangeColumn } from '#core/query/range-route';

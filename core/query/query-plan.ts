@@ -281,7 +281,7 @@ export const PlanSchema = z
 /** A validated plan: every step's `limit` and the plan's `output` filled in. */
 export type Plan = z.output<typeof PlanSchema>;
 /** A plan as a user writes it. */
-export type PlanInput = z.input<typeof PlanSchema>;
+export type QueryPlanInput = z.input<typeof PlanSchema>;
 /** One step of a {@link Plan}. */
 export type PlanStep = Plan['steps'][number];
 /** A validated `AthenaQuery` step. */
