@@ -29,6 +29,17 @@ export type {
   StepStats,
 } from '#core/query/service-contract';
 export { parsePlan, type Plan, type PlanStep } from '#core/query/query-plan';
+export {
+  ApiHttpError,
+  ThermoclineHttpClient,
+  type EstimateRequest,
+  type HttpRequestToSign,
+  type PlanAccepted,
+  type RequestSigner,
+  type ThermoclineHttpClientOptions,
+} from '#core/client/http-client';
+export { regionOfApiUrl, sigV4Signer, type SigV4SignerOptions } from '#adapters/aws/sigv4-signer';
+export { openApiDocument } from '#core/api/openapi';
 export { createQueryService } from '#core/query/query-service';
 export type { QueryServiceDeps } from '#core/query/service-deps';
 export { openLocalQueryService } from '#runtime/local/query-runtime';

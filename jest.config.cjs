@@ -1,6 +1,7 @@
 /**
- * Two projects: `unit` (no network, no server) and `integration` (real Postgres on
- * 127.0.0.1:5432 when it answers, the embedded PGlite otherwise). `npm test` runs both.
+ * Three projects: `unit` (no network, no server), `integration` (real Postgres on
+ * 127.0.0.1:5432 when it answers, the embedded PGlite otherwise) and `reliability` (faults, races,
+ * hostile input against the PostgreSQL server: docs/reliability.md). `npm test` runs all three.
  */
 const transform = { '^.+\\.(t|j|mj)s$': '<rootDir>/test/support/esbuild-transform.cjs' };
 const common = {
@@ -17,6 +18,12 @@ module.exports = {
       ...common,
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      slowTestThreshold: 30,
+    },
+    {
+      ...common,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/test/reliability/**/*.test.ts'],
       slowTestThreshold: 30,
     },
   ],

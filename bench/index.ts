@@ -1,11 +1,13 @@
 // `npm run bench -- <name> [--flags]`: benchmarks that print JSON figures (the last line is one
 // JSON object). Never timed assertions: the figures go to docs/benchmarks.md.
+import { benchApi } from './api';
 import { benchBundles } from './bundles';
 import { benchEtl, benchEtlPhase } from './etl';
 import { benchSeed } from './seed';
 import { benchSync } from './sync';
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
+  api: benchApi,
   seed: benchSeed,
   bundles: benchBundles,
   etl: benchEtl,

@@ -24,7 +24,10 @@ export interface CliContext {
   readonly env: NodeJS.ProcessEnv;
   readonly clock: Clock;
   openDatabase(): Promise<SqlDatabase>;
-  /** The local lake: files under `home/lake`, the catalog in `home/catalog.json`. */
+  /**
+   * The local lake: files under `home/lake` (or the S3 bucket `AWS_ENDPOINT_URL_S3` and
+   * `THERMOCLINE_LAKE_BUCKET` name), the catalog in `home/catalog.json`.
+   */
   readonly lake: ReturnType<typeof openLocalLake>;
   /**
    * The export engine's ports on the local runtime: the file-system lake, the catalog file,
@@ -48,7 +51,7 @@ export function createContext(
     env,
   });
   const home = resolve(options.home ?? env.THERMOCLINE_HOME ?? '.thermocline');
-  const lake = openLocalLake(home);
+  const lake = openLocalLake(home, env);
   return {
     lake,
     config,

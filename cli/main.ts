@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
+import { registerDoctor } from '#cli/commands/doctor';
 import { registerEtl } from '#cli/commands/etl';
 import { registerLake } from '#cli/commands/lake';
 import { registerPurge } from '#cli/commands/purge';
 import { registerVerify } from '#cli/commands/verify';
 import { registerQuery } from '#cli/commands/query';
+import { registerServe } from '#cli/commands/serve';
 import { registerSeed } from '#cli/commands/seed';
 import { registerSync } from '#cli/commands/sync';
 import { registerUp } from '#cli/commands/up';
@@ -45,7 +47,9 @@ Exit codes: 0 ok, 1 failed, 2 bad input (flags, config), 3 database unreachable.
   registerPurge(program);
   registerVerify(program);
   registerQuery(program);
+  registerServe(program);
   registerLake(program);
+  registerDoctor(program);
   const override = (command: Command): void => {
     command.exitOverride();
     command.commands.forEach(override);

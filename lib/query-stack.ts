@@ -8,6 +8,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import { requestModelSchema } from '#core/api/openapi';
 import type { ThermoclineConfig } from '#core/config/schema';
 import {
   functionEnvironment,
@@ -36,6 +37,7 @@ export const QUERY_ROUTES = [
   ['POST', '/estimate'],
   ['GET', '/catalog'],
   ['GET', '/costs'],
+  ['GET', '/openapi.json'],
 ] as const;
 
 /** Properties of a {@link QueryStack}. */
@@ -220,44 +222,19 @@ export class QueryStack extends Stack {
       validateRequestBody: true,
       validateRequestParameters: true,
     });
+    // The models are the request schemas of the OpenAPI document (`#core/api/openapi`),
+    // converted to JSON Schema draft 4: one source for the API Gateway, the handler and clients.
     const planModel = this.api.addModel('PlanModel', {
       contentType: 'application/json',
       modelName: 'Plan',
-      description: 'A query plan: 1 to 20 ordered steps (the API validates each step).',
-      schema: {
-        schema: apigateway.JsonSchemaVersion.DRAFT4,
-        type: apigateway.JsonSchemaType.OBJECT,
-        required: ['steps'],
-        properties: {
-          steps: {
-            type: apigateway.JsonSchemaType.ARRAY,
-            minItems: 1,
-            maxItems: 20,
-            items: {
-              type: apigateway.JsonSchemaType.OBJECT,
-              required: ['id', 'type'],
-              properties: {
-                id: { type: apigateway.JsonSchemaType.STRING },
-                type: { type: apigateway.JsonSchemaType.STRING },
-              },
-            },
-          },
-          output: { type: apigateway.JsonSchemaType.STRING },
-        },
-      },
+      description: 'A query plan: 1 to 20 ordered steps (GET /openapi.json, PlanRequest).',
+      schema: requestModelSchema('Plan') as apigateway.JsonSchema,
     });
     const estimateModel = this.api.addModel('EstimateModel', {
       contentType: 'application/json',
       modelName: 'Estimate',
-      description: 'An estimate request: {sql} or {plan}.',
-      schema: {
-        schema: apigateway.JsonSchemaVersion.DRAFT4,
-        type: apigateway.JsonSchemaType.OBJECT,
-        properties: {
-          sql: { type: apigateway.JsonSchemaType.STRING, minLength: 1 },
-          plan: { type: apigateway.JsonSchemaType.OBJECT },
-        },
-      },
+      description: 'An estimate request: {sql} or {plan} (GET /openapi.json, EstimateRequest).',
+      schema: requestModelSchema('Estimate') as apigateway.JsonSchema,
     });
     const validated = (model: apigateway.IModel): apigateway.MethodOptions => ({
       requestValidator: bodyValidator,
@@ -272,6 +249,7 @@ export class QueryStack extends Stack {
     });
     this.api.root.addResource('estimate').addMethod('POST', integration, validated(estimateModel));
     this.api.root.addResource('catalog').addMethod('GET', integration);
+    this.api.root.addResource('openapi.json').addMethod('GET', integration);
     this.api.root.addResource('costs').addMethod('GET', integration, {
       requestValidator: bodyValidator,
       requestParameters: { 'method.request.querystring.month': false },

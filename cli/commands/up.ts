@@ -15,7 +15,7 @@ import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { openLocalBucket } from '#adapters/local/local-lake';
 import { DEFAULT_S3_SOURCES } from '#core/config/defaults';
 import { writeSampleExternalSource } from '#core/sample/external-source';
-import { describeApi, parsePort, startLocalApi, untilStopped } from '#cli/commands/query';
+import { describeApi, parsePort, startLocalApi, untilStopped } from '#cli/commands/serve';
 import { summarizeTables, type TableSummary } from '#core/hot/summary';
 import { daysBefore, daysBetween } from '#core/days';
 import { lastClosedDay, unpublished, type RunSummary } from '#etl/run';
@@ -134,7 +134,7 @@ async function exportClosedDays(
   const work = await unpublished(context.lake, candidates);
   if (work.length === 0) return null;
   if (!json)
-    print('', `Exporting ${work.length} closed table-days to the lake (${context.home}/lake):`);
+    print('', `Exporting ${work.length} closed table-days to the lake (${context.lake.where}):`);
   const summary = await exportWithProgress(context, db, work, json);
   if (json) {
     // The summary goes into up's JSON.

@@ -3,7 +3,8 @@
  * over a {@link QueryService}. The Lambda behind API Gateway and the local HTTP server call the
  * same function, so both answer the same routes, statuses and error bodies.
  *
- * Routes: `POST /plans`, `GET /plans/{id}`, `POST /estimate`, `GET /catalog`, `GET /costs`.
+ * Routes: `POST /plans`, `GET /plans/{id}`, `POST /estimate`, `GET /catalog`, `GET /costs`, and
+ * `GET /openapi.json`, the API's OpenAPI 3.1 document (`#core/api/openapi`).
  * A POST must say its body is JSON (`Content-Type: application/json`, else 415): checked here so
  * both runtimes agree — API Gateway validates a body against its model only when the content type
  * has one, and passes any other to the Lambda. This also keeps browsers' "simple" cross-origin
@@ -14,6 +15,7 @@
  * carries a stack trace (it is logged with the request id instead); a 429 carries `Retry-After`.
  */
 import { BodyTooLargeError, MAX_BODY_BYTES, parseJsonBody } from '#core/api/json-body';
+import { openApiDocument } from '#core/api/openapi';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';
 import { ThermoclineError } from '#core/errors';
 import type { Caller, PlanStatus, QueryService } from '#core/query/service-contract';
@@ -41,6 +43,7 @@ export const API_ROUTES: readonly ApiRoute[] = Object.freeze([
   { method: 'POST', resource: '/estimate', description: 'scan estimate of {"sql"} or {"plan"}' },
   { method: 'GET', resource: '/catalog', description: 'tables, partitions, sync and S3 sources' },
   { method: 'GET', resource: '/costs', description: 'cost ledger totals (?month=YYYY-MM)' },
+  { method: 'GET', resource: '/openapi.json', description: "the API's OpenAPI 3.1 document" },
 ] satisfies ApiRoute[]);
 
 /** A path matched to a resource template. */
@@ -269,6 +272,8 @@ export function createApiHandler(
         }
         return { status: 200, body: await service.costs(month ? { month } : {}) };
       }
+      case 'GET /openapi.json':
+        return { status: 200, body: openApiDocument(stagePrefix(event) || '/') };
       default:
         // Unreachable: every route of API_ROUTES has a case.
         throw new Error(`route ${method} ${match.resource} has no implementation`);

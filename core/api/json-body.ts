@@ -78,7 +78,8 @@ export class BodyTooDeepError extends ThermoclineError {
 
 /**
  * Parses a JSON request body. An empty body or a syntax error throws {@link BadJsonError} naming
- * the line, column and position of the first bad character; a body nested deeper than
+ * the line, column and position of the first bad character (or of a `__proto__` key, refused);
+ * a body nested deeper than
  * {@link MAX_JSON_DEPTH} throws {@link BodyTooDeepError} before it is parsed.
  * @example
  * parseJsonBody('{"sql": "SELECT 1"}'); // { sql: 'SELECT 1' }
@@ -89,8 +90,15 @@ export function parseJsonBody(text: string, example = '{"sql": "SELECT …"}'): 
   }
   const tooDeep = jsonTextTooDeepAt(text);
   if (tooDeep !== undefined) throw new BodyTooDeepError(tooDeep, lineAndColumn(text, tooDeep));
+  let forbidden: string | undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    // `__proto__` as a key would set the prototype of the object a validator copies it into
+    // (the field then vanishes, or supplies inherited values): refused instead.
+    parsed = JSON.parse(text, (key, value: unknown) => {
+      if (key === '__proto__') forbidden ??= key;
+      return value;
+    });
   } catch (error) {
     const position = firstJsonErrorPosition(text);
     const { line, column } = lineAndColumn(text, position);
@@ -103,4 +111,14 @@ export function parseJsonBody(text: string, example = '{"sql": "SELECT …"}'): 
       position,
     );
   }
+  if (forbidden !== undefined) {
+    const position = Math.max(0, text.indexOf(`"${forbidden}"`));
+    const { line, column } = lineAndColumn(text, position);
+    throw new BadJsonError(
+      `the request body has the key "${forbidden}" (line ${line}, column ${column}), which no ` +
+        `request uses; remove it, e.g. ${example}`,
+      position,
+    );
+  }
+  return parsed;
 }

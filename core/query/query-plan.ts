@@ -169,9 +169,11 @@ export const S3ParquetReadStepSchema = z.strictObject({
   key: z
     .string({ error: "write the object's key as a string, e.g. 'events/2025/02/15.parquet'" })
     .min(1, { error: "the key is empty; write the object's key" })
-    .refine((key) => !key.startsWith('/') && !key.split('/').includes('..'), {
+    .refine(isPlainKey, {
       error: (issue) =>
-        `${showValue(issue.input)} is not an object key; write it without a leading / and without ..`,
+        `${showValue(issue.input)} is not an object key; write it as the key is stored: ` +
+        `without a leading /, empty or .. segments, backslashes, control characters or ` +
+        `URL-encoding (%2e, %2f, %5c)`,
     }),
   columns: z
     .array(z.string().min(1, { error: 'a column name is empty' }))
@@ -292,6 +294,20 @@ export type AuroraQueryStep = z.output<typeof AuroraQueryStepSchema>;
 export type S3ParquetReadStep = z.output<typeof S3ParquetReadStepSchema>;
 /** A validated `TableRange` step. */
 export type TableRangeStep = z.output<typeof TableRangeStepSchema>;
+/**
+ * Whether `key` names an object as stored, with no way to mean another place once a store maps it
+ * to a path or URL: no leading `/`, no empty or `..` segment, no backslash or control character,
+ * no URL-encoded `.`, `/` or `\`.
+ */
+function isPlainKey(key: string): boolean {
+  const segments = key.split('/');
+  return (
+    !segments.some((segment) => segment === '' || segment === '..') &&
+    ![...key].some((c) => c === '\\' || c.charCodeAt(0) < 0x20 || c === '\u007f') &&
+    !/%2e|%2f|%5c/i.test(key)
+  );
+}
+
 /** A step's binds: `{"$1": {ref, field}, …}`. */
 export type Bind = z.output<typeof BindSchema>;
 /** One bind: `{ref, field}`. */

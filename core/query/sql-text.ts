@@ -1,11 +1,12 @@
 /**
- * A small SQL lexer for the engine adapters: finds the positional placeholders `$1`, `$2`, … and
- * the identifiers of a statement outside string literals, quoted identifiers and comments, so the
- * adapters can rewrite placeholders to their engine's form (Athena `?`, Data API `:p1`) from the
- * statement's structure, never from parameter values. It knows PostgreSQL's and Trino's lexical
- * rules: `'…'` with `''`, `E'…'` with backslash escapes, `$tag$…$tag$`, `"…"` with `""`,
- * `-- …` and nested `/* … *\/` comments.
+ * Placeholders and names for the engine adapters: finds the positional placeholders `$1`, `$2`, …
+ * and the identifiers of a statement outside string literals, quoted identifiers and comments (as
+ * the query layer's tokenizer, `sql/tokenizer.ts`, reads them), so the adapters can rewrite
+ * placeholders to their engine's form (Athena `?`, Data API `:p1`) from the statement's
+ * structure, never from parameter values.
  */
+
+import { tokenize, type Token } from '#core/query/sql/tokenizer';
 
 /** One lexical piece of a statement. */
 type Piece =
@@ -19,60 +20,67 @@ type Piece =
   | { readonly kind: 'star'; readonly text: string }
   | { readonly kind: 'other'; readonly text: string };
 
-const IDENT_START = /[A-Za-z_\u0080-\uffff]/;
-const IDENT_PART = /[A-Za-z0-9_$\u0080-\uffff]/;
-const DOLLAR_TAG = /^\$(?:[A-Za-z_\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*)?\$/;
 /** Words after which a `*` is a select-all, not a multiplication. */
 const STAR_BEFORE = new Set(['select', 'distinct', 'all']);
+/**
+ * A word as the adapters count names outside literals: an identifier character run, or one other
+ * character. A letter after digits starts a name (`1e5` reads as `1` and `e5`).
+ */
+const WORD = /[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*|[\s\S]/g;
 
 /** Splits `sql` into pieces; literals and comments are `other` pieces kept verbatim. */
 function lex(sql: string): Piece[] {
   const pieces: Piece[] = [];
-  let i = 0;
-  const isIdentPart = (at: number): boolean => at >= 0 && IDENT_PART.test(sql.charAt(at));
-  const push = (piece: Piece): void => {
-    pieces.push(piece);
-    i += piece.text.length;
+  let code = '';
+  const flush = (): void => {
+    for (const [text] of code.matchAll(WORD)) pieces.push(codePiece(text, pieces));
+    code = '';
   };
-  while (i < sql.length) {
-    const c = sql.charAt(i);
-    const next = sql.charAt(i + 1);
-    if (c === '-' && next === '-') {
-      const end = sql.indexOf('\n', i);
-      push({ kind: 'other', text: sql.slice(i, end < 0 ? sql.length : end) });
-    } else if (c === '/' && next === '*') {
-      push({ kind: 'other', text: sql.slice(i, blockCommentEnd(sql, i)) });
-    } else if (c === "'") {
-      const backslash =
-        (sql.charAt(i - 1) === 'E' || sql.charAt(i - 1) === 'e') && !isIdentPart(i - 2);
-      push({ kind: 'other', text: sql.slice(i, quotedEnd(sql, i, "'", backslash)) });
-    } else if (c === '"') {
-      const text = sql.slice(i, quotedEnd(sql, i, '"', false));
-      push({
-        kind: 'identifier',
-        name: text.slice(1, -1).replaceAll('""', '"'),
-        quoted: true,
-        text,
-      });
-    } else if (c === '$' && /\d/.test(next) && !isIdentPart(i - 1)) {
-      const text = /^\$\d+/.exec(sql.slice(i))?.[0] ?? '$';
-      push({ kind: 'placeholder', index: Number(text.slice(1)), text });
-    } else if (c === '$' && !isIdentPart(i - 1) && DOLLAR_TAG.test(sql.slice(i))) {
-      const tag = DOLLAR_TAG.exec(sql.slice(i))?.[0] ?? '$$';
-      const close = sql.indexOf(tag, i + tag.length);
-      push({ kind: 'other', text: sql.slice(i, close < 0 ? sql.length : close + tag.length) });
-    } else if (IDENT_START.test(c)) {
-      let end = i + 1;
-      while (end < sql.length && IDENT_PART.test(sql.charAt(end))) end += 1;
-      const text = sql.slice(i, end);
-      push({ kind: 'identifier', name: text.toLowerCase(), quoted: false, text });
-    } else if (c === '*') {
-      push({ kind: isSelectAll(pieces) ? 'star' : 'other', text: c });
+  for (const token of tokenize(sql, { astralDollarTags: true })) {
+    const isCode = ['space', 'ident', 'number', 'symbol'].includes(token.kind);
+    if (isCode) {
+      code += token.text;
     } else {
-      push({ kind: 'other', text: c });
+      flush();
+      pieces.push(...literalPieces(token));
     }
   }
+  flush();
   return pieces;
+}
+
+/** A word of code: an identifier, a select-all `*`, or another character. */
+function codePiece(text: string, before: readonly Piece[]): Piece {
+  if (/^[A-Za-z_\u0080-\uffff]/.test(text)) {
+    return { kind: 'identifier', name: text.toLowerCase(), quoted: false, text };
+  }
+  if (text === '*') return { kind: isSelectAll(before) ? 'star' : 'other', text };
+  return { kind: 'other', text };
+}
+
+/** The pieces of a string, quoted name, parameter or comment (a string's prefix is a name). */
+function literalPieces(token: Token): Piece[] {
+  const { text } = token;
+  if (token.kind === 'param') {
+    return [{ kind: 'placeholder', index: Number(text.slice(1)), text }];
+  }
+  if (token.kind === 'quoted') {
+    const name = text.slice(1, -1).replaceAll('""', '"');
+    return [{ kind: 'identifier', name, quoted: true, text }];
+  }
+  const prefix = token.kind === 'string' && token.prefix !== '$' ? (token.prefix ?? '') : '';
+  if (prefix === '') return [{ kind: 'other', text }];
+  const letter = text.charAt(0);
+  const name: Piece = {
+    kind: 'identifier',
+    name: letter.toLowerCase(),
+    quoted: false,
+    text: letter,
+  };
+  const rest = text.slice(prefix.length);
+  return prefix === 'U&'
+    ? [name, { kind: 'other', text: '&' }, { kind: 'other', text: rest }]
+    : [name, { kind: 'other', text: rest }];
 }
 
 /** A `*` is a select-all after SELECT, DISTINCT, ALL, `,` or `.` (`t.*`). */
@@ -88,40 +96,6 @@ function isSelectAll(before: readonly Piece[]): boolean {
     return piece.kind === 'other' && (piece.text === ',' || piece.text === '.');
   }
   return false;
-}
-
-function blockCommentEnd(sql: string, start: number): number {
-  let depth = 0;
-  let i = start;
-  while (i < sql.length) {
-    if (sql.startsWith('/*', i)) {
-      depth += 1;
-      i += 2;
-    } else if (sql.startsWith('*/', i)) {
-      depth -= 1;
-      i += 2;
-      if (depth === 0) return i;
-    } else {
-      i += 1;
-    }
-  }
-  return sql.length;
-}
-
-function quotedEnd(sql: string, start: number, quote: string, backslash: boolean): number {
-  let i = start + 1;
-  while (i < sql.length) {
-    const c = sql.charAt(i);
-    if (backslash && c === '\\') {
-      i += 2;
-    } else if (c === quote) {
-      if (sql.charAt(i + 1) === quote) i += 2;
-      else return i + 1;
-    } else {
-      i += 1;
-    }
-  }
-  return sql.length;
 }
 
 /**

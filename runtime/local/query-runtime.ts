@@ -54,6 +54,8 @@ export interface LocalQueryServiceOptions {
   readonly lastSyncTimes?: () => Promise<LastSyncTimes>;
   /** Pause between Retry attempts of a plan task. @default 200 ms */
   readonly retryPauseMs?: number;
+  /** Where the lake is: `AWS_ENDPOINT_URL_S3`, `THERMOCLINE_LAKE_BUCKET`, … @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Options of a {@link LocalPlanLauncher}. */
@@ -154,7 +156,7 @@ export async function localQueryServiceDeps(
   options: LocalQueryServiceOptions,
 ): Promise<QueryServiceDeps> {
   const { config, home, db } = options;
-  const lake = openLocalLake(home);
+  const lake = openLocalLake(home, options.env ?? process.env);
   const hotTables = hotTableNames(config);
   // The reader role is defence in depth behind the SQL guard; without the privilege to create
   // it, the hot engine still runs every query in a READ ONLY transaction.
@@ -199,8 +201,9 @@ export async function localQueryServiceDeps(
     signal: launcher.signal,
     redact: localPathRedactor(home),
     results: new FsObjectStore(join(home, 'lake', '_query')),
-    lakeBucket: LOCAL_LAKE_BUCKET,
-    bucket: (name) => (name === LOCAL_LAKE_BUCKET ? lake.store : openLocalBucket(home, name)),
+    lakeBucket: lake.bucket,
+    bucket: (name) =>
+      lake.openBucket(name) ?? (name === lake.bucket ? lake.store : openLocalBucket(home, name)),
     readParquet: readParquetObject,
     hotTables,
     lastSyncTimes: options.lastSyncTimes ?? (() => lastSyncTimes(db)),

@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { seedEventsSql, seedPlan } from '#core/api/examples';
-import type { CatalogSummary, EstimateResponse, PlanStatus } from '#core/query/service-contract';
+import type {
+  CatalogSummary,
+  CostReport,
+  EstimateResponse,
+  PlanStatus,
+} from '#core/query/service-contract';
 import { thermocline } from '#test/support/cli';
 
 const SAMPLE = ['--days', '3', '--scale', '0.02', '--end', '2025-02-15'];
@@ -142,6 +147,42 @@ describe('thermocline query / estimate / catalog / serve', () => {
       expect.arrayContaining(['events', 'agent_tasks']),
     );
   });
+
+  it("prints the month's cost ledger totals as JSON", async () => {
+    const run = await thermocline(['costs', '--json'], { cwd: work });
+
+    expect(run).toMatchObject({ code: 0 });
+    const report = JSON.parse(run.stdout) as CostReport;
+    expect(report.month).toBe(new Date().toISOString().slice(0, 7));
+    expect(report.queries).toEqual(expect.any(Number));
+  });
+
+  // Three CLI processes and a server: on a loaded machine each start takes seconds.
+  it('query and costs --api URL call a served API over HTTP', async () => {
+    const serve = start(['serve', '--port', '0'], work);
+    try {
+      await waitFor(serve, 'Press Ctrl-C to stop.');
+      const url = /Query API on (http:\/\/127\.0\.0\.1:\d+)/.exec(serve.stdout)?.[1] ?? '';
+      const api = async (args: string[]) => {
+        const run = await thermocline([...args, '--api', url, '--json'], { cwd: work });
+        return { ...run, body: JSON.parse(run.stdout) as Record<string, unknown> };
+      };
+
+      const query = await api(['query', '--sql', LOGINS]);
+      expect(query).toMatchObject({ code: 0, body: { status: 'succeeded' } });
+      expect((query.body as unknown as PlanStatus).result?.rows[0]?.event_type).toBe('Login');
+      const costs = await api(['costs']);
+      expect(costs).toMatchObject({ code: 0, body: { queries: expect.any(Number) } });
+      const refused = await api(['query', '--sql', 'DELETE FROM events']);
+      expect(refused).toMatchObject({ code: 2, body: { error: { code: expect.any(String) } } });
+      // The server saw the requests: the CLI did not run them in-process.
+      expect(serve.stderr).toMatch(/POST \/plans\S* → 200/);
+      expect(serve.stderr).toMatch(/GET \/costs → 200/);
+    } finally {
+      serve.child.kill('SIGTERM');
+    }
+    expect(await serve.exited).toBe(0);
+  }, 400_000);
 
   it('npm start (up) serves the API after the ETL until Ctrl-C', async () => {
     const up = start(['up', '--port', '0'], work);

@@ -274,6 +274,19 @@ describe('the other routes', () => {
     expect(service.costs).not.toHaveBeenCalled();
   });
 
+  it('GET /openapi.json answers the OpenAPI 3.1 document, its server the stage path', async () => {
+    const result = await handler()({
+      ...event('GET', '/openapi.json'),
+      requestContext: { requestId: 'req-1', path: '/v1/openapi.json' },
+    });
+
+    expect(result.statusCode).toBe(200);
+    const document = json(result.body);
+    expect(document.openapi).toBe('3.1.0');
+    expect(document.servers).toEqual([{ url: '/v1' }]);
+    expect(Object.keys(document.paths as object)).toContain('/plans/{id}');
+  });
+
   it('ignores a trailing slash', async () => {
     const result = await handler()(event('GET', '/catalog/'));
 
@@ -457,6 +470,24 @@ describe('requests the handler refuses itself', () => {
     expect(json(result.body).error.message).toMatch(/line 3, column 11/);
   });
 
+  it.each([
+    ['at the top', '{"__proto__": {"polluted": true}, "steps": []}'],
+    [
+      'as a bind name',
+      '{"steps": [{"id": "s1", "type": "AuroraQuery", "sql": "SELECT 1", "bind": {"__proto__": {"ref": "s0", "field": "x"}}}]}',
+    ],
+  ])('answers a __proto__ key %s with 400 bad_json and runs nothing', async (_where, body) => {
+    const result = await handler()({ ...event('POST', '/plans'), body });
+
+    expect(result.statusCode).toBe(400);
+    expect(json(result.body).error).toMatchObject({
+      code: 'bad_json',
+      message: expect.stringMatching(/has the key "__proto__" \(line 1, column \d+\)/),
+    });
+    expect(service.submitPlan).not.toHaveBeenCalled();
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('answers an empty body with 400 bad_json', async () => {
     const result = await handler()(event('POST', '/estimate'));
 
@@ -541,6 +572,7 @@ describe('requests the handler refuses itself', () => {
       'POST /estimate',
       'GET /catalog',
       'GET /costs',
+      'GET /openapi.json',
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { requestModelSchema } from '#core/api/openapi';
 import { decodeConfigText } from '#core/config/transport';
 import { resolveConfig } from '#core/config/resolve';
 import { PLAN_DEFINITION, PLAN_PLACEHOLDERS } from '#etl/state-machines/index';
@@ -79,6 +80,17 @@ describe('API', () => {
       (m) => (m as { Properties: { RequestModels?: unknown } }).Properties.RequestModels,
     );
     expect(validated).toHaveLength(2);
+  });
+
+  test('the Plan and Estimate models are the OpenAPI request schemas in draft 4, not copies', () => {
+    const { template } = synth('dev');
+    for (const name of ['Plan', 'Estimate'] as const) {
+      template.hasResourceProperties('AWS::ApiGateway::Model', {
+        Name: name,
+        ContentType: 'application/json',
+        Schema: requestModelSchema(name),
+      });
+    }
   });
 
   test('the stage logs access as JSON, traces, and is throttled', () => {

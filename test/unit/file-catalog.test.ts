@@ -169,7 +169,7 @@ describe('FileCatalog tables', () => {
     const listing = catalog.listTables();
 
     // Assess
-    await expect(listing).rejects.toThrow(`unknown catalog format in ${path}`);
+    await expect(listing).rejects.toThrow(`catalog ${path} is damaged: unknown catalog format`);
   });
 });
 
@@ -497,6 +497,21 @@ describe('FileCatalog lock', () => {
     expect(await readdir(join(dir, 'state'))).toEqual(['catalog.json']);
   });
 
+  test('takes over a dead lock whose breaker a process left when it died taking it over', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path, { lockWaitMs: 60_000 });
+    await catalog.ensureTable(table('agent_tasks'));
+    await writeFile(`${path}.lock`, String(deadPid()));
+    await writeFile(`${path}.lock.break`, `${deadPid()} 0a1b2c`);
+
+    // Act
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Assess
+    expect(await catalog.listPartitions('agent_tasks')).toEqual([partition(['2025', '02', '15'])]);
+    expect(await readdir(join(dir, 'state'))).toEqual(['catalog.json']);
+  });
+
   test("several catalogs racing to take over a dead process's lock all land their updates", async () => {
     // Prepare
     const names = Array.from({ length: 12 }, (_, i) => `table_${String(i).padStart(2, '0')}`);
@@ -557,5 +572,29 @@ describe('FileCatalog lock', () => {
 
     // Assess
     await expect(put).resolves.toBeUndefined();
+  });
+});
+
+describe.each([
+  ['empty', '', /is damaged: it is empty/],
+  ['cut short', '{"format": 1, "tables": {"agent_tasks": {', /is damaged: .*JSON/],
+  ['not a catalog', '[1, 2, 3]', /is damaged: unknown catalog format/],
+  ['null', 'null', /is damaged: unknown catalog format/],
+])('a catalog file that is %s', (_name, text, why) => {
+  test('fails naming the file, the damage and what to do, and is left as it was', async () => {
+    // Prepare
+    await mkdir(join(dir, 'state'), { recursive: true });
+    await writeFile(path, text);
+    const catalog = new FileCatalog(path);
+
+    // Act
+    const listed = catalog.listTables();
+    const changed = catalog.ensureTable(table('agent_tasks'));
+
+    // Assess
+    await expect(listed).rejects.toThrow(why);
+    await expect(listed).rejects.toThrow(`catalog ${path} is damaged`);
+    await expect(changed).rejects.toThrow(/thermocline backfill --from D --to D/);
+    expect(await readFile(path, 'utf8')).toBe(text);
   });
 });

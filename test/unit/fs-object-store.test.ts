@@ -98,7 +98,20 @@ describe('FsObjectStore puts', () => {
 
     // Assess
     await expect(put).rejects.toThrow(/ENOENT/);
-    expect(await entriesOf('t/v=r1')).toEqual([]);
+    expect(await readdir(lake.root)).toEqual([]); // not even the folders it made
+  });
+
+  test('a failed put into a new folder removes the folders it created (a full disk)', async () => {
+    // Prepare: the partition has a version already; the new version's folder is new.
+    await lake.putText('t/day=15/v=r1/part-00000.parquet', 'rows');
+    const missing = join(dir, 'no-such-file.parquet');
+
+    // Act
+    const put = lake.putFile('t/day=15/v=r2/part-00000.parquet', missing);
+
+    // Assess
+    await expect(put).rejects.toThrow(/ENOENT/);
+    expect(await readdir(join(lake.root, 't', 'day=15'))).toEqual(['v=r1']);
   });
 });
 

@@ -11,7 +11,7 @@ describe('the package entry point', () => {
     expect([manifest.main, manifest.types]).toEqual(['index.ts', 'index.ts']);
   });
 
-  test('exports the programmatic client and the services it drives', () => {
+  test('exports the programmatic clients (in-process and HTTP) and the services they drive', () => {
     expect(
       Object.entries({
         ThermoclineClient: thermocline.ThermoclineClient,
@@ -20,6 +20,9 @@ describe('the package entry point', () => {
         openDatabase: thermocline.openDatabase,
         loadConfig: thermocline.loadConfig,
         parsePlan: thermocline.parsePlan,
+        ThermoclineHttpClient: thermocline.ThermoclineHttpClient,
+        sigV4Signer: thermocline.sigV4Signer,
+        openApiDocument: thermocline.openApiDocument,
       }).map(([name, value]) => [name, typeof value]),
     ).toEqual([
       ['ThermoclineClient', 'function'],
@@ -28,6 +31,9 @@ describe('the package entry point', () => {
       ['openDatabase', 'function'],
       ['loadConfig', 'function'],
       ['parsePlan', 'function'],
+      ['ThermoclineHttpClient', 'function'],
+      ['sigV4Signer', 'function'],
+      ['openApiDocument', 'function'],
     ]);
   });
 

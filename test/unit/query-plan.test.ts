@@ -381,3 +381,40 @@ describe('resolveBinds', () => {
     expect.assertions(1);
   });
 });
+
+describe('parsePlan refuses S3ParquetRead keys that could name another place', () => {
+  it.each([
+    ['/etc/passwd.parquet'],
+    ['../outside/secret.parquet'],
+    ['events/../../x.parquet'],
+    ['%2e%2e%2f%2e%2e%2fx.parquet'],
+    ['..%2F..%2Fx.parquet'],
+    ['events%5cx.parquet'],
+    ['..\\..\\x.parquet'],
+    ['events/a\u0000.parquet'],
+    ['events/a\n.parquet'],
+    ['....//....//x.parquet'],
+    ['events/'],
+  ])('%j', (key) => {
+    const error = invalid({
+      steps: [{ id: 'r', type: 'S3ParquetRead', bucket: 'thermocline-lake', key }],
+    });
+
+    expect(error.message).toMatch(/is not an object key; write it as the key is stored/);
+  });
+
+  it('accepts a key with dots, spaces and a percent sign that encodes nothing special', () => {
+    const plan = parsePlan({
+      steps: [
+        {
+          id: 'r',
+          type: 'S3ParquetRead',
+          bucket: 'thermocline-lake',
+          key: 'events/v=1.2/a b/100%25 done....parquet',
+        },
+      ],
+    });
+
+    expect(plan.steps).toHaveLength(1);
+  });
+});

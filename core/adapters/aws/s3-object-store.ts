@@ -24,6 +24,12 @@ export interface S3ObjectStoreOptions {
    * @default '' - the lake is the whole bucket
    */
   readonly prefix?: string;
+  /**
+   * Part size of multipart uploads; a file up to this size is one PutObject. lib-storage refuses
+   * less than 5 MiB (S3's minimum part size).
+   * @default 16 MiB
+   */
+  readonly partSizeBytes?: number;
 }
 
 /** Part size of multipart uploads: 16 MiB (S3 allows 5 MiB to 5 GiB; 10,000 parts at most). */
@@ -53,6 +59,7 @@ export class S3ObjectStore implements ObjectStore {
   readonly root: string;
   private readonly bucket: string;
   private readonly prefix: string;
+  private readonly partSizeBytes: number;
 
   constructor(
     private readonly client: S3Client,
@@ -62,11 +69,12 @@ export class S3ObjectStore implements ObjectStore {
     this.root = lakeRoot(options.bucket, prefix);
     this.bucket = options.bucket;
     this.prefix = prefix;
+    this.partSizeBytes = options.partSizeBytes ?? S3_PART_SIZE_BYTES;
   }
 
   /**
    * Uploads a local file with `@aws-sdk/lib-storage` `Upload`: one PutObject for a file up to
-   * 16 MiB, otherwise a multipart upload of 16 MiB parts, 4 at a time. The object appears only
+   * the part size (16 MiB by default), otherwise a multipart upload of such parts, 4 at a time. The object appears only
    * when CompleteMultipartUpload succeeds, so readers never see half a file.
    *
    * On failure the multipart upload is aborted, so no orphaned parts are left to pay for: with
@@ -105,7 +113,7 @@ export class S3ObjectStore implements ObjectStore {
         ContentLength: size,
         ContentType: fileContentType(key),
       },
-      partSize: S3_PART_SIZE_BYTES,
+      partSize: this.partSizeBytes,
       queueSize: S3_UPLOAD_QUEUE_SIZE,
       leavePartsOnError: false,
     });

@@ -97,16 +97,35 @@ export class FileCatalog implements Catalog {
   }
 
   private async read(): Promise<CatalogFile> {
+    let text: string;
     try {
-      const parsed = JSON.parse(await readFile(this.path, 'utf8')) as CatalogFile;
-      if (parsed.format !== 1 || typeof parsed.tables !== 'object') {
-        throw new Error(`unknown catalog format in ${this.path}`);
-      }
-      return parsed;
+      text = await readFile(this.path, 'utf8');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 1, tables: {} };
       throw error;
     }
+    let parsed: Partial<CatalogFile> | null;
+    try {
+      parsed = JSON.parse(text) as Partial<CatalogFile> | null;
+    } catch (error) {
+      throw this.damaged(text.trim() === '' ? 'it is empty' : (error as Error).message);
+    }
+    if (parsed?.format !== 1 || typeof parsed.tables !== 'object' || parsed.tables === null) {
+      throw this.damaged(`unknown catalog format (expected {"format": 1, "tables": {…}})`);
+    }
+    return parsed as CatalogFile;
+  }
+
+  /**
+   * The error for a catalog file that cannot be read as one (never replaced by an empty catalog:
+   * that would unpublish every day, and let retention and the next export act on nothing).
+   */
+  private damaged(why: string): Error {
+    return new Error(
+      `catalog ${this.path} is damaged: ${why}. Nothing was changed. Restore the file from a ` +
+        `backup, or move it aside and re-export the days still hot with \`thermocline backfill ` +
+        `--from D --to D\` (the lake's version folders and _manifests/ are untouched)`,
+    );
   }
 
   private async update(change: (file: CatalogFile) => void): Promise<void> {
@@ -146,7 +165,7 @@ export class FileCatalog implements Catalog {
       }
       const holder = await readLockFile(lock);
       if (holder && holder.ended) {
-        if (await this.takeOver(holder.text)) await this.sweepTemporaries();
+        if (await this.breakDeadLock(holder.text)) await this.sweepTemporaries();
         continue;
       }
       if (Date.now() - started > this.lockWaitMs) {
@@ -157,6 +176,37 @@ export class FileCatalog implements Catalog {
         );
       }
       await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /**
+   * Takes a dead holder's lock (content `text`) away, one process at a time: under the breaker
+   * file `<catalog>.lock.break` (created exclusively), the lock is read again and moved only while
+   * it is still that dead one. Without the breaker, a process that read the dead lock could move
+   * away the live lock another process had just taken in its place — and, when a third took the
+   * freed name before it was put back, two processes held the lock at once and one's catalog
+   * update was lost. A breaker left by a process that died in here is removed like a dead lock.
+   * True when the dead lock is gone.
+   */
+  private async breakDeadLock(text: string): Promise<boolean> {
+    const breaker = `${this.lockPath}.break`;
+    const token = `${process.pid} ${randomBytes(6).toString('hex')}`;
+    try {
+      await writeFile(breaker, token, { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const other = await readLockFile(breaker);
+      if (other?.ended) await rm(breaker, { force: true });
+      else await new Promise((r) => setTimeout(r, 5));
+      return false;
+    }
+    try {
+      if ((await readLockFile(this.lockPath))?.text !== text) return false; // already replaced
+      return await this.takeOver(text);
+    } finally {
+      if ((await readFile(breaker, 'utf8').catch(() => undefined)) === token) {
+        await rm(breaker, { force: true });
+      }
     }
   }
 

@@ -50,7 +50,7 @@ export class FsObjectStore implements ObjectStore {
       stored = await hashFile(temporary);
       await rename(temporary, target);
     } catch (error) {
-      await rm(temporary, { force: true });
+      await this.discard(temporary);
       throw error;
     }
     return { key, ...stored };
@@ -63,7 +63,7 @@ export class FsObjectStore implements ObjectStore {
       await writeFile(temporary, text);
       await rename(temporary, target);
     } catch (error) {
-      await rm(temporary, { force: true });
+      await this.discard(temporary);
       throw error;
     }
     return { key, bytes: Buffer.byteLength(text) };
@@ -181,6 +181,16 @@ export class FsObjectStore implements ObjectStore {
   private async temporaryFor(target: string): Promise<string> {
     await mkdir(dirname(target), { recursive: true });
     return join(dirname(target), `${TEMPORARY}${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /**
+   * Removes a failed put's temporary file, and the folders that leaves empty: a put that failed
+   * (a full disk) in a new version folder would otherwise leave that folder behind, empty, which
+   * no listing shows and so no clean removes.
+   */
+  private async discard(temporary: string): Promise<void> {
+    await rm(temporary, { force: true });
+    await this.pruneEmptyFolders(dirname(temporary)).catch(() => undefined);
   }
 
   /**

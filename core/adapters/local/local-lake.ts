@@ -1,18 +1,21 @@
 import { join } from 'node:path';
 import { FileCatalog } from '#adapters/local/file-catalog';
 import { FsObjectStore } from '#adapters/local/fs-object-store';
+import { lakeObjectStore, type LocalLakeStore } from '#adapters/local/lake-store';
 import { UsageError } from '#core/errors';
 
 /**
- * The local runtime's lake: Parquet files under `home/lake/`, the catalog in `home/catalog.json`.
+ * The local runtime's lake: Parquet files under `home/lake/` — or, when `env` sets
+ * `AWS_ENDPOINT_URL_S3` or `THERMOCLINE_LAKE_BUCKET`, in that bucket ({@link lakeObjectStore}) —
+ * and the catalog in `home/catalog.json`.
  * @example
  * const { store, catalog } = openLocalLake('.thermocline');
  */
-export function openLocalLake(home: string): { store: FsObjectStore; catalog: FileCatalog } {
-  return {
-    store: new FsObjectStore(join(home, 'lake')),
-    catalog: new FileCatalog(join(home, 'catalog.json')),
-  };
+export function openLocalLake(
+  home: string,
+  env: NodeJS.ProcessEnv = {},
+): LocalLakeStore & { catalog: FileCatalog } {
+  return { ...lakeObjectStore(home, env), catalog: new FileCatalog(join(home, 'catalog.json')) };
 }
 
 /**

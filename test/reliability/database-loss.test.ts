@@ -11,9 +11,10 @@ import { findServer } from '#test/support/database';
 
 const DAY = '2025-02-14';
 
-// Faults of the database under a running `etl run`, on the PostgreSQL server (the embedded one
-// lives inside the CLI process, so it cannot be dropped from outside).
-describe('etl run when PostgreSQL drops its connections mid-run', () => {
+// Faults of the database under `etl run`, on the PostgreSQL server (the embedded one lives inside
+// the CLI process, so it cannot be dropped from outside): unreachable at start, or its
+// connections dropped mid-run. Both exit 3 (docs/cli.md) and publish nothing.
+describe('etl run when PostgreSQL is unreachable or drops its connections mid-run', () => {
   let work: string;
   let admin: SqlDatabase | undefined;
   let env: NodeJS.ProcessEnv = {};
@@ -64,7 +65,27 @@ describe('etl run when PostgreSQL drops its connections mid-run', () => {
     await rm(work, { recursive: true, force: true });
   });
 
-  it('fails cleanly, alerted, with exit code 3 and nothing published', async () => {
+  it('exits 3 at start when the server does not answer, and publishes nothing', async () => {
+    const started = performance.now();
+    const run = await thermocline(['etl', 'run', '--date', DAY, '--json'], {
+      cwd: work,
+      env: { ...env, DATABASE_URL: 'postgres://postgres@127.0.0.1:9/postgres' },
+      timeoutMs: 60_000,
+    });
+    const ms = Math.round(performance.now() - started);
+
+    expect(run.code).toBe(3);
+    expect(JSON.parse(run.stdout)).toEqual({
+      error: { code: 'database_unavailable', message: expect.stringMatching(/ECONNREFUSED/) },
+    });
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const { catalog, store } = openLocalLake(join(work, '.thermocline'));
+    expect(await catalog.listPartitions('slow_readings')).toEqual([]);
+    expect(await store.list('slow_readings/')).toEqual([]);
+    process.stdout.write(`reliability database-loss unreachable: exit=3 fail_ms=${ms}\n`);
+  }, 90_000);
+
+  it('fails cleanly when dropped mid-run, alerted, with exit code 3 and nothing published', async () => {
     if (!admin) {
       expect(process.env.THERMOCLINE_REQUIRE_SERVER).not.toBe('1'); // CI always has one
       return;
@@ -93,12 +114,14 @@ describe('etl run when PostgreSQL drops its connections mid-run', () => {
       return copying;
     })();
 
+    const started = performance.now();
     const run = await thermocline(['etl', 'run', '--date', DAY, '--json'], {
       cwd: work,
       env,
       timeoutMs: 90_000,
     });
     running = false;
+    const ms = Math.round(performance.now() - started);
 
     expect(await killer).toBe(true);
     // No crash: a JSON report on stdout (before the fix: an unhandled 'error' event, a stack
@@ -117,5 +140,6 @@ describe('etl run when PostgreSQL drops its connections mid-run', () => {
     );
     const { catalog } = openLocalLake(join(work, '.thermocline'));
     expect(await catalog.listPartitions('slow_readings')).toEqual([]);
+    process.stdout.write(`reliability database-loss mid-run: exit=3 run_ms=${ms}\n`);
   }, 120_000);
 });

@@ -1,0 +1,166 @@
+/**
+ * `thermocline serve`: the query API handler (the one API Gateway runs) behind the local HTTP
+ * server over the local query service; `up` (npm start) starts the same.
+ */
+import type { Command } from 'commander';
+import { parseWhole } from '#cli/args';
+import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
+import { print } from '#cli/output';
+import {
+  DEFAULT_API_PORT,
+  localUser,
+  startLocalApiServer,
+  type LocalApiServer,
+} from '#adapters/local/http-server';
+import { openLocalQueryService } from '#runtime/local/query-runtime';
+import { apiExamples, curlCommand } from '#core/api/examples';
+import { API_ROUTES, createApiHandler } from '#core/api/handler';
+import type { SqlDatabase } from '#ports/sql';
+
+interface ServeFlags {
+  readonly port?: string;
+}
+
+/** The query API running locally, over the local query service. */
+export interface RunningApi {
+  readonly server: LocalApiServer;
+  /** Curl lines (with a `#` comment line before each) that work on the lake as it is. */
+  readonly examples: readonly string[];
+  /**
+   * Stops the API: the server takes no new requests, the running plans are cancelled (their
+   * queries interrupted) and the queued ones fail, requests still open get
+   * {@link CLOSE_GRACE_MS} to answer, then the service closes.
+   */
+  close(): Promise<void>;
+}
+
+/** How long requests still open when the API stops may take to answer before they are cut. */
+export const CLOSE_GRACE_MS = 2000;
+
+/** How long a stopping `serve` or `up` may take before the process exits anyway. */
+export const STOP_DEADLINE_MS = 10_000;
+
+/**
+ * Starts the query API on 127.0.0.1:`port` over the local service (the same handler the Lambda
+ * runs); access lines go to stderr unless `quiet`.
+ * @example
+ * const api = await startLocalApi(context, db, 3000, { quiet: false });
+ * api.server.url; // 'http://127.0.0.1:3000'
+ */
+export async function startLocalApi(
+  context: CliContext,
+  db: SqlDatabase,
+  port: number,
+  options: { readonly quiet: boolean },
+): Promise<RunningApi> {
+  const service = await openLocalQueryService({ config: context.config, home: context.home, db });
+  try {
+    const server = await startLocalApiServer({
+      handler: createApiHandler(service, {
+        waitMs: context.config.query.wait_seconds * 1000,
+      }),
+      port,
+      onRequest: options.quiet
+        ? undefined
+        : (r) =>
+            process.stderr.write(
+              `  ${r.method} ${r.path} → ${r.status} (${r.ms} ms, request ${r.requestId})\n`,
+            ),
+    });
+    const examples = (await apiExamples(context.lake.catalog)).flatMap((example) => [
+      `# ${example.description}`,
+      curlCommand(server.url, example),
+    ]);
+    return {
+      server,
+      examples,
+      close: async () => {
+        const closing = server.close({ graceMs: CLOSE_GRACE_MS });
+        await service.close({ cancel: true });
+        await closing;
+      },
+    };
+  } catch (error) {
+    await service.close();
+    throw error;
+  }
+}
+
+/** What `serve` and `npm start` print about the running API. */
+export function describeApi(api: RunningApi): string[] {
+  return [
+    `Query API on ${api.server.url} (caller local:${localUser()}); try:`,
+    ...api.examples.map((line) => `  ${line}`),
+    `  # routes: ${API_ROUTES.map((r) => `${r.method} ${r.resource}`).join(', ')}`,
+  ];
+}
+
+/**
+ * Resolves on SIGINT or SIGTERM (Ctrl-C, `kill`), for the caller to stop what it serves. From
+ * then on the process has {@link STOP_DEADLINE_MS} to end on its own: past that, or on a second
+ * signal, it exits at once (code 1) saying so — a plan stuck in an engine never keeps it alive.
+ */
+export function untilStopped(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      const exitNow = (why: string): void => {
+        process.stderr.write(`thermocline: ${why}; exiting now\n`);
+        process.exit(1);
+      };
+      setTimeout(
+        () => exitNow(`did not stop within ${STOP_DEADLINE_MS / 1000} s`),
+        STOP_DEADLINE_MS,
+      ).unref();
+      process.once('SIGINT', () => exitNow('a second SIGINT'));
+      process.once('SIGTERM', () => exitNow('a second SIGTERM'));
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+/**
+ * Parses `--port`: 0 (a free port) to 65535.
+ * @example
+ * parsePort('3000'); // 3000
+ */
+export function parsePort(value: string | undefined): number {
+  return value === undefined ? DEFAULT_API_PORT : parseWhole('--port', value, 0, 65535);
+}
+
+/** Registers `serve`. */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description(
+      'serve the query API (the handler API Gateway runs) on http://127.0.0.1:<port> until Ctrl-C',
+    )
+    .option('--port <n>', `port on 127.0.0.1; 0 picks a free one (default ${DEFAULT_API_PORT})`)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ thermocline serve
+  $ thermocline serve --port 3001`,
+    )
+    .action(async (flags: ServeFlags, command: Command) => {
+      const context = createContext(command.optsWithGlobals<GlobalOptions>());
+      const port = parsePort(flags.port);
+      const db = await context.openDatabase();
+      try {
+        const api = await startLocalApi(context, db, port, { quiet: false });
+        try {
+          print(...describeApi(api), 'Press Ctrl-C to stop.');
+          await untilStopped();
+          print('Stopping.');
+        } finally {
+          await api.close();
+        }
+      } finally {
+        await db.close();
+      }
+    });
+}
