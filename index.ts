@@ -27,8 +27,8 @@ export type {
   QueryService,
   ResultPage,
   StepStats,
-} from '#core/query/service';
-export { parsePlan, type Plan, type PlanStep } from '#core/query/plan';
+} from '#core/query/service-contract';
+export { parsePlan, type Plan, type PlanStep } from '#core/query/query-plan';
 export {
   ApiHttpError,
   ThermoclineHttpClient,
@@ -40,7 +40,8 @@ export {
 } from '#core/client/http-client';
 export { regionOfApiUrl, sigV4Signer, type SigV4SignerOptions } from '#adapters/aws/sigv4-signer';
 export { openApiDocument } from '#core/api/openapi';
-export { createQueryService, type QueryServiceDeps } from '#core/query/runtime';
+export { createQueryService } from '#core/query/query-service';
+export type { QueryServiceDeps } from '#core/query/service-deps';
 export { openLocalQueryService } from '#runtime/local/query-runtime';
 export { openDatabase } from '#adapters/open-database';
 export { loadConfig } from '#adapters/local/config-file';

@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import { buildConsole, consolePages } from '#adapters/local/console-bundle';
 import { startLocalApiServer } from '#adapters/local/http-server';
 import { createApiHandler } from '#core/api/handler';
-import type { QueryService } from '#core/query/service';
+import type { QueryService } from '#core/query/service-contract';
 import { computeCoverage, windowDays, type TableDays } from '#etl/insights';
 import type { CoverageReport, Insights } from '#ports/insights';
 

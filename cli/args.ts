@@ -1,4 +1,5 @@
 import { UsageError } from '#core/errors';
+import { isCalendarDay } from '#core/days';
 
 /**
  * Parses a whole-number flag, or throws a UsageError that shows the value and the range.
@@ -34,9 +35,7 @@ export function parseDecimal(flag: string, value: string, min: number, max: numb
  * parseDay('--end', '2025-02-15'); // '2025-02-15'
  */
 export function parseDay(flag: string, value: string): string {
-  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
-  const date = new Date(`${value}T00:00:00Z`);
-  if (!match || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
+  if (!isCalendarDay(value)) {
     throw new UsageError(`${flag} must be a calendar date YYYY-MM-DD; got '${value}'`);
   }
   return value;

@@ -3,7 +3,7 @@
  * of levels deep would otherwise overflow the stack of whatever walks it next (the validator, an
  * error message's `JSON.stringify`) and answer 500. The request body's text is scanned before
  * `JSON.parse` (`core/api/json-body.ts`), a plan given as a value before it is validated
- * (`core/query/plan.ts`), both against {@link MAX_JSON_DEPTH}.
+ * (`core/query/query-plan.ts`), both against {@link MAX_JSON_DEPTH}.
  */
 
 /**

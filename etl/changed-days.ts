@@ -19,10 +19,11 @@ import { qualify, quoteIdent } from '#core/sql/ident';
 import { planTable } from '#etl/export';
 import { readDayManifest, withExportSettings } from '#etl/retention/evidence';
 import { readRetentionLog } from '#etl/retention/log';
-import { daysBetween } from '#etl/run';
+import { daysBetween } from '#core/days';
 import { dayBounds, pgRowCanonical } from '#etl/sql';
 import type { ObjectStore } from '#ports/object-store';
 import type { SqlDatabase } from '#ports/sql';
+import { addDays, utcDay } from '#core/days';
 
 /** The days of one table the pass compares (inclusive, UTC days). */
 export interface RecheckWindow {
@@ -81,9 +82,9 @@ export function recheckWindows(
     const last = lastDays.get(table.name);
     const days = table.recheck_days ?? DEFAULT_RECHECK_DAYS;
     if (!last || days === 0) continue;
-    const to = shiftDay(last, -1);
-    const byWindow = shiftDay(last, -days);
-    const byRetention = shiftDay(now.toISOString().slice(0, 10), -table.hot_retention_days + 1);
+    const to = addDays(last, -1);
+    const byWindow = addDays(last, -days);
+    const byRetention = addDays(utcDay(now), -table.hot_retention_days + 1);
     const from = byWindow > byRetention ? byWindow : byRetention;
     if (from <= to) windows.push({ table: table.name, from, to });
   }
@@ -144,8 +145,4 @@ async function hotChecksumsByDay(
     return session.query<{ day: string; n: string; s: string }>(sql);
   });
   return new Map(rows.map((row) => [row.day, `${Number(row.n)}:${row.s}`]));
-}
-
-function shiftDay(day: string, days: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
 }

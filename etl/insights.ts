@@ -8,7 +8,8 @@ import type { TableConfig, ThermoclineConfig } from '#core/config/schema';
 import { checkMonth, ledgerEntries, type LedgerEntry } from '#core/query/ledger';
 import { qualify, quoteIdent } from '#core/sql/ident';
 import { dayOfPartition } from '#etl/layout';
-import { daysBetween, lastClosedDay } from '#etl/run';
+import { addDays, DAY_MS, dayStartMs, daysBetween } from '#core/days';
+import { lastClosedDay } from '#etl/run';
 import type { Catalog, CatalogPartition } from '#ports/catalog';
 import { utcDay, type Clock } from '#ports/clock';
 import {
@@ -25,8 +26,6 @@ import {
 import type { ObjectStore } from '#ports/object-store';
 import type { RunHistory, RunRecord } from '#ports/run-history';
 import type { SqlDatabase } from '#ports/sql';
-
-const DAY_MS = 86_400_000;
 
 /**
  * Hours after a day's export became due (its end plus the table's `export_lag_days`) before a day
@@ -91,7 +90,7 @@ export function computeCoverage(
   let failed = 0;
   let late = 0;
   const dueBefore = now.getTime() - LATE_AFTER_HOURS * 3_600_000;
-  const starts = days.map((day) => Date.parse(`${day}T00:00:00Z`));
+  const starts = days.map(dayStartMs);
   const rows = tables.map((t): TableCoverage => {
     const counts = Object.fromEntries(DAY_STATES.map((s) => [s, 0])) as Record<DayState, number>;
     let states = '';
@@ -217,7 +216,7 @@ export function dailyCostReport(
  */
 export function windowDays(now: Date, days: number): string[] {
   const to = utcDay(now);
-  return daysBetween(utcDay(new Date(Date.parse(`${to}T00:00:00Z`) - (days - 1) * DAY_MS)), to);
+  return daysBetween(addDays(to, -(days - 1)), to);
 }
 
 /** The ports {@link createInsights} reads. */

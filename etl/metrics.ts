@@ -8,8 +8,7 @@ import type { MetricDatum } from '#ports/metrics';
 import type { TableDayResult } from '#etl/export';
 import { dayOfPartition } from '#etl/layout';
 import { lastClosedDay } from '#etl/run';
-
-const DAY_MS = 86_400_000;
+import { dayDifference } from '#core/days';
 
 /**
  * Days between the newest day due in the lake (the table's last closed day) and the newest day
@@ -29,7 +28,7 @@ export function partitionLagDays(
     if (newest === undefined || day > newest) newest = day;
   }
   if (newest === undefined) return undefined;
-  const lag = (Date.parse(`${due}T00:00:00Z`) - Date.parse(`${newest}T00:00:00Z`)) / DAY_MS;
+  const lag = dayDifference(newest, due);
   return Math.max(0, Math.round(lag));
 }
 

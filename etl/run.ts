@@ -1,7 +1,6 @@
 /** Runs the export over many table-days: the nightly run, backfills, `npm start`'s catch-up. */
 import type { ChangedDay } from '#etl/changed-days';
 import type { TableConfig } from '#core/config/schema';
-import { utcDay } from '#ports/clock';
 import { dayManifestKey } from '#etl/layout';
 import {
   exportTableDay,
@@ -9,6 +8,7 @@ import {
   type ExportOptions,
   type TableDayResult,
 } from '#etl/export';
+import { daysBefore } from '#core/days';
 
 /** One table-day to export. */
 export interface TableDay {
@@ -37,24 +37,13 @@ export interface RunSummary {
   readonly rechecked?: { readonly checked: number; readonly changed: readonly ChangedDay[] };
 }
 
-const DAY_MS = 86_400_000;
-
 /**
  * The last day of a table that is closed: `export_lag_days` before today (UTC).
  * @example
  * lastClosedDay({ export_lag_days: 1, … }, new Date('2025-02-16T02:00:00Z')); // '2025-02-15'
  */
 export function lastClosedDay(table: TableConfig, now: Date): string {
-  return utcDay(new Date(Date.parse(`${utcDay(now)}T00:00:00Z`) - table.export_lag_days * DAY_MS));
-}
-
-/** Every day from `from` to `to`, inclusive. */
-export function daysBetween(from: string, to: string): string[] {
-  const days: string[] = [];
-  for (let t = Date.parse(`${from}T00:00:00Z`); t <= Date.parse(`${to}T00:00:00Z`); t += DAY_MS) {
-    days.push(utcDay(new Date(t)));
-  }
-  return days;
+  return daysBefore(now, table.export_lag_days);
 }
 
 /** The table-days whose day manifest is not in the lake yet. */

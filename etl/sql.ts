@@ -2,12 +2,11 @@
 import type { TableConfig } from '#core/config/schema';
 import { qualify, quoteIdent } from '#core/sql/ident';
 import type { ColumnPlan } from '#etl/types';
+import { addDays } from '#core/days';
 
 /** The UTC bounds of a day: [start, end). */
 export function dayBounds(day: string): { start: string; end: string } {
-  const start = new Date(`${day}T00:00:00Z`);
-  const end = new Date(start.getTime() + 86_400_000);
-  return { start: `${day} 00:00:00+00`, end: `${end.toISOString().slice(0, 10)} 00:00:00+00` };
+  return { start: `${day} 00:00:00+00`, end: `${addDays(day, 1)} 00:00:00+00` };
 }
 
 function dayFilter(table: TableConfig, day: string): string {

@@ -18,7 +18,8 @@ import {
 } from '#etl/changed-days';
 import { exportTableDay, type ExportDeps, type TableDayResult } from '#etl/export';
 import { exportFailureMetrics, exportMetrics, partitionLagDays } from '#etl/metrics';
-import { daysBetween, lastClosedDay } from '#etl/run';
+import { daysBetween } from '#core/days';
+import { lastClosedDay } from '#etl/run';
 import type { MetricsSink } from '#ports/metrics';
 
 /** Input of PlanRun: a day (default: each table's last closed day) or a range, all or one table. */

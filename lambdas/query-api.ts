@@ -22,7 +22,7 @@ import { awsQueryServiceDeps, type AwsQuerySettings } from '#runtime/aws/query-r
 import { RdsDataDatabase } from '#adapters/aws/rds-data-database';
 import { createApiHandler, type ApiHandler } from '#core/api/handler';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';
-import { createQueryService } from '#core/query/runtime';
+import { createQueryService } from '#core/query/query-service';
 import { lastSyncTimes } from '#etl/sync/run';
 import { configFromEnv, type Env } from '#lambdas/env';
 import { querySettingsFromEnv } from '#lambdas/query-env';

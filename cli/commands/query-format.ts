@@ -9,7 +9,7 @@ import type {
   EstimateResponse,
   PlanStatus,
   ResultPage,
-} from '#core/query/service';
+} from '#core/query/service-contract';
 
 /** Rows of a result printed as a table; the rest are counted (`--json` has the page). */
 export const PRINTED_ROWS = 50;

@@ -31,7 +31,7 @@ import type {
   EstimateResponse,
   PlanStatus,
   QueryService,
-} from '#core/query/service';
+} from '#core/query/service-contract';
 
 /** How long one `submitPlan` call waits before the CLI starts polling the plan. */
 const SUBMIT_WAIT_MS = 20_000;

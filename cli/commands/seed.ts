@@ -7,6 +7,7 @@ import { loadSample, type LoadReport } from '#core/sample/load';
 import { sampleDays, type SampleOptions } from '#core/sample/generator';
 import { utcDay, type Clock } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
+import { daysBefore } from '#core/days';
 
 /** Defaults of the sample data set: 120 days ending today, scale 1, seed 42. */
 export const SAMPLE_DEFAULTS = { days: 120, scale: 1, seed: 42 } as const;
@@ -101,7 +102,7 @@ Examples:
           print(...describeLoad(report, options));
           if ((await context.lake.catalog.listTables()).length > 0) {
             const days = sampleDays(options);
-            const yesterday = utcDay(new Date(context.clock.now().getTime() - 86_400_000));
+            const yesterday = daysBefore(context.clock.now(), 1);
             const last = days.at(-1) ?? yesterday;
             print(
               `The lake still holds days exported from the data this replaced: run 'thermocline backfill --from ${days[0]} --to ${last < yesterday ? last : yesterday}' to replace them.`,

@@ -17,9 +17,9 @@ import { DEFAULT_S3_SOURCES } from '#core/config/defaults';
 import { writeSampleExternalSource } from '#core/sample/external-source';
 import { describeApi, parsePort, startLocalApi, untilStopped } from '#cli/commands/serve';
 import { summarizeTables, type TableSummary } from '#core/hot/summary';
-import { daysBetween, lastClosedDay, unpublished, type RunSummary } from '#etl/run';
+import { daysBefore, daysBetween } from '#core/days';
+import { lastClosedDay, unpublished, type RunSummary } from '#etl/run';
 import { existingSampleTables } from '#core/sample/load';
-import { utcDay } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
 
 interface UpFlags extends SampleFlags {
@@ -221,7 +221,7 @@ function describeTables(tables: readonly TableSummary[]): string {
 
 function nextSteps(db: SqlDatabase, serving: boolean, home: string, now: Date): string[] {
   const lake = relative(process.cwd(), home) || home;
-  const day = (daysAgo: number): string => utcDay(new Date(now.getTime() - daysAgo * 86_400_000));
+  const day = (daysAgo: number): string => daysBefore(now, daysAgo);
   const steps = [
     `psql ${db.target.url}${serving ? '   # while this runs' : ''}`,
     `ls ${lake}/lake ${lake}/catalog.json   # the Parquet lake and its catalog`,

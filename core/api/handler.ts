@@ -20,7 +20,7 @@ import { BodyTooLargeError, MAX_BODY_BYTES, parseJsonBody } from '#core/api/json
 import { openApiDocument } from '#core/api/openapi';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';
 import { ThermoclineError } from '#core/errors';
-import type { Caller, PlanStatus, QueryService } from '#core/query/service';
+import type { Caller, PlanStatus, QueryService } from '#core/query/service-contract';
 import type { Insights } from '#ports/insights';
 
 /** One route of the API. */

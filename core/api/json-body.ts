@@ -5,6 +5,7 @@
  */
 import { ThermoclineError } from '#core/errors';
 import { jsonTextTooDeepAt, MAX_JSON_DEPTH } from '#core/json-depth';
+import { firstJsonErrorPosition, lineAndColumn } from '#core/json-syntax';
 
 export { MAX_JSON_DEPTH } from '#core/json-depth';
 
@@ -120,108 +121,4 @@ export function parseJsonBody(text: string, example = '{"sql": "SELECT …"}'): 
     );
   }
   return parsed;
-}
-
-/** 1-based line and column of `position` in `text`. */
-function lineAndColumn(text: string, position: number): { line: number; column: number } {
-  const before = text.slice(0, position);
-  const lines = before.split('\n');
-  return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
-}
-
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const HEX4 = /^[0-9a-fA-F]{4}$/;
-
-/**
- * Offset of the first character that makes `text` invalid JSON (RFC 8259), by a scan of the
- * grammar: JSON.parse's messages do not always carry a position. The length of `text` when the
- * JSON ends too early; 0 when the nesting is too deep to scan (the scan recurses per level: its
- * callers bound the depth first, as {@link parseJsonBody} does).
- */
-export function firstJsonErrorPosition(text: string): number {
-  let i = 0;
-  const fail = (): never => {
-    throw new JsonScanStop(i);
-  };
-  const space = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i++;
-  };
-  const string = (): void => {
-    i++; // the opening quote
-    while (i < text.length) {
-      const c = text.charAt(i);
-      if (c === '"') {
-        i++;
-        return;
-      }
-      if (c === '\\') {
-        i++;
-        const escape = text.charAt(i);
-        if ('"\\/bfnrt'.includes(escape) && escape !== '') i++;
-        else if (escape === 'u' && HEX4.test(text.slice(i + 1, i + 5))) i += 5;
-        else fail();
-        continue;
-      }
-      if (c < ' ') fail();
-      i++;
-    }
-    fail();
-  };
-  const value = (): void => {
-    space();
-    const c = text.charAt(i);
-    if (c === '{' || c === '[') {
-      const close = c === '{' ? '}' : ']';
-      i++;
-      space();
-      if (text.charAt(i) === close) {
-        i++;
-        return;
-      }
-      for (;;) {
-        if (c === '{') {
-          space();
-          if (text.charAt(i) !== '"') fail();
-          string();
-          space();
-          if (text.charAt(i) !== ':') fail();
-          i++;
-        }
-        value();
-        space();
-        if (text.charAt(i) === ',') {
-          i++;
-          continue;
-        }
-        if (text.charAt(i) === close) {
-          i++;
-          return;
-        }
-        fail();
-      }
-    }
-    if (c === '"') return string();
-    NUMBER.lastIndex = i;
-    if (NUMBER.test(text)) {
-      i = NUMBER.lastIndex;
-      return;
-    }
-    const word = ['true', 'false', 'null'].find((w) => text.startsWith(w, i));
-    if (!word) fail();
-    i += word?.length ?? 0;
-  };
-  try {
-    value();
-    space();
-    if (i < text.length) fail();
-    return text.length;
-  } catch (stop) {
-    if (stop instanceof JsonScanStop) return stop.position;
-    return 0; // nesting deeper than the stack: no position worth showing
-  }
-}
-
-/** Ends the scan at the first bad character. */
-class JsonScanStop {
-  constructor(readonly position: number) {}
 }

@@ -7,7 +7,7 @@
  * (`#core/query/service`) and are checked against them at compile time below.
  */
 import { z } from 'zod';
-import { PlanSchema } from '#core/query/plan';
+import { PlanSchema } from '#core/query/query-plan';
 import type {
   CatalogSummary,
   CostReport,
@@ -15,7 +15,7 @@ import type {
   PlanStatus,
   ResultPage,
   StepStats,
-} from '#core/query/service';
+} from '#core/query/service-contract';
 
 /** `POST /plans`: a plan, exactly as the service parses it. */
 export const PlanRequestSchema = PlanSchema;

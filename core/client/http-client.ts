@@ -14,7 +14,12 @@ import {
   PlanStatusSchema,
 } from '#core/api/schemas';
 import { ThermoclineError } from '#core/errors';
-import type { CatalogSummary, CostReport, EstimateResponse, PlanStatus } from '#core/query/service';
+import type {
+  CatalogSummary,
+  CostReport,
+  EstimateResponse,
+  PlanStatus,
+} from '#core/query/service-contract';
 
 /** A request as the signer sees it: absolute URL, method, headers (lowercase names), body. */
 export interface HttpRequestToSign {

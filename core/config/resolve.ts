@@ -21,12 +21,10 @@ import {
   type TableConfig,
   type ThermoclineConfig,
 } from '#core/config/schema';
+import { issueEntries, type IssueEntry } from '#core/zod-issues';
 
 /** One problem in a configuration: where (`environments.prod.aurora.max_acu`, '' for the whole) and what. */
-export interface ConfigIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export type ConfigIssue = IssueEntry;
 
 /**
  * Lists issues one per line, each prefixed by the source (a file path or `defaults`) and the path.
@@ -114,32 +112,13 @@ const issueMessage: z.core.$ZodErrorMap = (issue) => {
   }
 };
 
-/** `['tables', 2, 'partition_layout']` → `tables[2].partition_layout`. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else if (/^[A-Za-z_$][\w$]*$/.test(String(key))) out += `${out ? '.' : ''}${String(key)}`;
-    else out += `[${JSON.stringify(String(key))}]`;
-  }
-  return out;
-}
-
-/** zod issues as config issues: one per unknown key, each at the key's own path. */
-function toConfigIssues(issues: readonly z.core.$ZodIssue[]): ConfigIssue[] {
-  return issues.flatMap((issue) =>
-    issue.code === 'unrecognized_keys'
-      ? issue.keys.map((key) => ({
-          path: formatPath([...issue.path, key]),
-          message: issue.message,
-        }))
-      : [{ path: formatPath(issue.path), message: issue.message }],
-  );
-}
-
 function parse<T extends z.ZodType>(schema: T, value: unknown, source: string): z.output<T> {
   const result = schema.safeParse(value, { error: issueMessage });
-  if (!result.success) throw new ConfigError(source, toConfigIssues(result.error.issues));
+  if (!result.success)
+    throw new ConfigError(
+      source,
+      issueEntries(result.error.issues, { quoteKeys: true, entryPerUnknownKey: true }),
+    );
   return result.data;
 }
 

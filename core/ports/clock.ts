@@ -17,7 +17,5 @@ export function fixedClock(iso: string): Clock {
   return { now: () => new Date(instant) };
 }
 
-/** The UTC calendar day of an instant, `YYYY-MM-DD`. */
-export function utcDay(instant: Date): string {
-  return instant.toISOString().slice(0, 10);
-}
+/** The UTC calendar day of an instant, `YYYY-MM-DD` (defined with the other day arithmetic). */
+export { utcDay } from '#core/days';

@@ -5,9 +5,9 @@
  * sync mode and last sync (Aurora), and the configured S3 sources with file counts and sizes.
  */
 import { BYTES_PER_GB } from '#core/units';
-import type { CatalogSummary } from '#core/query/service';
+import type { CatalogSummary } from '#core/query/service-contract';
 import { listExternalSource } from '#core/query/external-sources';
-import type { QueryServiceDeps } from '#core/query/runtime';
+import type { QueryServiceDeps } from '#core/query/service-deps';
 
 const GB = BYTES_PER_GB;
 

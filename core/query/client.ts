@@ -6,7 +6,7 @@
  * handlers share one path.
  */
 import { ThermoclineError } from '#core/errors';
-import type { Caller, PlanStatus, QueryService } from '#core/query/service';
+import type { Caller, PlanStatus, QueryService } from '#core/query/service-contract';
 import type { QueryColumn, QueryRow } from '#ports/query-engine';
 
 /** What {@link ThermoclineClient.executeQueryWithLimit} returns. */

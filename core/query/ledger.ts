@@ -17,7 +17,7 @@
  * Only queries that finished are recorded (Athena does not bill failed queries).
  */
 import { UsageError } from '#core/errors';
-import type { CostReport } from '#core/query/service';
+import type { CostReport } from '#core/query/service-contract';
 import type { MetricDatum } from '#ports/metrics';
 import type { ObjectStore } from '#ports/object-store';
 

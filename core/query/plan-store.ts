@@ -9,8 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ThermoclineError } from '#core/errors';
-import type { Plan } from '#core/query/plan';
-import type { StepStats } from '#core/query/service';
+import type { Plan } from '#core/query/query-plan';
+import type { StepStats } from '#core/query/service-contract';
 import type { ObjectStore } from '#ports/object-store';
 import type { QueryColumn, QueryRow } from '#ports/query-engine';
 

@@ -10,6 +10,7 @@ import { qualify } from '#core/sql/ident';
 import type { ObjectStore } from '#ports/object-store';
 import type { EncodeColumn, ParquetEncoder } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
+import { addDays } from '#core/days';
 
 /** Options of {@link writeSampleExternalSource}. */
 export interface SampleExternalSourceOptions {
@@ -107,8 +108,5 @@ export async function writeSampleExternalSource(
 
 /** The `count` days before `day` (exclusive), oldest first. */
 function closedDaysBefore(day: string, count: number): string[] {
-  const end = Date.parse(`${day}T00:00:00Z`);
-  return Array.from({ length: count }, (_, i) =>
-    new Date(end - (count - i) * 86_400_000).toISOString().slice(0, 10),
-  );
+  return Array.from({ length: count }, (_, i) => addDays(day, i - count));
 }

@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { COPY_NULL, copyArray, escapeCopyText } from '#core/sample/copy-text';
 import { Prng, weighted, type WeightedTable } from '#core/sample/prng';
 import { SAMPLE_TABLES, sampleTable } from '#core/sample/tables';
+import { DAY_MS } from '#core/days';
 
 /** What the sample data set depends on. */
 export interface SampleOptions {
@@ -39,7 +40,6 @@ const DAY_US = 86_400_000_000;
 const SECOND_US = 1_000_000;
 const MINUTE_US = 60 * SECOND_US;
 const HOUR_US = 60 * MINUTE_US;
-const DAY_MS = 86_400_000;
 /** Approximate size of one yielded chunk, in UTF-16 code units. */
 const CHUNK_CHARS = 64 * 1024;
 const MAX_DAYS = 3650;

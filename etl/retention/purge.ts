@@ -47,11 +47,12 @@ import {
 import type { ColumnPlan } from '#etl/types';
 import type { Alerts } from '#ports/alerts';
 import type { Catalog, CatalogPartition } from '#ports/catalog';
-import { utcDay, type Clock } from '#ports/clock';
+import type { Clock } from '#ports/clock';
 import type { ObjectStore } from '#ports/object-store';
 import type { ParquetEncoder } from '#ports/parquet-encoder';
 import { anonymousProcess, type ProcessInfo } from '#ports/process';
 import type { SqlDatabase } from '#ports/sql';
+import { daysBefore } from '#core/days';
 
 /** What retention works with. */
 export interface PurgeDeps {
@@ -166,7 +167,6 @@ export interface PurgeProblem {
 }
 
 const DEFAULT_BATCH_ROWS = 10_000;
-const DAY_MS = 86_400_000;
 
 /**
  * The first day a table keeps hot: today (UTC) minus `hot_retention_days`. Days before it have
@@ -175,9 +175,7 @@ const DAY_MS = 86_400_000;
  * retentionCutoff({ hot_retention_days: 90, … }, new Date('2025-05-16T04:00:00Z')); // '2025-02-15'
  */
 export function retentionCutoff(table: Pick<TableConfig, 'hot_retention_days'>, now: Date): string {
-  return utcDay(
-    new Date(Date.parse(`${utcDay(now)}T00:00:00Z`) - table.hot_retention_days * DAY_MS),
-  );
+  return daysBefore(now, table.hot_retention_days);
 }
 
 /**

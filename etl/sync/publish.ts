@@ -11,6 +11,7 @@ import type { Catalog, CatalogPartition } from '#ports/catalog';
 import type { ObjectStore } from '#ports/object-store';
 import type { RewrittenFile } from '#ports/parquet-rewriter';
 import { CHANGES_PARTITION_KEY, type MappingPlan } from '#etl/sync/mapping';
+import { addDays } from '#core/days';
 
 /** What one publish writes. */
 export interface SyncPublish {
@@ -94,7 +95,7 @@ function part(index: number): string {
 }
 
 function dayBefore(day: string): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
+  return addDays(day, -1);
 }
 
 function sumColumnBytes(

@@ -16,13 +16,8 @@ import { S3ObjectStore } from '#adapters/aws/s3-object-store';
 import { SfnPlanLauncher } from '#adapters/aws/sfn-plan-launcher';
 import type { EnvironmentName, ThermoclineConfig } from '#core/config/schema';
 import type { LedgerEntry } from '#core/query/ledger';
-import {
-  hotTableNames,
-  PlanLaunchError,
-  type LastSyncTimes,
-  type PlanLauncher,
-  type QueryServiceDeps,
-} from '#core/query/runtime';
+import { hotTableNames, type LastSyncTimes, type QueryServiceDeps } from '#core/query/service-deps';
+import { PlanLaunchError, type PlanLauncher } from '#core/query/plan-launcher';
 import { readParquetObject } from '#adapters/hyparquet/parquet-read';
 import { systemClock } from '#ports/clock';
 

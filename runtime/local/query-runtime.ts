@@ -23,18 +23,12 @@ import { readParquetObject } from '#adapters/hyparquet/parquet-read';
 import { runLocalStateMachine, type LocalTaskHandler } from '#adapters/local/local-state-machine';
 import { createPgHotEngine, ensureReaderRole } from '#adapters/pg/pg-query-engine';
 import type { EnvironmentName, ThermoclineConfig } from '#core/config/schema';
-import { failPlan, planTask, type PlanTaskInput } from '#core/query/runner';
+import { failPlan, planTask, type PlanTaskInput } from '#core/query/plan-tasks';
 import { readPlanState } from '#core/query/plan-store';
-import {
-  createQueryService,
-  hotTableNames,
-  PlanLaunchError,
-  TooManyPlansError,
-  type LastSyncTimes,
-  type PlanLauncher,
-  type QueryServiceDeps,
-} from '#core/query/runtime';
-import type { QueryService } from '#core/query/service';
+import { createQueryService } from '#core/query/query-service';
+import { hotTableNames, type LastSyncTimes, type QueryServiceDeps } from '#core/query/service-deps';
+import { PlanLaunchError, TooManyPlansError, type PlanLauncher } from '#core/query/plan-launcher';
+import type { QueryService } from '#core/query/service-contract';
 import { PLAN_DEFINITION, PLAN_PLACEHOLDERS, localDefinition } from '#etl/state-machines/index';
 import { dayOfPartition } from '#etl/layout';
 import { lakeTableNames } from '#etl/sync/mapping';

@@ -16,7 +16,7 @@ import type {
   EstimateResponse,
   PlanStatus,
   QueryService,
-} from '#core/query/service';
+} from '#core/query/service-contract';
 import { loadSample } from '#core/sample/load';
 import { qualify } from '#core/sql/ident';
 import { exportTableDay } from '#etl/export';

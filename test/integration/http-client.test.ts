@@ -11,7 +11,7 @@ import { seedEventsSql, seedPlan } from '#core/api/examples';
 import { createApiHandler } from '#core/api/handler';
 import { ApiHttpError, ThermoclineHttpClient } from '#core/client/http-client';
 import { defaultConfig } from '#core/config/resolve';
-import type { QueryService } from '#core/query/service';
+import type { QueryService } from '#core/query/service-contract';
 import { loadSample } from '#core/sample/load';
 import { exportTableDay } from '#etl/export';
 import { systemClock, utcDay } from '#ports/clock';

@@ -5,7 +5,7 @@ import { DuckDBInstance, type DuckDBConnection, type JS } from '@duckdb/node-api
 import type { LakeViewsReport } from '#adapters/duckdb/lake-views';
 import { openLocalLake } from '#adapters/local/local-lake';
 import { openDatabase } from '#adapters/open-database';
-import type { PlanStatus } from '#core/query/service';
+import type { PlanStatus } from '#core/query/service-contract';
 import { isoFromEpochMicros } from '#core/query/rows';
 import { quoteIdent } from '#core/sql/ident';
 import { thermocline } from '#test/support/cli';

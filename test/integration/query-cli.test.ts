@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { seedEventsSql, seedPlan } from '#core/api/examples';
-import type { CatalogSummary, CostReport, EstimateResponse, PlanStatus } from '#core/query/service';
+import type {
+  CatalogSummary,
+  CostReport,
+  EstimateResponse,
+  PlanStatus,
+} from '#core/query/service-contract';
 import { thermocline } from '#test/support/cli';
 
 const SAMPLE = ['--days', '3', '--scale', '0.02', '--end', '2025-02-15'];

@@ -1,6 +1,7 @@
 import { foreignRequest, localHostNames } from '#adapters/local/http-server';
 import { createApiHandler, matchRoute, type ApiLogger } from '#core/api/handler';
-import { firstJsonErrorPosition, MAX_JSON_DEPTH } from '#core/api/json-body';
+import { MAX_JSON_DEPTH } from '#core/api/json-body';
+import { firstJsonErrorPosition } from '#core/json-syntax';
 import type { ApiGatewayProxyEvent } from '#core/api/types';
 import { UnknownTableError } from '#etl/insights';
 import type { Insights } from '#ports/insights';
@@ -12,7 +13,7 @@ import {
 } from '#core/errors';
 import { LAKE_TIMEOUT_SETTING, StatementTimeoutError } from '#core/query/engine-errors';
 import type { ScanEstimate } from '#core/query/estimate';
-import { TooManyPlansError } from '#core/query/runtime';
+import { TooManyPlansError } from '#core/query/plan-launcher';
 import {
   BindError,
   PlanValidationError,
@@ -26,7 +27,7 @@ import type {
   EstimateResponse,
   PlanStatus,
   QueryService,
-} from '#core/query/service';
+} from '#core/query/service-contract';
 
 // A stand-in QueryService: these tests check the HTTP mapping, not the engines (the
 // integration tests run the real service behind the local server).

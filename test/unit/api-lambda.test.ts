@@ -1,7 +1,7 @@
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';
-import type { CostReport } from '#core/query/service';
+import type { CostReport } from '#core/query/service-contract';
 
 const s3Mock = mockClient(S3Client);
 

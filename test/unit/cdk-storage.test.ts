@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { resolveConfig } from '#core/config/resolve';
-import { scanCutoffBytes } from '#core/query/runner';
+import { scanCutoffBytes } from '#core/query/step-checks';
 import { DataLake } from '#lib/constructs/data-lake';
 import type { StorageStack } from '#lib/storage-stack';
 import { addThermoclineStacks } from '#lib/thermocline-app';

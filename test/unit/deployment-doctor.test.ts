@@ -13,7 +13,7 @@ import {
   type DoctorClients,
 } from '#adapters/aws/deployment-doctor';
 import { describeChecks } from '#cli/commands/doctor';
-import type { EstimateResponse } from '#core/query/service';
+import type { EstimateResponse } from '#core/query/service-contract';
 
 const config = {
   region: 'eu-west-1',

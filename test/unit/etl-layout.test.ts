@@ -10,7 +10,8 @@ import {
   partitionValues,
   versionPrefix,
 } from '#etl/layout';
-import { daysBetween, lastClosedDay } from '#etl/run';
+import { daysBetween } from '#core/days';
+import { lastClosedDay } from '#etl/run';
 import { dayBounds, sourceChecksumSql, sourceSelect } from '#etl/sql';
 import { planColumn, type ColumnPlan } from '#etl/types';
 

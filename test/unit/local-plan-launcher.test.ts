@@ -1,6 +1,6 @@
 import { LocalPlanLauncher, localPathRedactor, repairCommand } from '#runtime/local/query-runtime';
 import { defaultConfig } from '#core/config/resolve';
-import { PlanLaunchError, TooManyPlansError } from '#core/query/runtime';
+import { PlanLaunchError, TooManyPlansError } from '#core/query/plan-launcher';
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 

@@ -3,16 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsObjectStore } from '#adapters/local/fs-object-store';
 import { UsageError } from '#core/errors';
-import { parsePlan } from '#core/query/plan';
+import { parsePlan } from '#core/query/query-plan';
 import {
   newPlanId,
   PlanNotFoundError,
   writePlanState,
   writeStepOutput,
 } from '#core/query/plan-store';
-import { finishPlan } from '#core/query/runner';
-import { createQueryService, RESULT_PAGE_ROWS, type QueryServiceDeps } from '#core/query/runtime';
-import type { QueryService } from '#core/query/service';
+import { finishPlan } from '#core/query/plan-tasks';
+import { createQueryService } from '#core/query/query-service';
+import { RESULT_PAGE_ROWS } from '#core/query/plan-status';
+import type { QueryServiceDeps } from '#core/query/service-deps';
+import type { QueryService } from '#core/query/service-contract';
 import { fixedClock } from '#ports/clock';
 
 const clock = fixedClock('2025-02-16T06:00:00Z');

@@ -1,6 +1,6 @@
 import { BindError, PlanValidationError } from '#core/query/errors';
 import { MAX_JSON_DEPTH } from '#core/json-depth';
-import { parsePlan, resolveBinds, stepOrder, type StepOutput } from '#core/query/plan';
+import { parsePlan, resolveBinds, stepOrder, type StepOutput } from '#core/query/query-plan';
 
 const athena = (id: string, extra: object = {}): object => ({
   id,

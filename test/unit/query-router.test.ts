@@ -4,15 +4,10 @@ import { join } from 'node:path';
 import { FileCatalog } from '#adapters/local/file-catalog';
 import { defaultConfig } from '#core/config/resolve';
 import { PlanValidationError } from '#core/query/errors';
-import type { TableRangeStep } from '#core/query/plan';
-import {
-  buildHotQuery,
-  buildLakeQuery,
-  canonicalRow,
-  routeTableRange,
-  splitDays,
-  type RangeColumn,
-} from '#core/query/router';
+import type { TableRangeStep } from '#core/query/query-plan';
+import { buildHotQuery, buildLakeQuery } from '#core/query/range-sql';
+import { canonicalRow } from '#core/query/canonical-values';
+import { routeTableRange, splitDays, type RangeColumn } from '#core/query/range-route';
 import type { CatalogPartition, CatalogTable } from '#ports/catalog';
 import { fixedClock } from '#ports/clock';
 

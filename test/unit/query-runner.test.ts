@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsObjectStore } from '#adapters/local/fs-object-store';
-import { parsePlan } from '#core/query/plan';
+import { parsePlan } from '#core/query/query-plan';
 import {
   loadPlanState,
   newPlanId,
@@ -10,9 +10,11 @@ import {
   writeStepOutput,
   type PlanState,
 } from '#core/query/plan-store';
-import { checkBucket, failPlan, finishPlan, loadPlan, transient } from '#core/query/runner';
+import { checkBucket } from '#core/query/step-checks';
+import { failPlan, finishPlan, loadPlan } from '#core/query/plan-tasks';
+import { transient } from '#core/query/task-errors';
 import { defaultConfig } from '#core/config/resolve';
-import type { S3ParquetReadStep } from '#core/query/plan';
+import type { S3ParquetReadStep } from '#core/query/query-plan';
 import { fixedClock } from '#ports/clock';
 
 const clock = fixedClock('2025-02-16T06:00:00Z');

@@ -1,6 +1,6 @@
 import aslValidator from 'asl-validator';
 import { runLocalStateMachine, type LocalTaskHandler } from '#adapters/local/local-state-machine';
-import type { PlanTaskInput } from '#core/query/runner';
+import type { PlanTaskInput } from '#core/query/plan-tasks';
 import { PLAN_DEFINITION, PLAN_PLACEHOLDERS, substitute } from '#etl/state-machines/index';
 
 const definition = substitute(PLAN_DEFINITION, {

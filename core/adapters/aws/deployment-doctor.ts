@@ -14,7 +14,7 @@ import { GetBucketPolicyCommand, GetPublicAccessBlockCommand, S3Client } from '@
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { sigV4Signer } from '#adapters/aws/sigv4-signer';
 import { ThermoclineHttpClient } from '#core/client/http-client';
-import type { EstimateResponse } from '#core/query/service';
+import type { EstimateResponse } from '#core/query/service-contract';
 import { SCHEDULE_NAMES, type ScheduleName } from '#core/config/schema';
 
 /** The SDK clients doctor uses, all for the environment's account and region. */

@@ -4,7 +4,7 @@
  * (Step Functions refuses a second execution of the same name, which counts as started).
  */
 import { ExecutionAlreadyExists, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import type { PlanLauncher } from '#core/query/runtime';
+import type { PlanLauncher } from '#core/query/plan-launcher';
 
 /** Options of an {@link SfnPlanLauncher}. */
 export interface SfnPlanLauncherOptions {

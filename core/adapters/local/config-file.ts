@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { ConfigError, defaultConfig, resolveConfig } from '#core/config/resolve';
 import type { ThermoclineConfig } from '#core/config/schema';
+import { findJsonSyntaxError, lineAndColumn } from '#core/json-syntax';
 
 /** The file looked for in the working directory when no path is given. */
 export const CONFIG_FILE_NAME = 'thermocline.config.json';
@@ -101,109 +102,5 @@ function parseJson(text: string, source: string): unknown {
     throw new ConfigError(source, [
       { path: '', message: `invalid JSON at line ${line}, column ${column}: ${found.message}` },
     ]);
-  }
-}
-
-function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const lineStart = before.lastIndexOf('\n') + 1;
-  return { line: before.split('\n').length, column: offset - lineStart + 1 };
-}
-
-class JsonSyntaxError {
-  constructor(
-    readonly offset: number,
-    readonly message: string,
-  ) {}
-}
-
-const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-
-/**
- * Where and why `text` is not JSON (RFC 8259), or `undefined` when it is. Only run after
- * `JSON.parse` failed: Node 20's messages do not always carry a position.
- */
-function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
-  let i = 0;
-  const found = (): string =>
-    i >= text.length ? 'the end of the file' : JSON.stringify(text[i]).replace(/^"|"$/g, "'");
-  const fail = (expected: string, note = ''): never => {
-    throw new JsonSyntaxError(i, `expected ${expected}, found ${found()}${note}`);
-  };
-  const skipSpace = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const trailingComma = (close: string): string =>
-    text[i] === close ? ' (JSON allows no comma before a closing bracket)' : '';
-  const string = (): void => {
-    i++; // opening quote
-    for (;;) {
-      const c = text[i];
-      if (c === undefined) fail("a closing '\"'");
-      else if (c === '"') return void i++;
-      else if (c < ' ') fail('no control character inside a string', ' (write \\n or \\t)');
-      else if (c === '\\') {
-        i++;
-        const escape = text[i];
-        if (escape === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail('4 hex digits after \\u');
-          i += 5;
-        } else if (escape !== undefined && '"\\/bfnrt'.includes(escape)) i++;
-        else fail('an escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)');
-      } else i++;
-    }
-  };
-  const value = (): void => {
-    skipSpace();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      skipSpace();
-      if (text[i] === '}') return void i++;
-      for (;;) {
-        skipSpace();
-        if (text[i] !== '"') fail('a double-quoted property name', trailingComma('}'));
-        string();
-        skipSpace();
-        if (text[i] !== ':') fail("':' after a property name");
-        i++;
-        value();
-        skipSpace();
-        if (text[i] === '}') return void i++;
-        if (text[i] !== ',') fail("',' or '}' after a property value");
-        i++;
-      }
-    }
-    if (c === '[') {
-      i++;
-      skipSpace();
-      if (text[i] === ']') return void i++;
-      for (;;) {
-        skipSpace();
-        if (text[i] === ']') fail('a value', trailingComma(']'));
-        value();
-        skipSpace();
-        if (text[i] === ']') return void i++;
-        if (text[i] !== ',') fail("',' or ']' after an array element");
-        i++;
-      }
-    }
-    if (c === '"') return string();
-    for (const literal of ['true', 'false', 'null']) {
-      if (text.startsWith(literal, i)) return void (i += literal.length);
-    }
-    JSON_NUMBER.lastIndex = i;
-    const number = JSON_NUMBER.exec(text);
-    if (number) return void (i += number[0].length);
-    fail('a value (object, array, string, number, true, false or null)');
-  };
-  try {
-    value();
-    skipSpace();
-    if (i < text.length) fail('the end of the file after the value');
-    return undefined;
-  } catch (error) {
-    if (error instanceof JsonSyntaxError) return error;
-    throw error;
   }
 }

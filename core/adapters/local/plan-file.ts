@@ -1,8 +1,8 @@
 /** Reading a query plan from a JSON file (`thermocline query --plan FILE`). */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { firstJsonErrorPosition } from '#core/api/json-body';
 import { UsageError } from '#core/errors';
+import { firstJsonErrorPosition, lineAndColumn } from '#core/json-syntax';
 
 /**
  * The parsed JSON of a plan file. A missing file or a JSON syntax error throws a UsageError
@@ -27,11 +27,10 @@ export async function readPlanFile(path: string): Promise<unknown> {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    const position = firstJsonErrorPosition(text);
-    const lines = text.slice(0, position).split('\n');
+    const { line, column } = lineAndColumn(text, firstJsonErrorPosition(text));
     throw new UsageError(
-      `plan file ${absolute} is not valid JSON at line ${lines.length}, column ` +
-        `${(lines.at(-1)?.length ?? 0) + 1} (${(error as Error).message}); fix the JSON there`,
+      `plan file ${absolute} is not valid JSON at line ${line}, column ${column} ` +
+        `(${(error as Error).message}); fix the JSON there`,
     );
   }
 }

@@ -1,6 +1,6 @@
 /**
  * The query service contract: what the API handler, the local HTTP server, the CLI and the
- * programmatic client call. One implementation (`createQueryService`, `#core/query/runtime`)
+ * programmatic client call. One implementation (`createQueryService`, `#core/query/query-service`)
  * binds it to AWS or local adapters; the surfaces never talk to an engine themselves.
  */
 import type { QueryColumn, QueryRow } from '#ports/query-engine';

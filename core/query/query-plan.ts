@@ -13,7 +13,9 @@ import { z } from 'zod';
 import { showValue } from '#core/config/schema';
 import { jsonValueProblem, MAX_JSON_DEPTH } from '#core/json-depth';
 import { BindError, PlanValidationError } from '#core/query/errors';
+import { formatIssuePath, issueEntries } from '#core/zod-issues';
 import type { QueryColumn, QueryParam, QueryRow } from '#ports/query-engine';
+import { isCalendarDay } from '#core/days';
 
 /** Rows kept per step when the step names no `limit`. */
 export const DEFAULT_STEP_LIMIT = 10_000;
@@ -28,7 +30,6 @@ export type StepType = (typeof STEP_TYPES)[number];
 
 const STEP_ID = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 const BIND_KEY = /^\$[1-9][0-9]*$/;
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 /** Lowercase SQL identifier, as the config and the catalog name tables and columns. */
 const SQL_IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 /** A database name: any identifier (PostgreSQL allows mixed case and `-` quoted). */
@@ -113,15 +114,9 @@ const ColumnListSchema = z
   )
   .min(1, { error: 'the column list is empty; name at least one column, or omit columns' });
 
-const DaySchema = z.string().refine((day) => isDay(day), {
+const DaySchema = z.string().refine((day) => isCalendarDay(day), {
   error: (issue) => `${showValue(issue.input)} is not a day; write YYYY-MM-DD, e.g. '2025-02-15'`,
 });
-
-function isDay(day: string): boolean {
-  if (!DAY.test(day)) return false;
-  const date = new Date(`${day}T00:00:00Z`);
-  return !Number.isNaN(date.getTime()) && date.toISOString().slice(0, 10) === day;
-}
 
 const ScalarSchema = z.union([z.string(), z.number(), z.boolean()], {
   error: (issue) =>
@@ -259,7 +254,12 @@ export const PlanSchema = z
       } else {
         seen.set(step.id, index);
       }
-      if (step.type === 'TableRange' && isDay(step.from) && isDay(step.to) && step.from > step.to) {
+      if (
+        step.type === 'TableRange' &&
+        isCalendarDay(step.from) &&
+        isCalendarDay(step.to) &&
+        step.from > step.to
+      ) {
         ctx.addIssue({
           code: 'custom',
           path: ['steps', index, 'to'],
@@ -283,7 +283,7 @@ export const PlanSchema = z
 /** A validated plan: every step's `limit` and the plan's `output` filled in. */
 export type Plan = z.output<typeof PlanSchema>;
 /** A plan as a user writes it. */
-export type PlanInput = z.input<typeof PlanSchema>;
+export type QueryPlanInput = z.input<typeof PlanSchema>;
 /** One step of a {@link Plan}. */
 export type PlanStep = Plan['steps'][number];
 /** A validated `AthenaQuery` step. */
@@ -361,7 +361,7 @@ function checkNesting(input: unknown): void {
     );
   }
   // The path of the too-deep value is as long as the nesting: its first segments say where.
-  const path = formatPath(problem.path.slice(0, SHOWN_PATH_SEGMENTS));
+  const path = formatIssuePath(problem.path.slice(0, SHOWN_PATH_SEGMENTS));
   throw new PlanValidationError(
     `the plan nests arrays and objects deeper than the limit of ${MAX_JSON_DEPTH} levels ` +
       `(or contains itself) here; a plan needs 5 levels ` +
@@ -372,10 +372,7 @@ function checkNesting(input: unknown): void {
 }
 
 function fromIssues(issues: readonly z.core.$ZodIssue[]): PlanValidationError {
-  const described = issues.map((issue) => ({
-    path: formatPath(issue.path),
-    message: describeIssue(issue),
-  }));
+  const described = issueEntries(issues, { describe: describeIssue });
   const [first, ...rest] = described;
   if (!first) return new PlanValidationError('the plan is not valid');
   const more =
@@ -414,16 +411,6 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     }
   }
   return issue.message;
-}
-
-/** `['steps', 1, 'bind', '$1', 'ref']` → `steps[1].bind.$1.ref`. */
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out;
 }
 
 /** Every bind of a step in `$1…$n` order, with its position. */
