@@ -7,9 +7,9 @@ import { registerQuery } from '#cli/commands/query';
 import { registerSeed } from '#cli/commands/seed';
 import { registerSync } from '#cli/commands/sync';
 import { registerUp } from '#cli/commands/up';
-import { fileSystemError } from '#adapters/local/home';
 import { ConfigError } from '#core/config/resolve';
 import { ThermoclineError } from '#core/errors';
+import { fileSystemError } from '#runtime/local/local-runtime';
 
 /** Builds the `thermocline` command line. Commands appear here when they work, never as stubs. */
 export function buildProgram(): Command {

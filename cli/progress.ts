@@ -1,25 +1,18 @@
 import { SingleBar } from 'cli-progress';
+import { silentProgress, type Progress } from '#ports/progress';
 
-/** A progress display for long work: a bar on a terminal, sparse lines otherwise, or nothing. */
-export interface Progress {
-  update(done: number, label: string): void;
-  /** The work grew (or shrank) while it ran: a new total. */
-  setTotal(total: number): void;
-  stop(): void;
-}
+export type { Progress } from '#ports/progress';
 
 /**
- * A progress bar on stderr when it is a terminal; when it is not (CI logs, pipes), one line per
- * label change; nothing at all when `quiet` (e.g. `--json` runs keep stderr for errors only).
+ * The CLI's progress display (the progress port): a bar on stderr when it is a terminal; when it
+ * is not (CI logs, pipes), one line per label change; nothing at all when `quiet` (e.g. `--json` runs keep stderr for errors only).
  * @example
  * const progress = createProgress({ total: 1000, unit: 'rows', quiet: false });
  * progress.update(500, 'agent_tasks');
  * progress.stop();
  */
 export function createProgress(options: { total: number; unit: string; quiet: boolean }): Progress {
-  if (options.quiet) {
-    return { update: () => undefined, setTotal: () => undefined, stop: () => undefined };
-  }
+  if (options.quiet) return silentProgress(options);
   if (!process.stderr.isTTY) {
     let last = '';
     return {

@@ -7,16 +7,7 @@ import type { Command } from 'commander';
 import { parseDecimal, parseWhole } from '#cli/args';
 import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
 import { formatTable, print, printJson } from '#cli/output';
-import {
-  DEFAULT_API_PORT,
-  localUser,
-  startLocalApiServer,
-  type LocalApiServer,
-} from '#adapters/local/http-server';
-import { openLocalQueryService } from '#runtime/local/query-runtime';
-import { readPlanFile } from '#adapters/local/plan-file';
-import { apiExamples, curlCommand } from '#core/api/examples';
-import { API_ROUTES, createApiHandler, errorBody } from '#core/api/handler';
+import { API_ROUTES, errorBody } from '#core/api/handler';
 import { ThermoclineError, UsageError } from '#core/errors';
 import type {
   CatalogSummary,
@@ -26,6 +17,9 @@ import type {
   ResultPage,
 } from '#core/query/service';
 import type { SqlDatabase } from '#ports/sql';
+import { startLocalApi, type RunningApi } from '#runtime/local/api-runtime';
+import { DEFAULT_API_PORT, localUser, readPlanFile } from '#runtime/local/local-runtime';
+import { openLocalQueryService } from '#runtime/local/query-runtime';
 
 /** Rows of a result printed as a table; the rest are counted (`--json` has the page). */
 export const PRINTED_ROWS = 50;
@@ -260,70 +254,8 @@ export function describeCatalog(summary: CatalogSummary): string[] {
   return lines;
 }
 
-/** The query API running locally, over the local query service. */
-export interface RunningApi {
-  readonly server: LocalApiServer;
-  /** Curl lines (with a `#` comment line before each) that work on the lake as it is. */
-  readonly examples: readonly string[];
-  /**
-   * Stops the API: the server takes no new requests, the running plans are cancelled (their
-   * queries interrupted) and the queued ones fail, requests still open get
-   * {@link CLOSE_GRACE_MS} to answer, then the service closes.
-   */
-  close(): Promise<void>;
-}
-
-/** How long requests still open when the API stops may take to answer before they are cut. */
-export const CLOSE_GRACE_MS = 2000;
-
 /** How long a stopping `serve` or `up` may take before the process exits anyway. */
 export const STOP_DEADLINE_MS = 10_000;
-
-/**
- * Starts the query API on 127.0.0.1:`port` over the local service (the same handler the Lambda
- * runs); access lines go to stderr unless `quiet`.
- * @example
- * const api = await startLocalApi(context, db, 3000, { quiet: false });
- * api.server.url; // 'http://127.0.0.1:3000'
- */
-export async function startLocalApi(
-  context: CliContext,
-  db: SqlDatabase,
-  port: number,
-  options: { readonly quiet: boolean },
-): Promise<RunningApi> {
-  const service = await openService(context, db);
-  try {
-    const server = await startLocalApiServer({
-      handler: createApiHandler(service, {
-        waitMs: context.config.query.wait_seconds * 1000,
-      }),
-      port,
-      onRequest: options.quiet
-        ? undefined
-        : (r) =>
-            process.stderr.write(
-              `  ${r.method} ${r.path} → ${r.status} (${r.ms} ms, request ${r.requestId})\n`,
-            ),
-    });
-    const examples = (await apiExamples(context.lake.catalog)).flatMap((example) => [
-      `# ${example.description}`,
-      curlCommand(server.url, example),
-    ]);
-    return {
-      server,
-      examples,
-      close: async () => {
-        const closing = server.close({ graceMs: CLOSE_GRACE_MS });
-        await service.close({ cancel: true });
-        await closing;
-      },
-    };
-  } catch (error) {
-    await service.close();
-    throw error;
-  }
-}
 
 /** What `serve` and `npm start` print about the running API. */
 export function describeApi(api: RunningApi): string[] {
