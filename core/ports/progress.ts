@@ -12,7 +12,11 @@ export interface Progress {
 }
 
 /** Creates a progress display for `total` units of work; `quiet` shows nothing. */
-export type ProgressFactory = (options: { total: number; unit: string; quiet: boolean }) => Progress;
+export type ProgressFactory = (options: {
+  total: number;
+  unit: string;
+  quiet: boolean;
+}) => Progress;
 
 /**
  * A display that shows nothing.
