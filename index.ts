@@ -31,8 +31,7 @@ export type {
 export { parsePlan, type Plan, type PlanStep } from '#core/query/plan';
 export { createQueryService, type QueryServiceDeps } from '#core/query/runtime';
 export { openLocalQueryService } from '#runtime/local/query-runtime';
-export { openDatabase } from '#adapters/open-database';
-export { loadConfig } from '#adapters/local/config-file';
+export { loadConfig, openDatabase } from '#runtime/local/config';
 export { resolveConfig, defaultConfig } from '#core/config/resolve';
 export type { ThermoclineConfig } from '#core/config/schema';
 export { ThermoclineError } from '#core/errors';
