@@ -5,6 +5,7 @@
  * active X-Ray tracing (set by the `ThermoclineFunction` construct); the Powertools tracer is left
  * out to keep the API functions' bundles small.
  */
+import type { Context } from 'aws-lambda';
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -17,11 +18,8 @@ export function environmentName(env: Env): string {
   return env['THERMOCLINE_ENVIRONMENT']?.trim() || 'unknown';
 }
 
-/** What the handlers use of the Lambda context. */
-export interface InvocationContext {
-  /** Milliseconds left before Lambda stops the invocation. */
-  getRemainingTimeInMillis(): number;
-}
+/** What the handlers use of the Lambda context (`@types/aws-lambda`'s `Context`). */
+export type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
 /** The logger of the function, with the environment on every line. */
 export const logger = new Logger({
