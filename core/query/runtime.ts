@@ -51,27 +51,13 @@ import type { Clock } from '#ports/clock';
 import type { ObjectStore } from '#ports/object-store';
 import type { ParquetObjectReader } from '#ports/parquet-reader';
 import type { HotQueryEngine, LakeQueryEngine } from '#ports/query-engine';
+import type { PlanLauncher } from '#ports/plan-launcher';
 
 /** Rows of a result page (`GET /plans/{id}` inline, then `?page=`). */
 export const RESULT_PAGE_ROWS = 1000;
 
-/**
- * Starts the plan state machine for a persisted plan: Step Functions `StartExecution` on AWS
- * (`SfnPlanLauncher`), the same ASL run in-process in the background locally.
- */
-export interface PlanLauncher {
-  /**
-   * Starts the run of `planId` (or queues it for a run slot, locally) and resolves once it is
-   * started or queued (not finished).
-   * @throws TooManyPlansError when as many plans run and wait as the launcher takes.
-   */
-  start(planId: string): Promise<void>;
-  /**
-   * Waits for runs still going in this process (local); absent when there are none (AWS). With
-   * `cancel`, stops them first: the running queries are interrupted and queued plans fail.
-   */
-  close?(options?: { readonly cancel?: boolean }): Promise<void>;
-}
+// The launcher port lives in core/ports with the others; re-exported for the query side.
+export type { PlanLauncher } from '#ports/plan-launcher';
 
 /** Last sync per reference table (`lastSyncTimes(db)` of the sync engine). */
 export type LastSyncTimes = Readonly<
