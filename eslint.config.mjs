@@ -6,8 +6,10 @@ import prettier from 'eslint-config-prettier';
 /**
  * The dependency rule, enforced: logic (core outside its adapters, etl) sees ports, never drivers,
  * SDKs or the file system; adapters implement ports and see no commands, stacks or handlers; the
- * composition roots (runtime/, cli/, lambdas/) wire them; lib/ (CDK) reads core's contracts and
- * the state-machine definitions only; benchmarks do not borrow from the tests.
+ * composition layer (runtime/) alone wires adapters to ports; the CLI (cli/), the Lambda handlers
+ * (lambdas/) and the entry points (bin/, index.ts) ask runtime/ and import no adapter, driver or
+ * SDK themselves; lib/ (CDK) reads core's contracts and the state-machine definitions only;
+ * benchmarks do not borrow from the tests. Tests may import anything.
  */
 const DRIVERS = [
   'pg',
@@ -58,6 +60,26 @@ const dependencyRules = [
     ['lib/**/*.ts'],
     [...OUTER, '#adapters/*', ...DRIVERS.filter((d) => !d.startsWith('node:fs'))],
     "lib/ (CDK) reads core's contracts and the state-machine definitions, not adapters or handlers",
+  ),
+  restrict(
+    ['runtime/**/*.ts'],
+    ['#cli/*', '#lib/*', '#lambdas/*', '#test/*', 'aws-cdk-lib', 'aws-cdk-lib/*'],
+    'runtime/ is the composition layer: commands (cli/), handlers (lambdas/) and stacks (lib/) use it, not the other way round',
+  ),
+  restrict(
+    ['cli/**/*.ts'],
+    ['#adapters/*', '#lambdas/*', '#lib/*', '#test/*', ...DRIVERS],
+    'cli/ asks runtime/local for what it works with: only runtime/ wires adapters (drivers, SDKs, the file system) to ports',
+  ),
+  restrict(
+    ['lambdas/**/*.ts'],
+    ['#adapters/*', '#cli/*', '#lib/*', '#test/*', ...DRIVERS],
+    'lambdas/ handlers ask runtime/aws for their dependencies and SDK clients: only runtime/ wires adapters (drivers, SDKs) to ports',
+  ),
+  restrict(
+    ['bin/**/*.ts', 'index.ts'],
+    ['#adapters/*', '#test/*', ...DRIVERS],
+    'entry points import runtime/ (e.g. runtime/local/config), not adapters, drivers or SDKs',
   ),
   restrict(
     ['bench/**/*.ts'],

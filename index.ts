@@ -38,13 +38,12 @@ export {
   type RequestSigner,
   type ThermoclineHttpClientOptions,
 } from '#core/client/http-client';
-export { regionOfApiUrl, sigV4Signer, type SigV4SignerOptions } from '#adapters/aws/sigv4-signer';
+export { regionOfApiUrl, sigV4Signer, type SigV4SignerOptions } from '#runtime/local/remote';
 export { openApiDocument } from '#core/api/openapi';
 export { createQueryService } from '#core/query/query-service';
 export type { QueryServiceDeps } from '#core/query/service-deps';
 export { openLocalQueryService } from '#runtime/local/query-runtime';
-export { openDatabase } from '#adapters/open-database';
-export { loadConfig } from '#adapters/local/config-file';
+export { loadConfig, openDatabase } from '#runtime/local/config';
 export { resolveConfig, defaultConfig } from '#core/config/resolve';
 export type { ThermoclineConfig } from '#core/config/schema';
 export { ThermoclineError } from '#core/errors';

@@ -9,7 +9,7 @@
  * app with its message (no stack trace) and exit code 2.
  */
 import { App } from 'aws-cdk-lib';
-import { loadConfig } from '#adapters/local/config-file';
+import { loadConfig } from '#runtime/local/config';
 import { ThermoclineError, UsageError } from '#core/errors';
 import { addThermoclineStacks } from '#lib/thermocline-app';
 

@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerDoctor } from '#cli/commands/doctor';
 import { registerEtl } from '#cli/commands/etl';
@@ -12,9 +10,10 @@ import { registerSeed } from '#cli/commands/seed';
 import { registerStatus } from '#cli/commands/status';
 import { registerSync } from '#cli/commands/sync';
 import { registerUp } from '#cli/commands/up';
-import { fileSystemError } from '#adapters/local/home';
 import { ConfigError } from '#core/config/resolve';
 import { ThermoclineError } from '#core/errors';
+import { packageVersion } from '#runtime/local/config';
+import { fileSystemError } from '#runtime/local/local-runtime';
 
 /** Builds the `thermocline` command line. Commands appear here when they work, never as stubs. */
 export function buildProgram(): Command {
@@ -61,12 +60,6 @@ Exit codes: 0 ok, 1 failed, 2 bad input (flags, config), 3 database unreachable.
   };
   program.commands.forEach(override);
   return program;
-}
-
-/** The package's version (package.json). */
-function packageVersion(): string {
-  const text = readFileSync(resolve(__dirname, '../package.json'), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
 }
 
 /**

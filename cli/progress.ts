@@ -1,12 +1,7 @@
 import { SingleBar } from 'cli-progress';
+import { silentProgress, type Progress } from '#ports/progress';
 
-/** A progress display for long work: a bar on a terminal, sparse lines otherwise, or nothing. */
-export interface Progress {
-  update(done: number, label: string): void;
-  /** The work grew (or shrank) while it ran: a new total. */
-  setTotal(total: number): void;
-  stop(): void;
-}
+export type { Progress } from '#ports/progress';
 
 /**
  * Throughput and time left of `done` of `total` items after `elapsedMs`, for people:
@@ -35,18 +30,16 @@ export function formatSeconds(seconds: number): string {
 }
 
 /**
- * A progress bar on stderr when it is a terminal, with throughput and the time left; when it is
- * not (CI logs, pipes), one line per label change with the same figures; nothing at all when
- * `quiet` (e.g. `--json` runs keep stderr for errors only).
+ * The CLI's progress display (the progress port): a bar on stderr when it is a terminal, with
+ * throughput and the time left; when it is not (CI logs, pipes), one line per label change with
+ * the same figures; nothing at all when `quiet` (e.g. `--json` runs keep stderr for errors only).
  * @example
  * const progress = createProgress({ total: 1000, unit: 'rows', quiet: false });
  * progress.update(500, 'agent_tasks');
  * progress.stop();
  */
 export function createProgress(options: { total: number; unit: string; quiet: boolean }): Progress {
-  if (options.quiet) {
-    return { update: () => undefined, setTotal: () => undefined, stop: () => undefined };
-  }
+  if (options.quiet) return silentProgress(options);
   const started = performance.now();
   let total = options.total;
   const speed = (done: number): string =>

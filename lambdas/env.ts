@@ -19,6 +19,9 @@ import {
 import { ThermoclineError } from '#core/errors';
 
 export type { Env } from '#core/contracts/function-environment';
+import type { LakeEnvironment } from '#runtime/aws/pipeline-runtime';
+
+export type { LakeEnvironment } from '#runtime/aws/pipeline-runtime';
 
 /** Who sets the handlers' variables unless told otherwise. */
 const PIPELINE_STACK = 'the Thermocline Pipeline stack (CDK) on the ETL Lambda functions';
@@ -72,18 +75,6 @@ export function configFromEnv(env: Env): ThermoclineConfig {
     );
   }
   return resolveConfig(parsed, name);
-}
-
-/** Where the lake and its catalog are: the variables every lake-touching handler reads. */
-export interface LakeEnvironment {
-  /** `THERMOCLINE_SCHEMA`, default `public`: the schema of the hot tables. */
-  readonly schema: string;
-  /** `LAKE_BUCKET`. */
-  readonly bucket: string;
-  /** `LAKE_PREFIX`, default `''`: the lake's key prefix, ending with `/`. */
-  readonly prefix: string;
-  /** `GLUE_DATABASE`. */
-  readonly glueDatabase: string;
 }
 
 /**

@@ -2,22 +2,22 @@
  * AWS Lambda entry point of the ETL state machine's ExportTableDay task: one table-day from
  * Aurora PostgreSQL to Parquet in the S3 lake, published in Glue. Bundled with esbuild by the
  * Pipeline stack, which sets the variables read by {@link exportEnvironment} (and
- * `NODE_EXTRA_CA_CERTS`, see `core/adapters/aws/database-secret.ts`).
+ * `NODE_EXTRA_CA_CERTS`, see `core/adapters/aws/database-secret.ts`); its dependencies are wired in
+ * `runtime/aws/pipeline-runtime.ts`.
  *
  * Errors leave with the names `exportTask` gives them (`TransientError`, `ValidationError`,
  * `UsageError`, …): Lambda reports `error.name` as the errorType that the state machine's Retry
  * and Catch match, so nothing here wraps them.
  */
-import { GlueClient } from '@aws-sdk/client-glue';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
-import type { ExportDeps, TableDayResult } from '#etl/export';
+import type { TableDayResult } from '#etl/export';
 import type { FindChangedDaysInput, FindChangedDaysOutput } from '#etl/changed-days';
 import { classify, exportTask, findChangedDaysTask, type TableDayItem } from '#etl/tasks';
-import { systemClock } from '#ports/clock';
-import { anonymousProcess } from '#ports/process';
-import { awsLake, awsPostgres } from '#lambdas/aws-lake';
+import {
+  awsExportDeps,
+  exportClients,
+  type AwsClients,
+  type ExportEnvironment,
+} from '#runtime/aws/export-runtime';
 import {
   configFromEnv,
   duckDbMemoryLimit,
@@ -25,20 +25,9 @@ import {
   lambdaProcessName,
   functionVariables,
   type Env,
-  type LakeEnvironment,
   perContainer,
 } from '#lambdas/env';
 import { metrics, observed } from '#lambdas/observability';
-
-/** What the export handler reads from its environment. */
-export interface ExportEnvironment extends LakeEnvironment {
-  /** `DATABASE_SECRET_ARN`: the Aurora cluster's secret (host, port, dbname, username, password). */
-  readonly databaseSecretArn: string;
-  /** DuckDB's memory limit: 60 % of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` (set by Lambda), e.g. `'1228MB'`. */
-  readonly duckDbMemoryLimit: string;
-  /** This function instance as its table-day leases name it ({@link lambdaProcessName}). */
-  readonly processName: string;
-}
 
 /**
  * Reads and checks the export handler's variables.
@@ -56,44 +45,10 @@ export function exportEnvironment(env: Env): ExportEnvironment {
   };
 }
 
-/** The SDK clients the export uses, created once per container. */
-export interface AwsClients {
-  readonly s3: S3Client;
-  readonly glue: GlueClient;
-  readonly secrets: SecretsManagerClient;
-}
-
-/**
- * The export engine's dependencies on AWS: PostgreSQL from the database secret (TLS verified, 2
- * connections; nothing connects until the first query), DuckDB for Parquet, the S3 lake, the Glue
- * catalog, the system clock. The password follows the secret's rotation (awsPostgres).
- * @example
- * const deps = await awsExportDeps(exportEnvironment(process.env), { s3, glue, secrets });
- * await exportTask(deps, config)({ table: 'events', day: '2025-02-15' });
- */
-export async function awsExportDeps(
-  env: ExportEnvironment,
-  clients: AwsClients,
-): Promise<ExportDeps> {
-  const db = await awsPostgres(clients.secrets, env.databaseSecretArn, env.schema, 2);
-  const encoder = await createDuckDbEncoder({ memoryLimit: env.duckDbMemoryLimit });
-  return {
-    db,
-    encoder,
-    ...awsLake(clients, env),
-    clock: systemClock,
-    processInfo: anonymousProcess(env.processName),
-  };
-}
-
 // Once per container (cold start): configuration, environment, SDK clients.
 const config = configFromEnv(process.env);
 const environment = exportEnvironment(process.env);
-const clients: AwsClients = {
-  s3: new S3Client({}),
-  glue: new GlueClient({}),
-  secrets: new SecretsManagerClient({}),
-};
+const clients: AwsClients = exportClients();
 
 /**
  * The dependencies, built on the first invocation and kept for the container's life; a failure

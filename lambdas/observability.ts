@@ -1,14 +1,15 @@
 /**
  * What every Thermocline handler shares for observability: the Powertools logger (structured JSON
  * logs with the Lambda context, cold start and the environment) and the metrics sink (EMF lines
- * in the `Thermocline` namespace, see `#adapters/aws/emf-metrics`). Tracing is the function's
+ * in the `Thermocline` namespace, see `core/adapters/aws/emf-metrics.ts`). Tracing is the function's
  * active X-Ray tracing (set by the `ThermoclineFunction` construct); the Powertools tracer is left
  * out to keep the API functions' bundles small.
  */
+import type { Context } from 'aws-lambda';
 import middy from '@middy/core';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { EmfMetrics } from '#adapters/aws/emf-metrics';
+import { awsMetrics } from '#runtime/aws/metrics';
 import type { MetricsSink } from '#ports/metrics';
 import type { Env } from '#lambdas/env';
 
@@ -17,11 +18,8 @@ export function environmentName(env: Env): string {
   return env['THERMOCLINE_ENVIRONMENT']?.trim() || 'unknown';
 }
 
-/** What the handlers use of the Lambda context. */
-export interface InvocationContext {
-  /** Milliseconds left before Lambda stops the invocation. */
-  getRemainingTimeInMillis(): number;
-}
+/** What the handlers use of the Lambda context (`@types/aws-lambda`'s `Context`). */
+export type InvocationContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
 /** The logger of the function, with the environment on every line. */
 export const logger = new Logger({
@@ -30,7 +28,7 @@ export const logger = new Logger({
 });
 
 /** The function's metrics sink (EMF on stdout). */
-export const metrics: MetricsSink = new EmfMetrics(environmentName(process.env));
+export const metrics: MetricsSink = awsMetrics(environmentName(process.env));
 
 /**
  * Wraps a handler with middy and the Powertools logger middleware (Lambda context on every log

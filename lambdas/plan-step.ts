@@ -7,14 +7,7 @@
  * see `ledgerMetrics`). Variables: `THERMOCLINE_CONFIG_JSON` and those of
  * {@link querySettingsFromEnv}.
  */
-import { AthenaClient } from '@aws-sdk/client-athena';
-import { GlueClient } from '@aws-sdk/client-glue';
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
-import { S3Client } from '@aws-sdk/client-s3';
-import { awsQueryServiceDeps } from '#runtime/aws/query-runtime';
-import { RdsDataDatabase } from '#adapters/aws/rds-data-database';
-import { ensureReaderRole } from '#adapters/pg/pg-query-engine';
-import { hotTableNames, type QueryServiceDeps } from '#core/query/service-deps';
+import { awsPlanStepDeps, planStepClients } from '#runtime/aws/plan-step-runtime';
 import { ledgerMetrics } from '#core/query/ledger';
 import { planTask, type PlanTaskInput } from '#core/query/plan-tasks';
 import { transient } from '#core/query/task-errors';
@@ -25,12 +18,7 @@ import { querySettingsFromEnv } from '#lambdas/query-env';
 // Once per container (cold start): configuration, variables, SDK clients.
 const config = configFromEnv(process.env);
 const settings = querySettingsFromEnv(process.env);
-const clients = {
-  s3: new S3Client({}),
-  glue: new GlueClient({}),
-  athena: new AthenaClient({}),
-  rdsData: new RDSDataClient({}),
-};
+const clients = planStepClients();
 
 /**
  * The ports, built on the first invocation: first the reader role (`thermocline_reader`, SELECT on
@@ -38,22 +26,15 @@ const clients = {
  * it when the connecting user could make it usable; otherwise as that user, still read-only with a
  * statement timeout (the reason is logged). A failure is not kept: the next invocation retries.
  */
-const containerDeps = perContainer(async (): Promise<QueryServiceDeps> => {
-  const database = new RdsDataDatabase(clients.rdsData, {
-    resourceArn: settings.databaseResourceArn,
-    secretArn: settings.databaseSecretArn,
-    database: settings.databaseName,
-    schema: settings.schema,
-  });
-  const role = await ensureReaderRole(database, database.schema, hotTableNames(config));
-  if (!role.usable) logger.warn('hot steps run without the reader role', { reason: role.skipped });
-  return awsQueryServiceDeps(
-    config,
-    { ...settings, ...(role.usable ? { readerRole: role.role } : {}) },
-    clients,
-    { metrics: (entry) => metrics.publish(ledgerMetrics(entry)) },
-  );
-}, transient);
+const containerDeps = perContainer(
+  () =>
+    awsPlanStepDeps(config, settings, clients, {
+      metrics: (entry) => metrics.publish(ledgerMetrics(entry)),
+      onReaderRoleSkipped: (reason) =>
+        logger.warn('hot steps run without the reader role', { reason }),
+    }),
+  transient,
+);
 
 /**
  * One task of the plan state machine: `{action: 'load'|'run'|'finish'|'fail', planId, …}`.

@@ -13,26 +13,11 @@
  * The handler never throws: every error is a JSON answer; a 5xx is logged (Powertools logger,
  * with the Lambda context and the request id) and answered without its details.
  */
-import { AthenaClient } from '@aws-sdk/client-athena';
-import { GlueClient } from '@aws-sdk/client-glue';
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { awsQueryServiceDeps, type AwsQuerySettings } from '#runtime/aws/query-runtime';
-import { RdsDataDatabase } from '#adapters/aws/rds-data-database';
-import { createApiHandler, type ApiHandler } from '#core/api/handler';
+import { awsApiHandler, queryApiClients, type QueryApiSettings } from '#runtime/aws/api-runtime';
 import type { ApiGatewayProxyEvent, ApiGatewayProxyResult } from '#core/api/types';
-import { createQueryService } from '#core/query/query-service';
-import { lastSyncTimes } from '#etl/sync/run';
 import { configFromEnv, type Env } from '#lambdas/env';
 import { querySettingsFromEnv } from '#lambdas/query-env';
 import { logger, observed } from '#lambdas/observability';
-
-/** The query API function's settings: where the query side's resources are. */
-export interface QueryApiSettings extends AwsQuerySettings {
-  /** `PLAN_STATE_MACHINE_ARN`: the API starts plans. */
-  readonly planStateMachineArn: string;
-}
 
 /**
  * Reads and checks the query API function's variables: those of the plan-step function plus
@@ -45,53 +30,13 @@ export function queryApiSettings(env: Env): QueryApiSettings {
   return querySettingsFromEnv(env, { startsPlans: true }) as QueryApiSettings;
 }
 
-/** The SDK clients the API uses, created once per container. */
-export interface QueryApiClients {
-  readonly s3: S3Client;
-  readonly glue: GlueClient;
-  readonly athena: AthenaClient;
-  readonly rdsData: RDSDataClient;
-  readonly sfn: SFNClient;
-}
-
-/**
- * The API handler on AWS: the query service's AWS ports (with the sync state read through the
- * Data API for `GET /catalog`) behind the same handler the local server runs; errors of 5xx
- * answers go to the Powertools logger.
- * @example
- * const api = awsApiHandler(config, queryApiSettings(process.env), clients);
- * await api({ httpMethod: 'GET', path: '/catalog' }); // { statusCode: 200, … }
- */
-export function awsApiHandler(
-  config: ReturnType<typeof configFromEnv>,
-  settings: QueryApiSettings,
-  clients: QueryApiClients,
-): ApiHandler {
-  const hotDatabase = new RdsDataDatabase(clients.rdsData, {
-    resourceArn: settings.databaseResourceArn,
-    secretArn: settings.databaseSecretArn,
-    database: settings.databaseName,
-    ...(settings.schema ? { schema: settings.schema } : {}),
-  });
-  const service = createQueryService(
-    awsQueryServiceDeps(config, settings, clients, {
-      lastSyncTimes: () => lastSyncTimes(hotDatabase),
-    }),
-  );
-  return createApiHandler(service, {
-    waitMs: config.query.wait_seconds * 1000,
-    logger: { error: (message, attributes) => logger.error(message, attributes) },
-  });
-}
-
 // Once per container (cold start): configuration, variables, SDK clients, the service.
-const api = awsApiHandler(configFromEnv(process.env), queryApiSettings(process.env), {
-  s3: new S3Client({}),
-  glue: new GlueClient({}),
-  athena: new AthenaClient({}),
-  rdsData: new RDSDataClient({}),
-  sfn: new SFNClient({}),
-});
+const api = awsApiHandler(
+  configFromEnv(process.env),
+  queryApiSettings(process.env),
+  queryApiClients(),
+  logger,
+);
 
 /**
  * The query API: an API Gateway REST proxy event in, a proxy result out (never a thrown error).

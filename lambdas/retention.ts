@@ -15,11 +15,6 @@
  * and alerted by the state machine); held days are alerted by the state machine's SNS task from
  * the task's summary, so the handler itself publishes nothing.
  */
-import { GlueClient } from '@aws-sdk/client-glue';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { ThermoclineConfig } from '#core/config/schema';
-import type { PurgeDeps } from '#etl/retention/purge';
 import {
   planPurge,
   purgeTableTask,
@@ -29,27 +24,21 @@ import {
   type RetentionPlan,
 } from '#etl/retention/tasks';
 import { classify } from '#etl/tasks';
-import { systemClock } from '#ports/clock';
-import { anonymousProcess } from '#ports/process';
-import { awsLake, awsPostgres } from '#lambdas/aws-lake';
+import {
+  awsRetentionDeps,
+  retentionClients,
+  type RetentionClients,
+  type RetentionEnvironment,
+} from '#runtime/aws/retention-runtime';
 import {
   configFromEnv,
   lakeEnvironment,
   lambdaProcessName,
   functionVariables,
   type Env,
-  type LakeEnvironment,
   perContainer,
 } from '#lambdas/env';
 import { observed, type InvocationContext } from '#lambdas/observability';
-
-/** What the purge handler reads from its environment. */
-export interface RetentionEnvironment extends LakeEnvironment {
-  /** `DATABASE_SECRET_ARN`: the Aurora cluster's secret. */
-  readonly databaseSecretArn: string;
-  /** This function instance as its table-day leases name it ({@link lambdaProcessName}). */
-  readonly processName: string;
-}
 
 /**
  * Reads and checks the purge handler's variables.
@@ -63,35 +52,6 @@ export function retentionEnvironment(env: Env): RetentionEnvironment {
     databaseSecretArn: variables.DATABASE_SECRET_ARN,
     ...lakeEnvironment(variables),
     processName: lambdaProcessName(env),
-  };
-}
-
-/** The SDK clients the purge uses, created once per container. */
-export interface RetentionClients {
-  readonly s3: S3Client;
-  readonly glue: GlueClient;
-  readonly secrets: SecretsManagerClient;
-}
-
-/**
- * Retention's dependencies on AWS (alerts aside: the state machine sends them): PostgreSQL from
- * the database secret (TLS verified, one connection — batches run one after the other), the S3
- * lake, the Glue catalog, the system clock.
- * @example
- * const deps = await awsRetentionDeps(retentionEnvironment(process.env), clients, config);
- * await purgeTableTask(deps)({ table: 'events', dryRun: false });
- */
-export async function awsRetentionDeps(
-  env: RetentionEnvironment,
-  clients: RetentionClients,
-  config: Pick<ThermoclineConfig, 'tables'>,
-): Promise<Omit<PurgeDeps, 'alerts'>> {
-  return {
-    db: await awsPostgres(clients.secrets, env.databaseSecretArn, env.schema, 1),
-    ...awsLake(clients, env),
-    clock: systemClock,
-    processInfo: anonymousProcess(env.processName),
-    config,
   };
 }
 
@@ -111,11 +71,7 @@ export function purgeDeadline(remainingMs: number, now: number = Date.now()): nu
 // Once per container (cold start): configuration and SDK clients. The purge's own variables are
 // read on its first invocation, so the plan function needs only THERMOCLINE_CONFIG_JSON.
 const config = configFromEnv(process.env);
-const clients: RetentionClients = {
-  s3: new S3Client({}),
-  glue: new GlueClient({}),
-  secrets: new SecretsManagerClient({}),
-};
+const clients: RetentionClients = retentionClients();
 
 /** The dependencies, built on the first purge invocation; a failure is retried next time. */
 const containerDeps = perContainer(

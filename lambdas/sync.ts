@@ -9,40 +9,25 @@
  * Errors leave with the names the tasks give them (`TransientError` is retried, the rest caught
  * and alerted by the state machine), so nothing here wraps them.
  */
-import { GlueClient } from '@aws-sdk/client-glue';
-import { RDSDataClient } from '@aws-sdk/client-rds-data';
-import { S3Client } from '@aws-sdk/client-s3';
-import { RdsDataDatabase } from '#adapters/aws/rds-data-database';
-import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
-import type { MappingConfig } from '#core/config/schema';
 import type { SyncPlan, SyncPlanInput } from '#etl/sync/plan';
-import type { SyncDeps, SyncSummary } from '#etl/sync/run';
+import type { SyncSummary } from '#etl/sync/run';
 import { planSyncTask, syncTask, type SyncRequest } from '#etl/sync/tasks';
 import { classify } from '#etl/tasks';
-import { systemClock } from '#ports/clock';
-import { awsLake } from '#lambdas/aws-lake';
+import {
+  awsSyncDeps,
+  syncClients,
+  type SyncClients,
+  type SyncEnvironment,
+} from '#runtime/aws/sync-runtime';
 import {
   configFromEnv,
   duckDbMemoryLimit,
   lakeEnvironment,
   functionVariables,
   type Env,
-  type LakeEnvironment,
   perContainer,
 } from '#lambdas/env';
 import { observed } from '#lambdas/observability';
-
-/** What the sync handler reads from its environment. */
-export interface SyncEnvironment extends LakeEnvironment {
-  /** `DATABASE_RESOURCE_ARN`: the Aurora cluster (Data API enabled). */
-  readonly databaseResourceArn: string;
-  /** `DATABASE_SECRET_ARN`: the cluster's secret, for the Data API. */
-  readonly databaseSecretArn: string;
-  /** `DATABASE_NAME`. */
-  readonly databaseName: string;
-  /** DuckDB's memory limit: 60 % of `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, e.g. `'1228MB'`. */
-  readonly duckDbMemoryLimit: string;
-}
 
 /**
  * Reads and checks the sync handler's variables.
@@ -61,47 +46,10 @@ export function syncEnvironment(env: Env): SyncEnvironment {
   };
 }
 
-/** The SDK clients the sync uses, created once per container. */
-export interface SyncClients {
-  readonly rdsData: RDSDataClient;
-  readonly s3: S3Client;
-  readonly glue: GlueClient;
-}
-
-/**
- * The sync's dependencies on AWS: Aurora through the RDS Data API (no connection to manage, no
- * VPC route to the cluster needed), DuckDB for Parquet, the S3 lake, the Glue catalog.
- * @example
- * const deps = await awsSyncDeps(syncEnvironment(process.env), clients, config.mappings);
- * await syncTask(deps)({ mode: 'incremental', tables: ['members'] });
- */
-export async function awsSyncDeps(
-  env: SyncEnvironment,
-  clients: SyncClients,
-  mappings: readonly MappingConfig[],
-): Promise<SyncDeps> {
-  return {
-    db: new RdsDataDatabase(clients.rdsData, {
-      resourceArn: env.databaseResourceArn,
-      secretArn: env.databaseSecretArn,
-      database: env.databaseName,
-      schema: env.schema,
-    }),
-    encoder: await createDuckDbEncoder({ memoryLimit: env.duckDbMemoryLimit }),
-    ...awsLake(clients, env),
-    clock: systemClock,
-    mappings,
-  };
-}
-
 // Once per container (cold start): configuration and SDK clients. The sync's own variables are
 // read on its first invocation, so the plan function needs only THERMOCLINE_CONFIG_JSON.
 const config = configFromEnv(process.env);
-const clients: SyncClients = {
-  rdsData: new RDSDataClient({}),
-  s3: new S3Client({}),
-  glue: new GlueClient({}),
-};
+const clients: SyncClients = syncClients();
 
 /** The dependencies, built on the first sync invocation; a failure is retried next time. */
 const containerDeps = perContainer(

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { createContext, type GlobalOptions } from '#cli/context';
 import { formatTable, print, printJson } from '#cli/output';
-import { awsDoctorClients, runDoctor, type DoctorCheck } from '#adapters/aws/deployment-doctor';
+import { awsDoctorClients, runDoctor, type DoctorCheck } from '#runtime/local/remote';
 import { environmentConfig } from '#core/config/resolve';
 import { UsageError } from '#core/errors';
 

@@ -1,12 +1,12 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeLakeViews, type LakeViewsReport } from '#adapters/duckdb/lake-views';
 import { createContext, type GlobalOptions } from '#cli/context';
 import { formatTable, print, printJson } from '#cli/output';
 import { createProgress, type Progress } from '#cli/progress';
 import { UsageError } from '#core/errors';
 import { catalogTables } from '#core/lake/current-files';
 import { lakeTableNames } from '#etl/sync/mapping';
+import type { LakeViewsReport } from '#runtime/local/local-runtime';
 
 interface ViewsFlags {
   readonly duckdb?: string;
@@ -83,7 +83,7 @@ Examples:
         print(`Lake: ${context.lake.store.root} (catalog ${context.lake.catalog.path})`, '');
       let progress: Progress | undefined;
       try {
-        const report = await writeLakeViews(context.lake, {
+        const report = await context.writeLakeViews({
           file,
           tables,
           clock: context.clock,

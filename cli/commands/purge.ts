@@ -1,174 +1,17 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { parseWhole } from '#cli/args';
-import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
+import { createContext, type GlobalOptions } from '#cli/context';
 import { failRun, formatTable, print, printJson } from '#cli/output';
-import { recordRun } from '#cli/run-record';
-import { createProgress, type Progress } from '#cli/progress';
-import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
-import { FileAlerts } from '#adapters/local/file-alerts';
-import { assertWritableHome } from '#adapters/local/home';
-import { localProcess } from '#adapters/local/local-process';
-import {
-  alertTask,
-  executionReport,
-  LOCAL_RETRY_PAUSE_MS,
-  runLocalStateMachine,
-  type LocalExecution,
-} from '#adapters/local/local-state-machine';
-import {
-  purgeProblems,
-  type PurgeBatch,
-  type PurgeReport,
-  type PurgeTableReport,
-} from '#etl/retention/purge';
-import { planPurge, purgeTableTask, type RetentionInput } from '#etl/retention/tasks';
-import {
-  RETENTION_DEFINITION,
-  RETENTION_PLACEHOLDERS,
-  localDefinition,
-} from '#etl/state-machines/index';
-import type { SqlDatabase } from '#ports/sql';
+import { purgeProblems } from '#etl/retention/purge';
+import { planPurge, type RetentionInput } from '#etl/retention/tasks';
+import { runRetentionStateMachine, type PurgeExecution } from '#runtime/local/retention-runtime';
 
 interface PurgeFlags {
   readonly dryRun?: boolean;
   readonly table: string[];
   readonly batchRows?: string;
   readonly json?: boolean;
-}
-
-/** What `purge` prints with `--json`: the execution and the whole report. */
-export interface PurgeExecution extends PurgeReport {
-  readonly execution: {
-    readonly status: LocalExecution['status'];
-    readonly error?: LocalExecution['error'];
-  };
-  /** Tables whose purge failed (after retries), with the error: the next run resumes them. */
-  readonly failed: { readonly table: string; readonly error: string }[];
-}
-
-/**
- * Runs the retention state machine definition (the one CDK deploys) on the local runtime:
- * PlanPurge, the Map over tables with its Retry and Catch, and the SNS alerts — written to
- * `$THERMOCLINE_HOME/alerts.log` — for failed tables and held days (none on a dry run). The
- * PurgeTable task is the Lambda's function over the local adapters, plus DuckDB, which reads each
- * day's rows back from the lake's files before its hot rows go (the Lambda checks the files'
- * SHA-256 only); the full per-day report is collected from it (the state machine carries only
- * summaries).
- * @example
- * const result = await runRetentionStateMachine(context, db, { dryRun: true }, { json: false });
- */
-export async function runRetentionStateMachine(
-  context: CliContext,
-  db: SqlDatabase,
-  input: RetentionInput,
-  options: { readonly json: boolean; readonly batchRows?: number },
-): Promise<PurgeExecution> {
-  const planned = planPurge(context.config, input); // bad input: exit 2 now
-  await assertWritableHome(context.home); // alerts and the retention evidence go there
-  const alerts = new FileAlerts(join(context.home, 'alerts.log'));
-  const reports = new Map<string, PurgeTableReport>();
-  let progress: { table: string; display: Progress } | undefined;
-  const stopProgress = (): void => {
-    progress?.display.stop();
-    progress = undefined;
-  };
-  const afterBatch = faultHook(context.env.THERMOCLINE_FAULT);
-  const encoder = await createDuckDbEncoder();
-  const task = purgeTableTask(
-    {
-      db,
-      ...context.lake,
-      encoder,
-      clock: context.clock,
-      config: context.config,
-      processInfo: localProcess(),
-      ...(afterBatch ? { afterBatch } : {}),
-    },
-    {
-      ...(options.batchRows === undefined ? {} : { batchRows: options.batchRows }),
-      onProgress: (p) => {
-        if (progress?.table !== p.table) {
-          stopProgress();
-          progress = {
-            table: p.table,
-            display: createProgress({ total: p.total, unit: 'rows', quiet: options.json }),
-          };
-        }
-        progress.display.update(p.deleted, `${p.table} ${p.day}`);
-      },
-      onReport: (report) => {
-        stopProgress();
-        reports.set(report.table, report);
-      },
-    },
-  );
-  const notify = alertTask(alerts);
-  const startedAt = new Date();
-  try {
-    const execution = await runLocalStateMachine(
-      localDefinition(RETENTION_DEFINITION, RETENTION_PLACEHOLDERS),
-      {
-        PlanPurge: async (planInput: RetentionInput) => planPurge(context.config, planInput),
-        PurgeTable: task,
-        NotifyFailure: notify,
-        NotifyHeld: notify,
-      },
-      input,
-      { retryPauseMs: LOCAL_RETRY_PAUSE_MS },
-    );
-    const deleted = [...reports.values()].flatMap((t) =>
-      t.days
-        .filter((d) => d.deletedRows > 0)
-        .map((d) => ({ table: t.table, day: d.day, rows: d.deletedRows })),
-    );
-    const failures = execution.events
-      .filter((e) => e.event === 'StateExited' && e.state === 'RecordFailure')
-      .map((e) => {
-        const failure = e.output as { table: string; error: string; cause: string };
-        return { table: failure.table, day: '*', error: `${failure.error}: ${failure.cause}` };
-      });
-    if (!planned.dryRun) {
-      await recordRun(context.home, {
-        kind: 'retention',
-        startedAt,
-        executionFailed: execution.status === 'FAILED',
-        ...(execution.error ? { error: `${execution.error.error}: ${execution.error.cause}` } : {}),
-        rows: deleted.reduce((n, d) => n + d.rows, 0),
-        bytes: 0,
-        done: deleted,
-        failed: failures,
-      });
-    }
-    return {
-      execution: executionReport(execution).execution,
-      dryRun: planned.dryRun,
-      tables: planned.items.flatMap((item) => {
-        const report = reports.get(item.table);
-        return report ? [report] : [];
-      }),
-      failed: execution.events
-        .filter((e) => e.event === 'StateExited' && e.state === 'RecordFailure')
-        .map((e) => {
-          const failure = e.output as { table: string; error: string; cause: string };
-          return { table: failure.table, error: `${failure.error}: ${failure.cause}` };
-        }),
-    };
-  } finally {
-    stopProgress();
-    await encoder.close();
-  }
-}
-
-/**
- * Fault injection for the crash test: THERMOCLINE_FAULT=kill-after-purge-batch kills the process
- * (SIGKILL: no cleanup runs) right after the first committed delete batch.
- */
-function faultHook(fault: string | undefined): ((batch: PurgeBatch) => void) | undefined {
-  if (fault !== 'kill-after-purge-batch') return undefined;
-  return () => {
-    process.kill(process.pid, 'SIGKILL');
-  };
 }
 
 /** Prints the report: a row per candidate day, then the held days with their recovery. */

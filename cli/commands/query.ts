@@ -14,9 +14,8 @@ import {
   describeEstimate,
   describePlan,
 } from '#cli/commands/query-format';
-import { localUser } from '#adapters/local/http-server';
-import { readPlanFile } from '#adapters/local/plan-file';
-import { regionOfApiUrl, sigV4Signer } from '#adapters/aws/sigv4-signer';
+import { localUser, readPlanFile } from '#runtime/local/local-runtime';
+import { regionOfApiUrl, sigV4Signer } from '#runtime/local/remote';
 import { openLocalQueryService } from '#runtime/local/query-runtime';
 import { errorBody } from '#core/api/handler';
 import {

@@ -4,91 +4,18 @@
  */
 import type { Command } from 'commander';
 import { parseWhole } from '#cli/args';
-import { createContext, type CliContext, type GlobalOptions } from '#cli/context';
+import { createContext, type GlobalOptions } from '#cli/context';
 import { print } from '#cli/output';
-import {
-  DEFAULT_API_PORT,
-  localUser,
-  startLocalApiServer,
-  type LocalApiServer,
-} from '#adapters/local/http-server';
-import { openLocalQueryService } from '#runtime/local/query-runtime';
-import { openLocalInsights } from '#runtime/local/insights';
-import { consolePages } from '#adapters/local/console-bundle';
-import { apiExamples, curlCommand } from '#core/api/examples';
-import { API_ROUTES, createApiHandler } from '#core/api/handler';
-import type { SqlDatabase } from '#ports/sql';
+import { API_ROUTES } from '#core/api/handler';
+import { startLocalApi, type RunningApi } from '#runtime/local/api-runtime';
+import { DEFAULT_API_PORT, localUser } from '#runtime/local/local-runtime';
 
 interface ServeFlags {
   readonly port?: string;
 }
 
-/** The query API running locally, over the local query service. */
-export interface RunningApi {
-  readonly server: LocalApiServer;
-  /** Curl lines (with a `#` comment line before each) that work on the lake as it is. */
-  readonly examples: readonly string[];
-  /**
-   * Stops the API: the server takes no new requests, the running plans are cancelled (their
-   * queries interrupted) and the queued ones fail, requests still open get
-   * {@link CLOSE_GRACE_MS} to answer, then the service closes.
-   */
-  close(): Promise<void>;
-}
-
-/** How long requests still open when the API stops may take to answer before they are cut. */
-export const CLOSE_GRACE_MS = 2000;
-
 /** How long a stopping `serve` or `up` may take before the process exits anyway. */
 export const STOP_DEADLINE_MS = 10_000;
-
-/**
- * Starts the query API on 127.0.0.1:`port` over the local service (the same handler the Lambda
- * runs); access lines go to stderr unless `quiet`.
- * @example
- * const api = await startLocalApi(context, db, 3000, { quiet: false });
- * api.server.url; // 'http://127.0.0.1:3000'
- */
-export async function startLocalApi(
-  context: CliContext,
-  db: SqlDatabase,
-  port: number,
-  options: { readonly quiet: boolean },
-): Promise<RunningApi> {
-  const service = await openLocalQueryService({ config: context.config, home: context.home, db });
-  try {
-    const server = await startLocalApiServer({
-      handler: createApiHandler(service, {
-        waitMs: context.config.query.wait_seconds * 1000,
-        insights: openLocalInsights({ config: context.config, home: context.home, db }),
-      }),
-      pages: consolePages(),
-      port,
-      onRequest: options.quiet
-        ? undefined
-        : (r) =>
-            process.stderr.write(
-              `  ${r.method} ${r.path} → ${r.status} (${r.ms} ms, request ${r.requestId})\n`,
-            ),
-    });
-    const examples = (await apiExamples(context.lake.catalog)).flatMap((example) => [
-      `# ${example.description}`,
-      curlCommand(server.url, example),
-    ]);
-    return {
-      server,
-      examples,
-      close: async () => {
-        const closing = server.close({ graceMs: CLOSE_GRACE_MS });
-        await service.close({ cancel: true });
-        await closing;
-      },
-    };
-  } catch (error) {
-    await service.close();
-    throw error;
-  }
-}
 
 /** What `serve` and `npm start` print about the running API. */
 export function describeApi(api: RunningApi): string[] {

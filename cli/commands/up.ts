@@ -9,13 +9,13 @@ import {
   withSampleFlags,
   type SampleFlags,
 } from '#cli/commands/seed';
-import { exportWithProgress, reportRun } from '#cli/commands/etl';
-import { runSyncStateMachine, type SyncExecution } from '#cli/commands/sync';
-import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
-import { openLocalBucket } from '#adapters/local/local-lake';
+import { reportRun } from '#cli/commands/etl';
+import { exportWithProgress } from '#runtime/local/etl-runtime';
+import { runSyncStateMachine, type SyncExecution } from '#runtime/local/sync-runtime';
 import { DEFAULT_S3_SOURCES } from '#core/config/defaults';
 import { writeSampleExternalSource } from '#core/sample/external-source';
-import { describeApi, parsePort, startLocalApi, untilStopped } from '#cli/commands/serve';
+import { describeApi, parsePort, untilStopped } from '#cli/commands/serve';
+import { startLocalApi } from '#runtime/local/api-runtime';
 import { summarizeTables, type TableSummary } from '#core/hot/summary';
 import { daysBefore, daysBetween } from '#core/days';
 import { lastClosedDay, unpublished, type RunSummary } from '#etl/run';
@@ -187,9 +187,9 @@ async function writeExternalSamples(
     (s) => s.bucket === sample?.bucket && s.prefix === sample.prefix,
   );
   if (!source) return null;
-  const bucket = openLocalBucket(context.home, source.bucket);
+  const bucket = context.openBucket(source.bucket);
   if ((await bucket.list(source.prefix)).length > 0) return null;
-  const encoder = await createDuckDbEncoder();
+  const encoder = await context.openEncoder();
   try {
     const written = await writeSampleExternalSource(db, bucket, {
       days: EXTERNAL_SAMPLE_DAYS,

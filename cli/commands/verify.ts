@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { parseDay } from '#cli/args';
 import { createContext, type GlobalOptions } from '#cli/context';
 import { formatTable, print, printJson } from '#cli/output';
@@ -82,7 +81,7 @@ Examples:
       for (const table of flags.table) configuredTable(context.config, table); // exit 2 first
       const json = !!flags.json;
       const db = await context.openDatabase();
-      const encoder = await createDuckDbEncoder();
+      const encoder = await context.openEncoder();
       let progress: Progress | undefined;
       try {
         if (!json)

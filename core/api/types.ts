@@ -1,54 +1,31 @@
 /**
- * The API Gateway REST API (v1) Lambda proxy integration shapes, reduced to the fields the query
- * API reads and writes. API Gateway sends more; the local HTTP server builds exactly these.
- * (`@types/aws-lambda` is not a dependency; these follow its `APIGatewayProxyEvent` and
- * `APIGatewayProxyResult` names and field types.)
+ * The API Gateway REST API (v1) Lambda proxy integration shapes, from `@types/aws-lambda`
+ * (`APIGatewayProxyEvent`, `APIGatewayProxyResult`), with only `httpMethod` and `path` required:
+ * API Gateway sends every field, the local HTTP server builds the ones the query API reads, and
+ * tests build fewer.
  */
+import type {
+  APIGatewayEventIdentity,
+  APIGatewayEventRequestContext,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+} from 'aws-lambda';
 
 /** The caller's identity as API Gateway sees it; with IAM auth `userArn` is the principal. */
-export interface ApiGatewayIdentity {
-  readonly userArn?: string | null;
-  readonly sourceIp?: string | null;
-  readonly [key: string]: unknown;
-}
+export type ApiGatewayIdentity = Partial<APIGatewayEventIdentity>;
 
-/** `requestContext` of a REST API proxy event. */
-export interface ApiGatewayRequestContext {
-  /** API Gateway's id of the request; answered as `x-request-id`. */
-  readonly requestId?: string;
-  /** The resource template matched, e.g. `/plans/{id}`. */
-  readonly resourcePath?: string;
-  readonly httpMethod?: string;
-  /** The path as called, with the stage or base path in front, e.g. `/prod/plans`. */
-  readonly path?: string;
-  readonly stage?: string;
+/** `requestContext` of a REST API proxy event (`requestId` is answered as `x-request-id`). */
+export type ApiGatewayRequestContext = Partial<Omit<APIGatewayEventRequestContext, 'identity'>> & {
   readonly identity?: ApiGatewayIdentity | null;
-  readonly [key: string]: unknown;
-}
+};
 
-/** A REST API (v1) Lambda proxy event. */
-export interface ApiGatewayProxyEvent {
-  readonly httpMethod: string;
-  /** The path without the stage, e.g. `/plans/01J…`. */
-  readonly path: string;
-  /** The resource template, e.g. `/plans/{id}`. */
-  readonly resource?: string;
-  readonly pathParameters?: Readonly<Record<string, string | undefined>> | null;
-  readonly queryStringParameters?: Readonly<Record<string, string | undefined>> | null;
-  readonly multiValueQueryStringParameters?: Readonly<
-    Record<string, readonly string[] | undefined>
-  > | null;
-  readonly headers?: Readonly<Record<string, string | undefined>> | null;
-  readonly multiValueHeaders?: Readonly<Record<string, readonly string[] | undefined>> | null;
-  readonly body?: string | null;
-  readonly isBase64Encoded?: boolean;
-  readonly requestContext?: ApiGatewayRequestContext;
-}
+/** A REST API (v1) Lambda proxy event: `path` is without the stage, e.g. `/plans/01J…`. */
+export type ApiGatewayProxyEvent = Pick<APIGatewayProxyEvent, 'httpMethod' | 'path'> &
+  Partial<Omit<APIGatewayProxyEvent, 'httpMethod' | 'path' | 'requestContext'>> & {
+    readonly requestContext?: ApiGatewayRequestContext;
+  };
 
-/** A REST API (v1) Lambda proxy result. */
-export interface ApiGatewayProxyResult {
-  readonly statusCode: number;
+/** A REST API (v1) Lambda proxy result: the query API always sends string headers. */
+export type ApiGatewayProxyResult = APIGatewayProxyResult & {
   readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-  readonly isBase64Encoded?: boolean;
-}
+};

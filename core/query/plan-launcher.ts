@@ -8,23 +8,8 @@ import { planStateKey, readPlanState } from '#core/query/plan-store';
 import { failPlan } from '#core/query/plan-tasks';
 import type { QueryServiceDeps } from '#core/query/service-deps';
 
-/**
- * Starts the plan state machine for a persisted plan: Step Functions `StartExecution` on AWS
- * (`SfnPlanLauncher`), the same ASL run in-process in the background locally.
- */
-export interface PlanLauncher {
-  /**
-   * Starts the run of `planId` (or queues it for a run slot, locally) and resolves once it is
-   * started or queued (not finished).
-   * @throws TooManyPlansError when as many plans run and wait as the launcher takes.
-   */
-  start(planId: string): Promise<void>;
-  /**
-   * Waits for runs still going in this process (local); absent when there are none (AWS). With
-   * `cancel`, stops them first: the running queries are interrupted and queued plans fail.
-   */
-  close?(options?: { readonly cancel?: boolean }): Promise<void>;
-}
+// The launcher port lives in core/ports with the others; re-exported for the query side.
+export type { PlanLauncher } from '#ports/plan-launcher';
 
 /** A plan could not be started (the state machine or its runner is unavailable). Exit 3 (503). */
 export class PlanLaunchError extends ThermoclineError {

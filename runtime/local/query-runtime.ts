@@ -1,6 +1,6 @@
 /**
  * The query service on the local runtime — the composition root of the local query side, like
- * `cli/context.ts` for the ETL: the catalog file, the file-system lake, DuckDB over the lake's
+ * `local-runtime.ts` for the ETL: the catalog file, the file-system lake, DuckDB over the lake's
  * Parquet files in place of Athena, `pg` (read-only, as the reader role) in place of the RDS Data
  * API, and the plan state machine — the same `plan.asl.json` CDK deploys — run in-process in the
  * background with every Task bound to the function the Lambda handler calls (`planTask`).
@@ -11,29 +11,29 @@
  * them out of Athena's and Glue's sight, like the day manifests.
  *
  * As a composition root it takes a few things from `etl/`: the plan definition
- * (`etl/state-machines`, a JSON document), the sync engine's `lastSyncTimes` for the catalog
- * summary, and the lake layout's names (a partition's day, a mapping's lake tables) for the
- * command that restores a damaged partition — the only imports from outside `core/` here.
+ * (`etl/state-machines`, a JSON document, bound to its tasks in `state-machines.ts`), the sync
+ * engine's `lastSyncTimes` for the catalog summary, and the lake layout's names (a partition's
+ * day, a mapping's lake tables) for the command that restores a damaged partition — the only
+ * imports from outside `core/` here.
  */
 import { join, resolve, sep } from 'node:path';
 import { createDuckDbQueryEngine } from '#adapters/duckdb/duckdb-query-engine';
 import { FsObjectStore } from '#adapters/local/fs-object-store';
 import { openLocalBucket, openLocalLake } from '#adapters/local/local-lake';
 import { readParquetObject } from '#adapters/hyparquet/parquet-read';
-import { runLocalStateMachine, type LocalTaskHandler } from '#adapters/local/local-state-machine';
 import { createPgHotEngine, ensureReaderRole } from '#adapters/pg/pg-query-engine';
 import type { EnvironmentName, ThermoclineConfig } from '#core/config/schema';
-import { failPlan, planTask, type PlanTaskInput } from '#core/query/plan-tasks';
+import { failPlan } from '#core/query/plan-tasks';
 import { readPlanState } from '#core/query/plan-store';
 import { createQueryService } from '#core/query/query-service';
 import { hotTableNames, type LastSyncTimes, type QueryServiceDeps } from '#core/query/service-deps';
 import { PlanLaunchError, TooManyPlansError, type PlanLauncher } from '#core/query/plan-launcher';
 import type { QueryService } from '#core/query/service-contract';
-import { PLAN_DEFINITION, PLAN_PLACEHOLDERS, localDefinition } from '#etl/state-machines/index';
 import { dayOfPartition } from '#etl/layout';
 import { lakeTableNames } from '#etl/sync/mapping';
 import { lastSyncTimes } from '#etl/sync/run';
 import { systemClock, type Clock } from '#ports/clock';
+import { planTaskHandlers, runMachine } from '#runtime/local/state-machines';
 import type { SqlDatabase } from '#ports/sql';
 
 /** The lake bucket's name in the local runtime (what `S3ParquetRead` names to read the lake). */
@@ -134,21 +134,6 @@ export class LocalPlanLauncher implements PlanLauncher {
 }
 
 /**
- * The task handlers of the plan definition, by state name, each the function the Lambda calls.
- * @example
- * await runLocalStateMachine(definition, planTaskHandlers(deps), { planId });
- */
-export function planTaskHandlers(deps: QueryServiceDeps): Record<string, LocalTaskHandler> {
-  const task = (input: PlanTaskInput): Promise<unknown> => planTask(deps, input);
-  return {
-    LoadPlan: task as LocalTaskHandler,
-    RunStep: task as LocalTaskHandler,
-    FinishPlan: task as LocalTaskHandler,
-    FailPlan: task as LocalTaskHandler,
-  };
-}
-
-/**
  * The query service's ports on the local runtime (the service itself: {@link openLocalQueryService}).
  * Creates the reader role the hot engine runs as, when the database allows it.
  */
@@ -164,14 +149,13 @@ export async function localQueryServiceDeps(
   const lakeEngine = await createDuckDbQueryEngine(lake.store, {
     repairHint: (table, values) => repairCommand(config, table, values),
   });
-  const definition = localDefinition(PLAN_DEFINITION, PLAN_PLACEHOLDERS);
   const retryPauseMs = options.retryPauseMs ?? 200;
   const launcher = new LocalPlanLauncher({
     maxRunning: config.query.max_concurrent_plans,
     maxQueued: config.query.max_queued_plans,
     run: async (planId) => {
-      const execution = await runLocalStateMachine(
-        definition,
+      const execution = await runMachine(
+        'plan',
         planTaskHandlers(deps),
         { planId },
         { retryPauseMs },

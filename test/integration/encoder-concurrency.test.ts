@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { openDatabase } from '#adapters/open-database';
-import type { EtlExecution } from '#cli/commands/etl';
+import type { EtlExecution } from '#runtime/local/etl-runtime';
 import { quoteIdent } from '#core/sql/ident';
 import { thermocline } from '#test/support/cli';
 import { findServer } from '#test/support/database';

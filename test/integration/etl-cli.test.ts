@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { openLocalLake } from '#adapters/local/local-lake';
 import { openDatabase } from '#adapters/open-database';
-import type { EtlExecution } from '#cli/commands/etl';
+import type { EtlExecution } from '#runtime/local/etl-runtime';
 import type { RunSummary } from '#etl/run';
 import { thermocline } from '#test/support/cli';
 

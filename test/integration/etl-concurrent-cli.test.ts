@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { openLocalLake } from '#adapters/local/local-lake';
 import { openDatabase } from '#adapters/open-database';
-import type { EtlExecution } from '#cli/commands/etl';
+import type { EtlExecution } from '#runtime/local/etl-runtime';
 import { defaultConfig } from '#core/config/resolve';
 import { qualify, quoteIdent } from '#core/sql/ident';
 import { dayOfPartition } from '#etl/layout';

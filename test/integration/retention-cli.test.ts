@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '#adapters/open-database';
-import type { PurgeExecution } from '#cli/commands/purge';
+import type { PurgeExecution } from '#runtime/local/retention-runtime';
 import type { VerifyReport } from '#etl/retention/verify';
 import { thermocline } from '#test/support/cli';
 

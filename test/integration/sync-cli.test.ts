@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalLake } from '#adapters/local/local-lake';
-import type { SyncExecution } from '#cli/commands/sync';
+import type { SyncExecution } from '#runtime/local/sync-runtime';
 import { readPublished } from '#test/support/lake';
 import { thermocline } from '#test/support/cli';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLocalLake } from '#adapters/local/local-lake';
 import { openDatabase } from '#adapters/open-database';
-import type { EtlExecution } from '#cli/commands/etl';
+import type { EtlExecution } from '#runtime/local/etl-runtime';
 import { quoteIdent } from '#core/sql/ident';
 import type { SqlDatabase } from '#ports/sql';
 import { thermocline } from '#test/support/cli';

@@ -11,7 +11,7 @@ import {
   windowDays,
 } from '#etl/insights';
 import type { RunRecord } from '#ports/run-history';
-import { runRecord } from '#cli/run-record';
+import { runRecord } from '#runtime/local/run-record';
 
 const TABLE = { name: 'events', export_lag_days: 1 };
 const DAYS = ['2025-02-10', '2025-02-11', '2025-02-12', '2025-02-13', '2025-02-14'];

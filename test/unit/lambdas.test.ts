@@ -6,6 +6,7 @@ import { pgConnectionFromSecret, readDatabaseSecret } from '#adapters/aws/databa
 import { GlueCatalog } from '#adapters/aws/glue-catalog';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store';
 import { requiredEnv } from '#lambdas/env';
+import { awsExportDeps } from '#runtime/aws/export-runtime';
 
 const secretsMock = mockClient(SecretsManagerClient);
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -146,7 +147,7 @@ describe('awsExportDeps', () => {
   it('binds the S3 lake and the Glue catalog without connecting to the database', async () => {
     // Prepare
     secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SECRET) });
-    const { awsExportDeps, exportEnvironment } = loadExportModule();
+    const { exportEnvironment } = loadExportModule();
     const env = exportEnvironment({
       DATABASE_SECRET_ARN: SECRET_ARN,
       LAKE_BUCKET: 'thermocline-lake',

@@ -5,6 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { GlueCatalog } from '#adapters/aws/glue-catalog';
 import { S3ObjectStore } from '#adapters/aws/s3-object-store';
 import { defaultConfig } from '#core/config/resolve';
+import { awsRetentionDeps } from '#runtime/aws/retention-runtime';
 
 type RetentionModule = typeof import('#lambdas/retention');
 
@@ -75,7 +76,7 @@ describe('awsRetentionDeps', () => {
     secretsMock
       .on(GetSecretValueCommand, { SecretId: SECRET_ARN })
       .resolves({ SecretString: JSON.stringify(SECRET) });
-    const { awsRetentionDeps, retentionEnvironment } = load();
+    const { retentionEnvironment } = load();
     const env = retentionEnvironment({
       DATABASE_SECRET_ARN: SECRET_ARN,
       LAKE_BUCKET: 'thermocline-lake',

@@ -2,6 +2,7 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { RDSDataClient } from '@aws-sdk/client-rds-data';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { SyncPlan } from '#etl/sync/plan';
+import { awsSyncDeps } from '#runtime/aws/sync-runtime';
 
 type SyncLambda = typeof import('#lambdas/sync');
 
@@ -79,7 +80,7 @@ describe('the sync Lambda', () => {
       glue: new GlueClient({ region: 'eu-west-1' }),
     };
 
-    const deps = await lambda.awsSyncDeps(lambda.syncEnvironment(ENV), clients, []);
+    const deps = await awsSyncDeps(lambda.syncEnvironment(ENV), clients, []);
 
     try {
       // The module was loaded in its own registry: compare classes by name.

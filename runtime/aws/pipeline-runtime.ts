@@ -1,6 +1,7 @@
 /**
- * The AWS ports the lake-touching handlers share: the S3 lake and its Glue catalog, and
- * PostgreSQL from the cluster's secret (TLS verified).
+ * The AWS ports the pipeline's lake-touching functions share (export, sync, retention: each wired
+ * in its own `*-runtime.ts` here, so each bundle holds only what its function uses): the S3 lake
+ * and its Glue catalog, and PostgreSQL from the cluster's secret (TLS verified).
  */
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -13,7 +14,18 @@ import { createPgDatabase } from '#adapters/pg/pg-database';
 import type { Catalog } from '#ports/catalog';
 import type { ObjectStore } from '#ports/object-store';
 import type { SqlDatabase } from '#ports/sql';
-import type { LakeEnvironment } from '#lambdas/env';
+
+/** Where the lake and its catalog are: the variables every lake-touching handler reads. */
+export interface LakeEnvironment {
+  /** `THERMOCLINE_SCHEMA`, default `public`: the schema of the hot tables. */
+  readonly schema: string;
+  /** `LAKE_BUCKET`. */
+  readonly bucket: string;
+  /** `LAKE_PREFIX`, default `''`: the lake's key prefix, ending with `/`. */
+  readonly prefix: string;
+  /** `GLUE_DATABASE`. */
+  readonly glueDatabase: string;
+}
 
 /**
  * The S3 lake and the Glue catalog of `env`.
