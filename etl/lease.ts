@@ -12,7 +12,7 @@
  * past the expiry and another run took over — commits nothing.
  */
 import { ThermoclineError } from '#core/errors';
-import { qualify } from '#core/sql/ident';
+import { createTableIfMissing, qualify } from '#core/sql/ident';
 import type { ProcessInfo } from '#ports/process';
 import type { SqlDatabase } from '#ports/sql';
 
@@ -126,9 +126,9 @@ const isoText = (x: string): string =>
  * await ensureLeases(db);
  */
 export async function ensureLeases(db: SqlDatabase): Promise<void> {
-  try {
-    await db.query(
-      `CREATE TABLE IF NOT EXISTS ${table(db)} (
+  await createTableIfMissing(
+    db,
+    `CREATE TABLE IF NOT EXISTS ${table(db)} (
   table_name text NOT NULL,
   day date NOT NULL,
   run_id text NOT NULL,
@@ -138,11 +138,7 @@ export async function ensureLeases(db: SqlDatabase): Promise<void> {
   expires_at timestamptz NOT NULL,
   PRIMARY KEY (table_name, day)
 )`,
-    );
-  } catch (error) {
-    // Two first runs racing: the loser's CREATE fails on the catalog's unique index.
-    if ((error as { code?: string }).code !== '23505') throw error;
-  }
+  );
 }
 
 /**
