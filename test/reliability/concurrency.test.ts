@@ -71,14 +71,21 @@ describe('etl run twice, purge and sync at once', () => {
     );
     const wallMs = since(started);
 
-    // Assess: the exports and the sync succeed; the purge succeeds or holds days it could not
-    // verify yet (exit 1, alerted) — never a crash.
-    for (const name of ['etl run #1', 'etl run #2', 'sync']) {
-      expect({ name, code: runs[name]?.code, stderr: runs[name]?.stderr }).toEqual({
-        name,
-        code: 0,
-        stderr: '',
-      });
+    // Assess: the sync succeeds; an export succeeds, or — when the purge deleted the day's hot
+    // rows after the other export published it — refuses to re-export those days (PurgedDayError,
+    // exit 1, alerted: the lake's copy is the one to keep); the purge succeeds or holds days it
+    // could not verify yet (exit 1, alerted) — never a crash.
+    expect({ code: runs.sync?.code, stderr: runs.sync?.stderr }).toEqual({ code: 0, stderr: '' });
+    for (const name of ['etl run #1', 'etl run #2']) {
+      const run = runs[name];
+      const errors = [...(run?.stderr ?? '').matchAll(/"error":"(\w+)"/g)].map((m) => m[1]);
+      if (run?.code === 0) expect({ name, stderr: run.stderr }).toEqual({ name, stderr: '' });
+      else
+        expect({ name, code: run?.code, errors: [...new Set(errors)] }).toEqual({
+          name,
+          code: 1,
+          errors: ['PurgedDayError'],
+        });
     }
     const purge = runs.purge;
     expect([0, 1]).toContain(purge?.code);
