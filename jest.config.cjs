@@ -5,6 +5,8 @@
  * headless Chromium against `thermocline up`; needs /usr/bin/chromium or CHROMIUM_PATH).
  * `npm test` runs all four.
  */
+const { availableParallelism } = require('node:os');
+
 const transform = { '^.+\\.(t|j|mj)s$': '<rootDir>/test/support/esbuild-transform.cjs' };
 const common = {
   testEnvironment: 'node',
@@ -36,4 +38,7 @@ module.exports = {
     },
   ],
   testTimeout: 120000,
+  // Jest's default is one worker less than the cores: one worker on a 2-core CI machine. Most
+  // suites wait on child processes and the database, so two workers there halve the wall time.
+  maxWorkers: Math.max(2, availableParallelism() - 1),
 };
