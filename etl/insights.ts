@@ -6,6 +6,7 @@
 import { ThermoclineError } from '#core/errors';
 import type { TableConfig, ThermoclineConfig } from '#core/config/schema';
 import { checkMonth, ledgerEntries, type LedgerEntry } from '#core/query/ledger';
+import { partitionTotals } from '#core/lake/partition-totals';
 import { qualify, quoteIdent } from '#core/sql/ident';
 import { dayOfPartition } from '#etl/layout';
 import { addDays, DAY_MS, dayStartMs, daysBetween } from '#core/days';
@@ -281,14 +282,6 @@ export function createInsights(deps: InsightsDeps): Insights {
   ): Promise<{ listing: TableListing; partitions: CatalogPartition[] }> => {
     const table = await deps.catalog.getTable(name);
     const partitions = table ? await deps.catalog.listPartitions(name) : [];
-    let rows = 0;
-    let bytes = 0;
-    let last: string | null = null;
-    for (const p of partitions) {
-      rows += p.rows;
-      bytes += p.bytes;
-      if (last === null || p.publishedAt > last) last = p.publishedAt;
-    }
     return {
       listing: {
         name,
@@ -296,9 +289,7 @@ export function createInsights(deps: InsightsDeps): Insights {
         partitionKeys: table?.partitionKeys ?? [],
         columns: table?.columns.length ?? 0,
         partitions: partitions.length,
-        rows,
-        bytes,
-        lastPublishedAt: last,
+        ...partitionTotals(partitions),
       },
       partitions,
     };

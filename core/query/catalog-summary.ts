@@ -4,6 +4,7 @@
  * partitions and estimated size (Athena), the hot database's synced reference tables with their
  * sync mode and last sync (Aurora), and the configured S3 sources with file counts and sizes.
  */
+import { partitionTotals } from '#core/lake/partition-totals';
 import { BYTES_PER_GB } from '#core/units';
 import type { CatalogSummary } from '#core/query/service-contract';
 import { listExternalSource } from '#core/query/external-sources';
@@ -50,21 +51,14 @@ async function athenaPart(
   const details = await Promise.all(
     tables.map(async (table) => {
       const partitions = await deps.catalog.listPartitions(table.name);
-      let rows = 0;
-      let bytes = 0;
-      let last: string | null = null;
-      for (const p of partitions) {
-        rows += p.rows;
-        bytes += p.bytes;
-        if (last === null || p.publishedAt > last) last = p.publishedAt;
-      }
+      const { rows, bytes, lastPublishedAt } = partitionTotals(partitions);
       return {
         table: table.name,
         partition_keys: table.partitionKeys,
         partitions: partitions.length,
         rows,
         bytes,
-        last_published_at: last,
+        last_published_at: lastPublishedAt,
       };
     }),
   );
