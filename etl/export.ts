@@ -33,7 +33,12 @@ import type { Catalog, CatalogPartition, CatalogTable } from '#ports/catalog';
 import type { Clock } from '#ports/clock';
 import { anonymousProcess, type ProcessInfo } from '#ports/process';
 import type { ObjectStore } from '#ports/object-store';
-import type { EncodedFile, ParquetEncoder, RowChecksum } from '#ports/parquet-encoder';
+import type {
+  EncodedBatch,
+  EncodedFile,
+  ParquetEncoder,
+  RowChecksum,
+} from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
 import {
   dayManifestKey,
@@ -397,21 +402,88 @@ async function exportLeased(
 ): Promise<TableDayResult> {
   const { started, plans, runId } = held;
   const catalogTable = catalogTableOf(table, plans);
-  const groupBy = partitionColumnOf(table)[0];
   const select = sourceSelect(deps.db.schema, table, plans, day);
+  const lap = stopwatch();
+  const { batch, source, lake, encodeSeconds, checksumSeconds } = await extractAndEncode(
+    deps,
+    table,
+    day,
+    plans,
+    select,
+    options,
+    lap,
+  );
+  try {
+    validate(table.name, day, source, lake);
+    const run: Run = {
+      deps,
+      table,
+      day,
+      runId,
+      publishedAt: deps.clock.now().toISOString(),
+      catalogTable,
+      plans,
+      select,
+    };
+    const uploads = await uploadPartitions(run, batch.files, lake);
+    const { partitions, before, vanished, manifest } = await commitDay(
+      run,
+      held.lease,
+      uploads,
+      lake,
+    );
+    await cleanOldVersions(deps, table, partitions, before, vanished);
+    return {
+      table: table.name,
+      day,
+      runId,
+      rows: manifest.rows,
+      files: manifest.files,
+      bytes: manifest.bytes,
+      partitions: partitions.length,
+      checksum: manifest.checksum,
+      schemaChanges: held.evolution.changes.map(describeChange),
+      seconds: (performance.now() - started) / 1000,
+      steps: { encode: encodeSeconds, checksums: checksumSeconds, publish: lap() },
+    };
+  } finally {
+    await batch.dispose();
+  }
+}
 
-  const steps = { encode: 0, checksums: 0, publish: 0 };
+/** Seconds since the previous call (or since it was made), for the export's step timings. */
+function stopwatch(): () => number {
   let mark = performance.now();
-  const lap = (): number => {
+  return () => {
     const now = performance.now();
     const seconds = (now - mark) / 1000;
     mark = now;
     return seconds;
   };
+}
 
-  // 2–3. Extract + encode in one snapshot; then, still in it, the source checksum (PostgreSQL's
-  // CPU) and the files' checksum (DuckDB's) at the same time.
-  const { batch, source, lake } = await deps.db.transaction(async (session) => {
+/**
+ * Steps 2–3: extract and encode in one snapshot; then, still in it, the source checksum
+ * (PostgreSQL's CPU) and the files' checksum (DuckDB's) at the same time. Refuses a day
+ * retention has purged. The encoded files are disposed of when a checksum fails.
+ */
+async function extractAndEncode(
+  deps: ExportDeps,
+  table: TableConfig,
+  day: string,
+  plans: ColumnPlan[],
+  select: string,
+  options: ExportOptions,
+  lap: () => number,
+): Promise<{
+  batch: EncodedBatch;
+  source: Map<string | null, RowChecksum>;
+  lake: Map<string | null, RowChecksum>;
+  encodeSeconds: number;
+  checksumSeconds: number;
+}> {
+  const groupBy = partitionColumnOf(table)[0];
+  return deps.db.transaction(async (session) => {
     await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
     for (const setting of EXPORT_SETTINGS) await session.query(setting);
     // A day retention has (partly) deleted from PostgreSQL must not be replaced by what is left.
@@ -438,7 +510,7 @@ async function exportLeased(
       targetFileBytes: options.targetFileBytes ?? DEFAULT_FILE_BYTES,
       rowGroupRows: options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS,
     });
-    steps.encode = lap();
+    const encodeSeconds = lap();
     try {
       const [sourceRows, fileSums] = await Promise.all([
         session.query<SourceRow>(sourceChecksumSql(deps.db.schema, table, plans, day, groupBy)),
@@ -448,94 +520,95 @@ async function exportLeased(
           groupBy ? { groupBy } : {},
         ),
       ]);
-      steps.checksums = lap();
       return {
         batch: encoded,
         source: new Map(sourceRows.map((r) => [r.k, { rows: Number(r.n), sum: r.s }])),
         lake: fileSums,
+        encodeSeconds,
+        checksumSeconds: lap(),
       };
     } catch (error) {
       await encoded.dispose();
       throw error;
     }
   });
+}
 
-  try {
-    validate(table.name, day, source, lake);
-    const run: Run = {
-      deps,
-      table,
-      day,
-      runId,
-      publishedAt: deps.clock.now().toISOString(),
-      catalogTable,
-      plans,
-      select,
-    };
-
-    // 4. Upload into new version folders.
-    const uploads: Upload[] = [];
-    for (const [key, files] of groupFiles(table, batch.files)) {
-      uploads.push(await uploadPartition(run, key, files, lake.get(key ?? null)));
-    }
-    const partitions = uploads.map((u) => u.partition);
-
-    // 5. Commit: the catalog switches readers to the new versions — only while this run still
-    // holds the table-day (a run that stalled past its lease's expiry may have been taken over).
-    await held.lease.confirm();
-    const { before, vanished } = await switchPartitions(run, partitions);
-    const total = sumChecksums([...lake.values()]);
-    const rows = partitions.reduce((n, p) => n + p.rows, 0);
-    const bytes = partitions.reduce((n, p) => n + p.bytes, 0);
-    const files = partitions.reduce((n, p) => n + p.files, 0);
-    const manifest: DayManifest = {
-      format: 1,
-      table: table.name,
-      day,
-      layout: table.partition_layout,
-      run_id: runId,
-      rows,
-      checksum: total,
-      bytes,
-      files,
-      schema_hash: catalogTable.schemaHash,
-      source_query: select,
-      published_at: run.publishedAt,
-      partitions: uploads.map((u) => u.manifest),
-    };
-    await deps.store.putText(
-      dayManifestKey(table.name, day),
-      JSON.stringify(manifest, null, 2),
-      'application/json',
-    );
-
-    // 6. Clean older versions (keep the one just replaced for queries in flight); the partitions
-    // the day no longer has go whole.
-    for (const partition of partitions) {
-      const previous = before.find((p) => sameValues(p.values, partition.values));
-      await cleanVersions(deps, versionsOf(table, partition.values), [
-        partition.location,
-        ...(previous ? [previous.location] : []),
-      ]);
-    }
-    for (const gone of vanished) await cleanVersions(deps, versionsOf(table, gone.values), []);
-
-    return {
-      table: table.name,
-      day,
-      runId,
-      rows,
-      files,
-      bytes,
-      partitions: partitions.length,
-      checksum: total,
-      schemaChanges: held.evolution.changes.map(describeChange),
-      seconds: (performance.now() - started) / 1000,
-      steps: { ...steps, publish: lap() },
-    };
-  } finally {
-    await batch.dispose();
+/** Step 4: uploads each partition's files into a new version folder. */
+async function uploadPartitions(
+  run: Run,
+  files: EncodedBatch['files'],
+  lake: ReadonlyMap<string | null, RowChecksum>,
+): Promise<Upload[]> {
+  const uploads: Upload[] = [];
+  for (const [key, group] of groupFiles(run.table, files)) {
+    uploads.push(await uploadPartition(run, key, group, lake.get(key ?? null)));
   }
+  return uploads;
+}
+
+/**
+ * Step 5, the commit: the catalog switches readers to the new versions — only while this run
+ * still holds the table-day (a run that stalled past its lease's expiry may have been taken
+ * over) — then the day's manifest is written.
+ */
+async function commitDay(
+  run: Run,
+  lease: Lease,
+  uploads: readonly Upload[],
+  lake: ReadonlyMap<string | null, RowChecksum>,
+): Promise<{
+  partitions: CatalogPartition[];
+  before: CatalogPartition[];
+  vanished: CatalogPartition[];
+  manifest: DayManifest;
+}> {
+  const { deps, table, day } = run;
+  const partitions = uploads.map((u) => u.partition);
+  await lease.confirm();
+  const { before, vanished } = await switchPartitions(run, partitions);
+  const manifest: DayManifest = {
+    format: 1,
+    table: table.name,
+    day,
+    layout: table.partition_layout,
+    run_id: run.runId,
+    rows: partitions.reduce((n, p) => n + p.rows, 0),
+    checksum: sumChecksums([...lake.values()]),
+    bytes: partitions.reduce((n, p) => n + p.bytes, 0),
+    files: partitions.reduce((n, p) => n + p.files, 0),
+    schema_hash: run.catalogTable.schemaHash,
+    source_query: run.select,
+    published_at: run.publishedAt,
+    partitions: uploads.map((u) => u.manifest),
+  };
+  await deps.store.putText(
+    dayManifestKey(table.name, day),
+    JSON.stringify(manifest, null, 2),
+    'application/json',
+  );
+  return { partitions, before, vanished, manifest };
+}
+
+/**
+ * Step 6: cleans older versions (keeping the one just replaced for queries in flight); the
+ * partitions the day no longer has go whole.
+ */
+async function cleanOldVersions(
+  deps: ExportDeps,
+  table: TableConfig,
+  partitions: readonly CatalogPartition[],
+  before: readonly CatalogPartition[],
+  vanished: readonly CatalogPartition[],
+): Promise<void> {
+  for (const partition of partitions) {
+    const previous = before.find((p) => sameValues(p.values, partition.values));
+    await cleanVersions(deps, versionsOf(table, partition.values), [
+      partition.location,
+      ...(previous ? [previous.location] : []),
+    ]);
+  }
+  for (const gone of vanished) await cleanVersions(deps, versionsOf(table, gone.values), []);
 }
 
 /** What one publish works with. */
