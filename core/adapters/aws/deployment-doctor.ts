@@ -89,17 +89,64 @@ export async function runDoctor(
   clients: DoctorClients,
   options: DoctorOptions,
 ): Promise<DoctorCheck[]> {
-  const prefix = `thermocline-${options.envName}`;
   const deploy = `npx cdk deploy --all -c env=${options.envName}`;
-  const checks: DoctorCheck[] = [];
   const outputs = new Map<string, string>();
+  const run: DoctorRun = {
+    clients,
+    options,
+    prefix: `thermocline-${options.envName}`,
+    deploy,
+    outputs,
+    output: (name) => outputs.get(name),
+    needs: (name, ...names) => {
+      const absent = names.filter((n) => !outputs.has(n));
+      return absent.length === 0
+        ? undefined
+        : {
+            name,
+            ok: false,
+            detail: `not checked: no stack output ${absent.join(', ')}`,
+            fix: deploy,
+          };
+    },
+  };
+  return [
+    ...(await checkStacks(run)),
+    await checkBucketPolicy(run, 'LakeBucketName'),
+    await checkBucketPolicy(run, 'ResultsBucketName'),
+    await checkWorkgroup(run),
+    await checkGlueDatabase(run),
+    await checkStateMachines(run),
+    await checkDataApi(run),
+    await checkApiEstimate(run),
+    await checkSchedules(run),
+  ];
+}
 
-  // 1. Stacks and outputs.
+/** What every check of one doctor run works with. */
+interface DoctorRun {
+  readonly clients: DoctorClients;
+  readonly options: DoctorOptions;
+  /** `thermocline-<env>`: the prefix of the state machines' and schedule rules' names. */
+  readonly prefix: string;
+  /** The command that deploys the environment: the fix of most failures. */
+  readonly deploy: string;
+  /** The stacks' outputs, filled by {@link checkStacks}. */
+  readonly outputs: Map<string, string>;
+  output(name: OutputName): string | undefined;
+  /** A failed verdict when an output the check needs is missing (it cannot run), else undefined. */
+  needs(name: string, ...names: OutputName[]): DoctorCheck | undefined;
+}
+
+/** 1. Each stack deployed and complete, its outputs collected; then every output found. */
+async function checkStacks(run: DoctorRun): Promise<DoctorCheck[]> {
+  const { deploy, outputs } = run;
+  const checks: DoctorCheck[] = [];
   for (const part of STACK_PARTS) {
-    const stackName = `Thermocline-${options.envName}-${part}`;
+    const stackName = `Thermocline-${run.options.envName}-${part}`;
     checks.push(
       await check(`stack ${stackName}`, deploy, async () => {
-        const { Stacks } = await clients.cloudFormation.send(
+        const { Stacks } = await run.clients.cloudFormation.send(
           new DescribeStacksCommand({ StackName: stackName }),
         );
         const stack = Stacks?.[0];
@@ -131,100 +178,101 @@ export async function runDoctor(
           fix: `deploy the stacks that write them: ${deploy}`,
         },
   );
-  const output = (name: OutputName): string | undefined => outputs.get(name);
-  const needs = (name: string, ...names: OutputName[]): DoctorCheck | undefined => {
-    const absent = names.filter((n) => !outputs.has(n));
-    return absent.length === 0
-      ? undefined
-      : {
-          name,
-          ok: false,
-          detail: `not checked: no stack output ${absent.join(', ')}`,
-          fix: deploy,
-        };
-  };
+  return checks;
+}
 
-  // 2. Bucket policies.
-  for (const key of ['LakeBucketName', 'ResultsBucketName'] as const) {
-    const name = `bucket policy (${key === 'LakeBucketName' ? 'lake' : 'results'})`;
-    const bucket = output(key);
-    checks.push(
-      needs(name, key) ??
-        (await check(name, `redeploy the storage stack to restore it: ${deploy}`, async () => {
-          const { Policy } = await clients.s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
-          if (!deniesInsecureTransport(Policy)) {
-            return fail(
-              `${bucket}: no Deny of requests without TLS (aws:SecureTransport false)`,
-              `redeploy the storage stack to restore the TLS-only policy: ${deploy}`,
-            );
-          }
-          const { PublicAccessBlockConfiguration: block } = await clients.s3.send(
-            new GetPublicAccessBlockCommand({ Bucket: bucket }),
-          );
-          const open = (
-            [
-              'BlockPublicAcls',
-              'IgnorePublicAcls',
-              'BlockPublicPolicy',
-              'RestrictPublicBuckets',
-            ] as const
-          ).filter((flag) => block?.[flag] !== true);
-          if (open.length > 0) {
-            return fail(
-              `${bucket}: public access block off for ${open.join(', ')}`,
-              `turn on all four public access block settings of ${bucket} (redeploy: ${deploy})`,
-            );
-          }
-          return pass(`${bucket}: TLS only, public access blocked`);
-        })),
-    );
-  }
-
-  // 3. Athena workgroup: the cutoff as configured, and enforced.
-  const workgroup = output('WorkgroupName');
-  checks.push(
-    needs('Athena workgroup', 'WorkgroupName') ??
-      (await check('Athena workgroup', deploy, async () => {
-        const { WorkGroup } = await clients.athena.send(
-          new GetWorkGroupCommand({ WorkGroup: workgroup }),
+/** 2. A bucket's policy refuses requests without TLS, and its public access is blocked. */
+async function checkBucketPolicy(
+  run: DoctorRun,
+  key: 'LakeBucketName' | 'ResultsBucketName',
+): Promise<DoctorCheck> {
+  const { deploy } = run;
+  const name = `bucket policy (${key === 'LakeBucketName' ? 'lake' : 'results'})`;
+  const bucket = run.output(key);
+  return (
+    run.needs(name, key) ??
+    (await check(name, `redeploy the storage stack to restore it: ${deploy}`, async () => {
+      const { Policy } = await run.clients.s3.send(new GetBucketPolicyCommand({ Bucket: bucket }));
+      if (!deniesInsecureTransport(Policy)) {
+        return fail(
+          `${bucket}: no Deny of requests without TLS (aws:SecureTransport false)`,
+          `redeploy the storage stack to restore the TLS-only policy: ${deploy}`,
         );
-        const configuration = WorkGroup?.Configuration;
-        const cutoff = configuration?.BytesScannedCutoffPerQuery;
-        const expected = Math.round(options.scanCutoffGb * 1e9);
-        const problems = [
-          ...(WorkGroup?.State === 'ENABLED' ? [] : [`state ${WorkGroup?.State ?? 'unknown'}`]),
-          ...(configuration?.EnforceWorkGroupConfiguration === true
-            ? []
-            : ['configuration not enforced (clients could lift the cutoff)']),
-          ...(cutoff === expected
-            ? []
-            : [
-                `cutoff ${cutoff === undefined ? 'none' : `${cutoff / 1e9} GB`}, ` +
-                  `configured ${options.scanCutoffGb} GB`,
-              ]),
-        ];
-        return problems.length === 0
-          ? pass(`${workgroup}: enforced, cutoff ${options.scanCutoffGb} GB per query`)
-          : fail(
-              `${workgroup}: ${problems.join('; ')}`,
-              `redeploy the storage stack (${deploy}); if the config changed, that is the fix`,
-            );
-      })),
+      }
+      const { PublicAccessBlockConfiguration: block } = await run.clients.s3.send(
+        new GetPublicAccessBlockCommand({ Bucket: bucket }),
+      );
+      const open = (
+        [
+          'BlockPublicAcls',
+          'IgnorePublicAcls',
+          'BlockPublicPolicy',
+          'RestrictPublicBuckets',
+        ] as const
+      ).filter((flag) => block?.[flag] !== true);
+      if (open.length > 0) {
+        return fail(
+          `${bucket}: public access block off for ${open.join(', ')}`,
+          `turn on all four public access block settings of ${bucket} (redeploy: ${deploy})`,
+        );
+      }
+      return pass(`${bucket}: TLS only, public access blocked`);
+    }))
   );
+}
 
-  // 4. Glue database.
-  const glueDatabase = output('GlueDatabaseName');
-  checks.push(
-    needs('Glue database', 'GlueDatabaseName') ??
-      (await check('Glue database', deploy, async () => {
-        await clients.glue.send(new GetDatabaseCommand({ Name: glueDatabase }));
-        return pass(`${glueDatabase} exists`);
-      })),
+/** 3. The Athena workgroup: enabled, its configuration enforced, the cutoff as configured. */
+async function checkWorkgroup(run: DoctorRun): Promise<DoctorCheck> {
+  const { deploy, options } = run;
+  const workgroup = run.output('WorkgroupName');
+  return (
+    run.needs('Athena workgroup', 'WorkgroupName') ??
+    (await check('Athena workgroup', deploy, async () => {
+      const { WorkGroup } = await run.clients.athena.send(
+        new GetWorkGroupCommand({ WorkGroup: workgroup }),
+      );
+      const configuration = WorkGroup?.Configuration;
+      const cutoff = configuration?.BytesScannedCutoffPerQuery;
+      const expected = Math.round(options.scanCutoffGb * 1e9);
+      const problems = [
+        ...(WorkGroup?.State === 'ENABLED' ? [] : [`state ${WorkGroup?.State ?? 'unknown'}`]),
+        ...(configuration?.EnforceWorkGroupConfiguration === true
+          ? []
+          : ['configuration not enforced (clients could lift the cutoff)']),
+        ...(cutoff === expected
+          ? []
+          : [
+              `cutoff ${cutoff === undefined ? 'none' : `${cutoff / 1e9} GB`}, ` +
+                `configured ${options.scanCutoffGb} GB`,
+            ]),
+      ];
+      return problems.length === 0
+        ? pass(`${workgroup}: enforced, cutoff ${options.scanCutoffGb} GB per query`)
+        : fail(
+            `${workgroup}: ${problems.join('; ')}`,
+            `redeploy the storage stack (${deploy}); if the config changed, that is the fix`,
+          );
+    }))
   );
+}
 
-  // 5. State machines: their ARNs share the ETL machine's, but for the name.
-  const etlArn = output('EtlStateMachineArn');
-  const planArn = output('PlanStateMachineArn');
+/** 4. The Glue database exists. */
+async function checkGlueDatabase(run: DoctorRun): Promise<DoctorCheck> {
+  const glueDatabase = run.output('GlueDatabaseName');
+  return (
+    run.needs('Glue database', 'GlueDatabaseName') ??
+    (await check('Glue database', run.deploy, async () => {
+      await run.clients.glue.send(new GetDatabaseCommand({ Name: glueDatabase }));
+      return pass(`${glueDatabase} exists`);
+    }))
+  );
+}
+
+/** 5. The state machines are active: their ARNs share the ETL machine's, but for the name. */
+async function checkStateMachines(run: DoctorRun): Promise<DoctorCheck> {
+  const { deploy, prefix } = run;
+  const etlArn = run.output('EtlStateMachineArn');
+  const planArn = run.output('PlanStateMachineArn');
   const machineArns = [
     ...(etlArn
       ? ['etl', 'sync', 'retention'].map((suffix) =>
@@ -233,110 +281,116 @@ export async function runDoctor(
       : []),
     ...(planArn ? [planArn] : []),
   ];
-  checks.push(
-    needs('state machines', 'EtlStateMachineArn', 'PlanStateMachineArn') ??
-      (await check('state machines', deploy, async () => {
-        const states: string[] = [];
-        const bad: string[] = [];
-        for (const arn of machineArns) {
-          const name = arn.split(':').at(-1) ?? arn;
-          try {
-            const machine = await clients.sfn.send(
-              new DescribeStateMachineCommand({ stateMachineArn: arn }),
-            );
-            if (machine.status === 'ACTIVE') states.push(name);
-            else bad.push(`${name} ${machine.status ?? 'unknown'}`);
-          } catch (error) {
-            bad.push(`${name}: ${messageOf(error)}`);
-          }
-        }
-        return bad.length === 0
-          ? pass(`${states.join(', ')} active`)
-          : fail(bad.join('; '), `redeploy the pipeline and query stacks: ${deploy}`);
-      })),
-  );
-
-  // 6. The Data API: a read-only round trip.
-  const clusterArn = output('ClusterArn');
-  const secretArn = output('SecretArn');
-  checks.push(
-    needs('Data API', 'ClusterArn', 'SecretArn') ??
-      (await check(
-        'Data API',
-        'check that the cluster has the Data API on (enable-http-endpoint) and that you may use ' +
-          'rds-data:ExecuteStatement and read the secret',
-        async () => {
-          const started = Date.now();
-          const { records } = await clients.rdsData.send(
-            new ExecuteStatementCommand({
-              resourceArn: clusterArn,
-              secretArn,
-              sql: 'SELECT 1 AS ok',
-            }),
-          );
-          const value = records?.[0]?.[0]?.longValue;
-          return value === 1
-            ? pass(`SELECT 1 answered in ${Date.now() - started} ms`)
-            : fail(
-                `SELECT 1 answered ${JSON.stringify(records)}`,
-                'check the cluster and its secret',
-              );
-        },
-        (error) =>
-          /resuming|DatabaseResuming/i.test(`${nameOf(error)} ${messageOf(error)}`)
-            ? 'the cluster is resuming from 0 ACU: run doctor again in about 30 seconds'
-            : undefined,
-      )),
-  );
-
-  // 7. The query API: a SigV4-signed scan estimate of a statement that reads nothing.
-  const apiUrl = output('ApiUrl');
-  checks.push(
-    needs('query API estimate', 'ApiUrl') ??
-      (await check(
-        'query API estimate',
-        'allow your principal execute-api:Invoke on the API, and check the API function logs',
-        async () => {
-          const estimate = await clients.estimate(apiUrl ?? '', 'SELECT 1');
-          return estimate.withinLimit
-            ? pass(`POST /estimate: ${estimate.bytes} bytes, limit ${estimate.limitGb} GB`)
-            : fail(
-                `POST /estimate says SELECT 1 is over the limit (${estimate.limitGb} GB)`,
-                'check the environment cutoff (scan_cutoff_gb) in the config',
-              );
-        },
-      )),
-  );
-
-  // 8. Schedules: enabled exactly as configured.
-  checks.push(
-    await check('EventBridge schedules', deploy, async () => {
-      const wrong: string[] = [];
-      const fine: string[] = [];
-      for (const schedule of SCHEDULE_NAMES) {
-        const suffix = RULE_SUFFIX[schedule];
-        const wanted = options.schedules[schedule];
-        if (!suffix || !wanted) continue;
-        const ruleName = `${prefix}-${suffix}`;
+  return (
+    run.needs('state machines', 'EtlStateMachineArn', 'PlanStateMachineArn') ??
+    (await check('state machines', deploy, async () => {
+      const states: string[] = [];
+      const bad: string[] = [];
+      for (const arn of machineArns) {
+        const name = arn.split(':').at(-1) ?? arn;
         try {
-          const rule = await clients.eventBridge.send(new DescribeRuleCommand({ Name: ruleName }));
-          const expected = wanted.enabled ? 'ENABLED' : 'DISABLED';
-          if (rule.State === expected) fine.push(`${ruleName} ${expected.toLowerCase()}`);
-          else wrong.push(`${ruleName} is ${rule.State ?? 'unknown'}, configured ${expected}`);
+          const machine = await run.clients.sfn.send(
+            new DescribeStateMachineCommand({ stateMachineArn: arn }),
+          );
+          if (machine.status === 'ACTIVE') states.push(name);
+          else bad.push(`${name} ${machine.status ?? 'unknown'}`);
         } catch (error) {
-          wrong.push(`${ruleName}: ${messageOf(error)}`);
+          bad.push(`${name}: ${messageOf(error)}`);
         }
       }
-      return wrong.length === 0
-        ? pass(fine.join(', '))
-        : fail(
-            wrong.join('; '),
-            `redeploy (${deploy}) to set the rules as configured, or change ` +
-              `environments.${options.envName}.schedules in the config`,
-          );
-    }),
+      return bad.length === 0
+        ? pass(`${states.join(', ')} active`)
+        : fail(bad.join('; '), `redeploy the pipeline and query stacks: ${deploy}`);
+    }))
   );
-  return checks;
+}
+
+/** 6. The Data API: a read-only round trip. */
+async function checkDataApi(run: DoctorRun): Promise<DoctorCheck> {
+  const clusterArn = run.output('ClusterArn');
+  const secretArn = run.output('SecretArn');
+  return (
+    run.needs('Data API', 'ClusterArn', 'SecretArn') ??
+    (await check(
+      'Data API',
+      'check that the cluster has the Data API on (enable-http-endpoint) and that you may use ' +
+        'rds-data:ExecuteStatement and read the secret',
+      async () => {
+        const started = Date.now();
+        const { records } = await run.clients.rdsData.send(
+          new ExecuteStatementCommand({
+            resourceArn: clusterArn,
+            secretArn,
+            sql: 'SELECT 1 AS ok',
+          }),
+        );
+        const value = records?.[0]?.[0]?.longValue;
+        return value === 1
+          ? pass(`SELECT 1 answered in ${Date.now() - started} ms`)
+          : fail(
+              `SELECT 1 answered ${JSON.stringify(records)}`,
+              'check the cluster and its secret',
+            );
+      },
+      (error) =>
+        /resuming|DatabaseResuming/i.test(`${nameOf(error)} ${messageOf(error)}`)
+          ? 'the cluster is resuming from 0 ACU: run doctor again in about 30 seconds'
+          : undefined,
+    ))
+  );
+}
+
+/** 7. The query API: a SigV4-signed scan estimate of a statement that reads nothing. */
+async function checkApiEstimate(run: DoctorRun): Promise<DoctorCheck> {
+  const apiUrl = run.output('ApiUrl');
+  return (
+    run.needs('query API estimate', 'ApiUrl') ??
+    (await check(
+      'query API estimate',
+      'allow your principal execute-api:Invoke on the API, and check the API function logs',
+      async () => {
+        const estimate = await run.clients.estimate(apiUrl ?? '', 'SELECT 1');
+        return estimate.withinLimit
+          ? pass(`POST /estimate: ${estimate.bytes} bytes, limit ${estimate.limitGb} GB`)
+          : fail(
+              `POST /estimate says SELECT 1 is over the limit (${estimate.limitGb} GB)`,
+              'check the environment cutoff (scan_cutoff_gb) in the config',
+            );
+      },
+    ))
+  );
+}
+
+/** 8. The EventBridge schedules: enabled exactly as configured. */
+async function checkSchedules(run: DoctorRun): Promise<DoctorCheck> {
+  const { deploy, options, prefix } = run;
+  return check('EventBridge schedules', deploy, async () => {
+    const wrong: string[] = [];
+    const fine: string[] = [];
+    for (const schedule of SCHEDULE_NAMES) {
+      const suffix = RULE_SUFFIX[schedule];
+      const wanted = options.schedules[schedule];
+      if (!suffix || !wanted) continue;
+      const ruleName = `${prefix}-${suffix}`;
+      try {
+        const rule = await run.clients.eventBridge.send(
+          new DescribeRuleCommand({ Name: ruleName }),
+        );
+        const expected = wanted.enabled ? 'ENABLED' : 'DISABLED';
+        if (rule.State === expected) fine.push(`${ruleName} ${expected.toLowerCase()}`);
+        else wrong.push(`${ruleName} is ${rule.State ?? 'unknown'}, configured ${expected}`);
+      } catch (error) {
+        wrong.push(`${ruleName}: ${messageOf(error)}`);
+      }
+    }
+    return wrong.length === 0
+      ? pass(fine.join(', '))
+      : fail(
+          wrong.join('; '),
+          `redeploy (${deploy}) to set the rules as configured, or change ` +
+            `environments.${options.envName}.schedules in the config`,
+        );
+  });
 }
 
 /**
