@@ -11,7 +11,7 @@ import { qualify, quoteIdent } from '#core/sql/ident';
 import { dayOfPartition } from '#etl/layout';
 import { addDays, DAY_MS, dayStartMs, daysBetween } from '#core/days';
 import { lastClosedDay } from '#etl/run';
-import type { Catalog, CatalogPartition } from '#ports/catalog';
+import type { Catalog, CatalogPartition, CatalogTable } from '#ports/catalog';
 import { utcDay, type Clock } from '#ports/clock';
 import {
   DAY_STATES,
@@ -22,6 +22,7 @@ import {
   type Insights,
   type TableColumn,
   type TableCoverage,
+  type TableDetail,
   type TableListing,
 } from '#ports/insights';
 import type { ObjectStore } from '#ports/object-store';
@@ -238,177 +239,199 @@ export interface InsightsDeps {
  * (await insights.coverage({ days: 120 })).tables[0]?.lagDays; // 0
  */
 export function createInsights(deps: InsightsDeps): Insights {
-  const tableConfig = (name: string): TableConfig | undefined =>
-    deps.config.tables.find((t) => t.name === name);
-
-  const existingTables = async (names: readonly string[]): Promise<Set<string>> =>
-    new Set(
-      (
-        await deps.db.query<{ table_name: string }>(
-          `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2)`,
-          [deps.db.schema, [...names]],
-        )
-      ).map((r) => r.table_name),
-    );
-
-  const hotDays = async (table: TableConfig, from: string): Promise<Map<string, number>> => {
-    const ts = quoteIdent(table.timestamp_column);
-    const rows = await deps.db.query<{ day: string; rows: string }>(
-      `SELECT to_char(${ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*) AS rows
-         FROM ${qualify(deps.db.schema, table.name)}
-        WHERE ${ts} >= $1::timestamptz
-        GROUP BY 1`,
-      [`${from}T00:00:00Z`],
-    );
-    return new Map(rows.map((r) => [r.day, Number(r.rows)]));
-  };
-
-  const lakeDays = (
-    table: TableConfig,
-    partitions: readonly CatalogPartition[],
-  ): Map<string, string> => {
-    const days = new Map<string, string>();
-    for (const p of partitions) {
-      const day = dayOfPartition(table, p.values);
-      const at = days.get(day);
-      if (at === undefined || p.publishedAt > at) days.set(day, p.publishedAt);
-    }
-    return days;
-  };
-
-  const listing = async (
-    name: string,
-    kind: TableListing['kind'],
-  ): Promise<{ listing: TableListing; partitions: CatalogPartition[] }> => {
-    const table = await deps.catalog.getTable(name);
-    const partitions = table ? await deps.catalog.listPartitions(name) : [];
-    return {
-      listing: {
-        name,
-        kind,
-        partitionKeys: table?.partitionKeys ?? [],
-        columns: table?.columns.length ?? 0,
-        partitions: partitions.length,
-        ...partitionTotals(partitions),
-      },
-      partitions,
-    };
-  };
-
-  const knownTables = async (): Promise<{ name: string; kind: TableListing['kind'] }[]> => {
-    const names = new Map<string, TableListing['kind']>();
-    for (const t of deps.config.tables) names.set(t.name, 'timeseries');
-    for (const table of await deps.catalog.listTables()) {
-      if (names.has(table.name)) continue;
-      const synced = deps.config.mappings.some(
-        (m) => `ref_${m.table}` === table.name || m.table === table.name,
-      );
-      names.set(table.name, synced ? 'reference' : 'lake');
-    }
-    return [...names].map(([name, kind]) => ({ name, kind }));
-  };
-
   return {
-    async coverage(options = {}) {
-      const now = deps.clock.now();
-      const days = windowDays(now, options.days ?? 120);
-      const from = days[0] ?? utcDay(now);
-      const existing = await existingTables(deps.config.tables.map((t) => t.name));
-      const failed = failedTableDays((await deps.runHistory.list()).runs);
-      const tables: TableDays[] = [];
-      for (const table of deps.config.tables) {
-        const partitions = (await deps.catalog.getTable(table.name))
-          ? await deps.catalog.listPartitions(table.name)
-          : [];
-        tables.push({
-          table,
-          hot: existing.has(table.name) ? await hotDays(table, from) : new Map(),
-          lake: lakeDays(table, partitions),
-          failed: failed.get(table.name) ?? new Map(),
-        });
-      }
-      return computeCoverage(tables, days, now);
+    coverage: (options = {}) => coverage(deps, options.days ?? 120),
+    runs: (options = {}) => deps.runHistory.list({ limit: options.limit ?? 100 }),
+    dailyCosts: (options = {}) => dailyCosts(deps, options.days ?? 30),
+    tables: async () => {
+      const known = await knownTables(deps);
+      return Promise.all(known.map(async (t) => (await listing(deps, t.name, t.kind)).listing));
     },
-
-    async runs(options = {}) {
-      return deps.runHistory.list({ limit: options.limit ?? 100 });
-    },
-
-    async dailyCosts(options = {}) {
-      const days = windowDays(deps.clock.now(), options.days ?? 30);
-      const from = days[0] ?? '';
-      const to = days.at(-1) ?? '';
-      const months = [...new Set(days.map((d) => checkMonth(d.slice(0, 7))))];
-      const entries = (await Promise.all(months.map((m) => ledgerEntries(deps.ledger, m)))).flat();
-      return dailyCostReport(entries, from, to);
-    },
-
-    async tables() {
-      const known = await knownTables();
-      return Promise.all(known.map(async (t) => (await listing(t.name, t.kind)).listing));
-    },
-
-    async table(name) {
-      const known = await knownTables();
-      const kind = known.find((t) => t.name === name)?.kind;
-      if (!kind)
-        throw new UnknownTableError(
-          name,
-          known.map((t) => t.name),
-        );
-      const { listing: summary, partitions } = await listing(name, kind);
-      const lake = await deps.catalog.getTable(name);
-      const hotName =
-        tableConfig(name)?.name ??
-        deps.config.mappings.find((m) => `ref_${m.table}` === name)?.table ??
-        name;
-      const hot = await deps.db.query<{ column_name: string; data_type: string }>(
-        `SELECT a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type
-           FROM pg_attribute a
-           JOIN pg_class c ON c.oid = a.attrelid
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-          WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
-          ORDER BY a.attnum`,
-        [deps.db.schema, hotName],
-      );
-      const columns = new Map<string, { postgresType: string | null; lakeType: string | null }>();
-      for (const c of lake?.columns ?? []) {
-        columns.set(c.name, { postgresType: c.sourceType || null, lakeType: c.type });
-      }
-      for (const c of hot) {
-        const known = columns.get(c.column_name);
-        columns.set(c.column_name, {
-          postgresType: c.data_type,
-          lakeType: known?.lakeType ?? null,
-        });
-      }
-      for (const key of lake?.partitionKeys ?? []) {
-        const known = columns.get(key);
-        if (!known?.lakeType) {
-          columns.set(key, {
-            postgresType: known?.postgresType ?? null,
-            lakeType: 'string (partition key)',
-          });
-        }
-      }
-      const columnTypes: TableColumn[] = [...columns].map(([column, types]) => ({
-        name: column,
-        ...types,
-      }));
-      return {
-        ...summary,
-        location: lake?.location ?? null,
-        columnTypes,
-        partitionList: partitions
-          .map((p) => ({
-            values: p.values,
-            rows: p.rows,
-            bytes: p.bytes,
-            files: p.files,
-            publishedAt: p.publishedAt,
-          }))
-          .sort((a, b) => b.values.join('/').localeCompare(a.values.join('/'))),
-      };
-    },
+    table: (name) => tableDetail(deps, name),
   };
+}
+
+/** `GET /coverage`: each configured table's days of the window, hot, in the lake and failed. */
+async function coverage(deps: InsightsDeps, windowLength: number): Promise<CoverageReport> {
+  const now = deps.clock.now();
+  const days = windowDays(now, windowLength);
+  const from = days[0] ?? utcDay(now);
+  const existing = await existingTables(
+    deps.db,
+    deps.config.tables.map((t) => t.name),
+  );
+  const failed = failedTableDays((await deps.runHistory.list()).runs);
+  const tables: TableDays[] = [];
+  for (const table of deps.config.tables) {
+    const partitions = (await deps.catalog.getTable(table.name))
+      ? await deps.catalog.listPartitions(table.name)
+      : [];
+    tables.push({
+      table,
+      hot: existing.has(table.name) ? await hotDays(deps.db, table, from) : new Map(),
+      lake: lakeDays(table, partitions),
+      failed: failed.get(table.name) ?? new Map(),
+    });
+  }
+  return computeCoverage(tables, days, now);
+}
+
+/** `GET /costs/daily`: the ledger's entries of the window's months, by day and caller. */
+async function dailyCosts(deps: InsightsDeps, windowLength: number): Promise<DailyCostReport> {
+  const days = windowDays(deps.clock.now(), windowLength);
+  const from = days[0] ?? '';
+  const to = days.at(-1) ?? '';
+  const months = [...new Set(days.map((d) => checkMonth(d.slice(0, 7))))];
+  const entries = (await Promise.all(months.map((m) => ledgerEntries(deps.ledger, m)))).flat();
+  return dailyCostReport(entries, from, to);
+}
+
+/** Which of `names` are tables of the hot database's schema. */
+async function existingTables(db: SqlDatabase, names: readonly string[]): Promise<Set<string>> {
+  const rows = await db.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2)`,
+    [db.schema, [...names]],
+  );
+  return new Set(rows.map((r) => r.table_name));
+}
+
+/** Hot rows per UTC day of `table` from `from` on. */
+async function hotDays(
+  db: SqlDatabase,
+  table: TableConfig,
+  from: string,
+): Promise<Map<string, number>> {
+  const ts = quoteIdent(table.timestamp_column);
+  const rows = await db.query<{ day: string; rows: string }>(
+    `SELECT to_char(${ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*) AS rows
+       FROM ${qualify(db.schema, table.name)}
+      WHERE ${ts} >= $1::timestamptz
+      GROUP BY 1`,
+    [`${from}T00:00:00Z`],
+  );
+  return new Map(rows.map((r) => [r.day, Number(r.rows)]));
+}
+
+/** The lake's days of `table`, each with its newest publication. */
+function lakeDays(
+  table: TableConfig,
+  partitions: readonly CatalogPartition[],
+): Map<string, string> {
+  const days = new Map<string, string>();
+  for (const p of partitions) {
+    const day = dayOfPartition(table, p.values);
+    const at = days.get(day);
+    if (at === undefined || p.publishedAt > at) days.set(day, p.publishedAt);
+  }
+  return days;
+}
+
+/** A table as `GET /tables` lists it, with its partitions. */
+async function listing(
+  deps: InsightsDeps,
+  name: string,
+  kind: TableListing['kind'],
+): Promise<{ listing: TableListing; partitions: CatalogPartition[] }> {
+  const table = await deps.catalog.getTable(name);
+  const partitions = table ? await deps.catalog.listPartitions(name) : [];
+  return {
+    listing: {
+      name,
+      kind,
+      partitionKeys: table?.partitionKeys ?? [],
+      columns: table?.columns.length ?? 0,
+      partitions: partitions.length,
+      ...partitionTotals(partitions),
+    },
+    partitions,
+  };
+}
+
+/** The configured time-series tables, then the catalog's others (synced references, the rest). */
+async function knownTables(
+  deps: InsightsDeps,
+): Promise<{ name: string; kind: TableListing['kind'] }[]> {
+  const names = new Map<string, TableListing['kind']>();
+  for (const t of deps.config.tables) names.set(t.name, 'timeseries');
+  for (const table of await deps.catalog.listTables()) {
+    if (names.has(table.name)) continue;
+    const synced = deps.config.mappings.some(
+      (m) => `ref_${m.table}` === table.name || m.table === table.name,
+    );
+    names.set(table.name, synced ? 'reference' : 'lake');
+  }
+  return [...names].map(([name, kind]) => ({ name, kind }));
+}
+
+/** `GET /tables/{name}`: the listing, columns with both tiers' types, partitions newest first. */
+async function tableDetail(deps: InsightsDeps, name: string): Promise<TableDetail> {
+  const known = await knownTables(deps);
+  const kind = known.find((t) => t.name === name)?.kind;
+  if (!kind) {
+    throw new UnknownTableError(
+      name,
+      known.map((t) => t.name),
+    );
+  }
+  const { listing: summary, partitions } = await listing(deps, name, kind);
+  const lake = await deps.catalog.getTable(name);
+  const hotName =
+    deps.config.tables.find((t) => t.name === name)?.name ??
+    deps.config.mappings.find((m) => `ref_${m.table}` === name)?.table ??
+    name;
+  return {
+    ...summary,
+    location: lake?.location ?? null,
+    columnTypes: columnTypes(lake, await hotColumns(deps.db, hotName)),
+    partitionList: partitions
+      .map((p) => ({
+        values: p.values,
+        rows: p.rows,
+        bytes: p.bytes,
+        files: p.files,
+        publishedAt: p.publishedAt,
+      }))
+      .sort((a, b) => b.values.join('/').localeCompare(a.values.join('/'))),
+  };
+}
+
+/** The columns of hot table `name` with their PostgreSQL types, in table order. */
+async function hotColumns(
+  db: SqlDatabase,
+  name: string,
+): Promise<{ column_name: string; data_type: string }[]> {
+  return db.query<{ column_name: string; data_type: string }>(
+    `SELECT a.attname AS column_name, format_type(a.atttypid, a.atttypmod) AS data_type
+       FROM pg_attribute a
+       JOIN pg_class c ON c.oid = a.attrelid
+       JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $1 AND c.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped
+      ORDER BY a.attnum`,
+    [db.schema, name],
+  );
+}
+
+/** Each column with its PostgreSQL and lake types (null where a tier lacks it). */
+function columnTypes(
+  lake: CatalogTable | undefined,
+  hot: readonly { column_name: string; data_type: string }[],
+): TableColumn[] {
+  const columns = new Map<string, { postgresType: string | null; lakeType: string | null }>();
+  for (const c of lake?.columns ?? []) {
+    columns.set(c.name, { postgresType: c.sourceType || null, lakeType: c.type });
+  }
+  for (const c of hot) {
+    const known = columns.get(c.column_name);
+    columns.set(c.column_name, { postgresType: c.data_type, lakeType: known?.lakeType ?? null });
+  }
+  for (const key of lake?.partitionKeys ?? []) {
+    const known = columns.get(key);
+    if (!known?.lakeType) {
+      columns.set(key, {
+        postgresType: known?.postgresType ?? null,
+        lakeType: 'string (partition key)',
+      });
+    }
+  }
+  return [...columns].map(([column, types]) => ({ name: column, ...types }));
 }
