@@ -26,7 +26,10 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { ScheduledJob } from './constructs/scheduled-job';
 import { DUCKDB_MODULE, DuckDbLayer } from './constructs/duckdb-layer';
 import { acknowledgeWildcardResource, glueTablesArn } from './constructs/nag-acknowledgements';
-import { ThermoclineFunction } from './constructs/thermocline-function';
+import {
+  ThermoclineFunction,
+  type ThermoclineFunctionProps,
+} from './constructs/thermocline-function';
 import type { DatabaseStack } from './database-stack';
 import type { MonitoringStack } from './monitoring-stack';
 import type { DeployEnvironmentName, StorageStack } from './storage-stack';
@@ -125,6 +128,23 @@ const DEFAULT_JOB_SCHEDULES: Record<
  *   etlScheduleExpression: 'cron(0 2 * * ? *)',
  * });
  */
+/** What the ETL, sync and retention jobs of the stack are built from. */
+interface JobContext {
+  readonly props: PipelineStackProps;
+  /** `thermocline-<env>`: the functions', machines' and rules' names. */
+  readonly prefix: string;
+  readonly logRetention: logs.RetentionDays;
+  readonly configJson: string;
+  /** Function options outside the VPC (the Data API, AWS APIs). */
+  readonly network: { readonly logRetention: logs.RetentionDays };
+  /** Function options in the VPC (direct PostgreSQL connections). */
+  readonly inVpc: Pick<
+    ThermoclineFunctionProps,
+    'vpc' | 'vpcSubnets' | 'securityGroups' | 'logRetention'
+  >;
+  readonly schedules: Record<'incremental_sync' | 'full_sync' | 'retention', ScheduleConfig>;
+}
+
 export class PipelineStack extends Stack {
   /** The PlanRun task's function. */
   readonly planFunction: ThermoclineFunction;
@@ -163,7 +183,7 @@ export class PipelineStack extends Stack {
     Tags.of(this).add('thermocline:environment', props.envName);
     const prefix = `thermocline-${props.envName}`;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
-    const { storage, database, monitoring } = props;
+    const { storage, database } = props;
     const configJson = functionConfigJson(props.config, props.envName);
     // Only the functions that connect to PostgreSQL directly (COPY, the purge's transactions)
     // run in the VPC; the rest reach Aurora through the Data API, and AWS without endpoints.
@@ -174,8 +194,49 @@ export class PipelineStack extends Stack {
       securityGroups: [database.dbClientSecurityGroup],
       logRetention,
     };
+    const job: JobContext = {
+      props,
+      prefix,
+      logRetention,
+      configJson,
+      network,
+      inVpc,
+      schedules: { ...DEFAULT_JOB_SCHEDULES, ...props.schedules },
+    };
 
-    this.planFunction = new ThermoclineFunction(this, 'PlanFunction', {
+    const etl = this.addEtl(job);
+    this.duckDbLayer = etl.duckDbLayer;
+    this.planFunction = etl.planFunction;
+    this.exportFunction = etl.exportFunction;
+    this.etlStateMachine = etl.etlStateMachine;
+    this.etlLogGroup = etl.etlLogGroup;
+    this.etlSchedule = etl.etlSchedule;
+
+    const sync = this.addSync(job, etl.duckDbLayer);
+    this.syncPlanFunction = sync.syncPlanFunction;
+    this.syncFunction = sync.syncFunction;
+    this.syncStateMachine = sync.syncStateMachine;
+    this.syncSchedules = sync.syncSchedules;
+
+    const retention = this.addRetention(job);
+    this.retentionPlanFunction = retention.retentionPlanFunction;
+    this.purgeFunction = retention.purgeFunction;
+    this.retentionStateMachine = retention.retentionStateMachine;
+    this.retentionSchedule = retention.retentionSchedule;
+
+    this.acknowledgeFindings(storage);
+
+    new CfnOutput(this, 'EtlStateMachineArn', {
+      description: 'The ETL state machine (aws stepfunctions start-execution --input {}).',
+      value: this.etlStateMachine.stateMachineArn,
+    });
+  }
+
+  /** The ETL: PlanRun and ExportTableDay (in the VPC: COPY), its state machine and schedule. */
+  private addEtl(job: JobContext) {
+    const { props, prefix, logRetention, configJson, network, inVpc } = job;
+    const { storage, database, monitoring } = props;
+    const planFunction = new ThermoclineFunction(this, 'PlanFunction', {
       ...network,
       entry: join(ROOT, 'lambdas', 'etl-plan.ts'),
       functionName: `${prefix}-etl-plan`,
@@ -188,20 +249,20 @@ export class PipelineStack extends Stack {
       }),
     });
 
-    this.duckDbLayer = new DuckDbLayer(this, 'DuckDbLayer', {
+    const duckDbLayer = new DuckDbLayer(this, 'DuckDbLayer', {
       architecture: props.duckDbArchitecture,
     });
-    this.exportFunction = new ThermoclineFunction(this, 'ExportFunction', {
+    const exportFunction = new ThermoclineFunction(this, 'ExportFunction', {
       ...inVpc,
       entry: join(ROOT, 'lambdas', 'etl-export.ts'),
       functionName: `${prefix}-etl-export`,
       description: 'Thermocline ETL ExportTableDay: one table-day to Parquet, published in Glue',
       // x86_64 until the arm64 DuckDB binding is part of the build (see DuckDbLayer).
-      architecture: this.duckDbLayer.architecture,
+      architecture: duckDbLayer.architecture,
       timeoutSec: 900,
       memoryMiB: 3008,
       externalModules: [DUCKDB_MODULE],
-      layers: [this.duckDbLayer.layer],
+      layers: [duckDbLayer.layer],
       environment: functionEnvironment('etl-export', {
         THERMOCLINE_CONFIG_JSON: configJson,
         THERMOCLINE_ENVIRONMENT: props.envName,
@@ -212,16 +273,15 @@ export class PipelineStack extends Stack {
         NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
       }),
     });
-    storage.grantLakeReadWrite(this.exportFunction);
-    storage.grantCatalogWrite(this.exportFunction);
-    database.grantSecretRead(this.exportFunction);
+    storage.grantLakeReadWrite(exportFunction);
+    storage.grantCatalogWrite(exportFunction);
+    database.grantSecretRead(exportFunction);
 
-    const schedules = { ...DEFAULT_JOB_SCHEDULES, ...props.schedules };
     const etl = new ScheduledJob(this, 'EtlStateMachine', {
       stateMachineName: `${prefix}-etl`,
       definition: ETL_DEFINITION,
       placeholders: ETL_PLACEHOLDERS,
-      tasks: { PlanFunctionArn: this.planFunction, ExportFunctionArn: this.exportFunction },
+      tasks: { PlanFunctionArn: planFunction, ExportFunctionArn: exportFunction },
       alerts: monitoring,
       comment: 'Thermocline nightly ETL (etl/state-machines/etl.asl.json)',
       logRetention,
@@ -235,38 +295,48 @@ export class PipelineStack extends Stack {
         },
       },
     });
-    this.etlStateMachine = etl.stateMachine;
-    this.etlLogGroup = etl.logGroup;
-    this.etlSchedule = etl.schedules['EtlSchedule']!;
+    return {
+      duckDbLayer,
+      planFunction,
+      exportFunction,
+      etlStateMachine: etl.stateMachine,
+      etlLogGroup: etl.logGroup,
+      etlSchedule: etl.schedules['EtlSchedule']!,
+    };
+  }
 
+  /** The sync: PlanSync and SyncMapping (the Data API, DuckDB), its state machine and schedules. */
+  private addSync(job: JobContext, duckDbLayer: DuckDbLayer) {
+    const { props, prefix, logRetention, configJson, network, schedules } = job;
+    const { storage, database, monitoring } = props;
     // Sync: reads Aurora through the Data API (no COPY there), writes the ref_* tables with DuckDB.
-    this.syncPlanFunction = new ThermoclineFunction(this, 'SyncPlanFunction', {
+    const syncPlanFunction = new ThermoclineFunction(this, 'SyncPlanFunction', {
       ...network,
       entry: join(ROOT, 'lambdas', 'sync.ts'),
       handler: 'planHandler',
       functionName: `${prefix}-sync-plan`,
       description: 'Thermocline sync PlanSync: the mappings to sync in this mode',
       // One bundle with the sync: it loads DuckDB at start, so it runs where the layer does.
-      architecture: this.duckDbLayer.architecture,
+      architecture: duckDbLayer.architecture,
       timeoutSec: 30,
       memoryMiB: 256,
       externalModules: [DUCKDB_MODULE],
-      layers: [this.duckDbLayer.layer],
+      layers: [duckDbLayer.layer],
       environment: functionEnvironment('sync-plan', {
         THERMOCLINE_CONFIG_JSON: configJson,
         THERMOCLINE_ENVIRONMENT: props.envName,
       }),
     });
-    this.syncFunction = new ThermoclineFunction(this, 'SyncFunction', {
+    const syncFunction = new ThermoclineFunction(this, 'SyncFunction', {
       ...network,
       entry: join(ROOT, 'lambdas', 'sync.ts'),
       functionName: `${prefix}-sync`,
       description: "Thermocline SyncMapping: a reference table's changes to its lake table",
-      architecture: this.duckDbLayer.architecture,
+      architecture: duckDbLayer.architecture,
       timeoutSec: 900,
       memoryMiB: 2048,
       externalModules: [DUCKDB_MODULE],
-      layers: [this.duckDbLayer.layer],
+      layers: [duckDbLayer.layer],
       environment: functionEnvironment('sync', {
         THERMOCLINE_CONFIG_JSON: configJson,
         THERMOCLINE_ENVIRONMENT: props.envName,
@@ -277,14 +347,14 @@ export class PipelineStack extends Stack {
         GLUE_DATABASE: storage.glueDatabaseName,
       }),
     });
-    storage.grantLakePrefixReadWrite(this.syncFunction, REFERENCE_TABLE_PREFIX);
-    storage.grantCatalogWrite(this.syncFunction);
-    database.grantDataApiAccess(this.syncFunction);
+    storage.grantLakePrefixReadWrite(syncFunction, REFERENCE_TABLE_PREFIX);
+    storage.grantCatalogWrite(syncFunction);
+    database.grantDataApiAccess(syncFunction);
     const sync = new ScheduledJob(this, 'SyncStateMachine', {
       stateMachineName: `${prefix}-sync`,
       definition: SYNC_DEFINITION,
       placeholders: SYNC_PLACEHOLDERS,
-      tasks: { SyncPlanFunctionArn: this.syncPlanFunction, SyncFunctionArn: this.syncFunction },
+      tasks: { SyncPlanFunctionArn: syncPlanFunction, SyncFunctionArn: syncFunction },
       alerts: monitoring,
       comment: 'Thermocline reference-table sync (etl/state-machines/sync.asl.json)',
       logRetention,
@@ -305,16 +375,25 @@ export class PipelineStack extends Stack {
         },
       },
     });
-    this.syncStateMachine = sync.stateMachine;
-    this.syncSchedules = {
-      incremental: sync.schedules['IncrementalSyncSchedule']!,
-      full: sync.schedules['FullSyncSchedule']!,
+    return {
+      syncPlanFunction,
+      syncFunction,
+      syncStateMachine: sync.stateMachine,
+      syncSchedules: {
+        incremental: sync.schedules['IncrementalSyncSchedule']!,
+        full: sync.schedules['FullSyncSchedule']!,
+      },
     };
+  }
 
+  /** Retention: PlanPurge and PurgeTable (in the VPC), its state machine and schedule. */
+  private addRetention(job: JobContext) {
+    const { props, prefix, logRetention, configJson, network, inVpc, schedules } = job;
+    const { storage, database, monitoring } = props;
     // Retention: PostgreSQL computes the checksums and the files are checked by their SHA-256
     // (streamed from S3), so no DuckDB (arm64); reads the lake and the catalog to verify a day
     // before deleting its hot rows, never writes them.
-    this.retentionPlanFunction = new ThermoclineFunction(this, 'RetentionPlanFunction', {
+    const retentionPlanFunction = new ThermoclineFunction(this, 'RetentionPlanFunction', {
       ...network,
       entry: join(ROOT, 'lambdas', 'retention.ts'),
       handler: 'planHandler',
@@ -327,7 +406,7 @@ export class PipelineStack extends Stack {
         THERMOCLINE_ENVIRONMENT: props.envName,
       }),
     });
-    this.purgeFunction = new ThermoclineFunction(this, 'PurgeFunction', {
+    const purgeFunction = new ThermoclineFunction(this, 'PurgeFunction', {
       ...inVpc,
       entry: join(ROOT, 'lambdas', 'retention.ts'),
       handler: 'purgeHandler',
@@ -344,14 +423,14 @@ export class PipelineStack extends Stack {
         NODE_EXTRA_CA_CERTS: RDS_CA_BUNDLE,
       }),
     });
-    storage.grantLakeRead(this.purgeFunction);
-    storage.grantCatalogRead(this.purgeFunction);
-    database.grantSecretRead(this.purgeFunction);
+    storage.grantLakeRead(purgeFunction);
+    storage.grantCatalogRead(purgeFunction);
+    database.grantSecretRead(purgeFunction);
     const retention = new ScheduledJob(this, 'RetentionStateMachine', {
       stateMachineName: `${prefix}-retention`,
       definition: RETENTION_DEFINITION,
       placeholders: RETENTION_PLACEHOLDERS,
-      tasks: { PlanFunctionArn: this.retentionPlanFunction, PurgeFunctionArn: this.purgeFunction },
+      tasks: { PlanFunctionArn: retentionPlanFunction, PurgeFunctionArn: purgeFunction },
       alerts: monitoring,
       comment: 'Thermocline retention (etl/state-machines/retention.asl.json)',
       logRetention,
@@ -365,15 +444,12 @@ export class PipelineStack extends Stack {
         },
       },
     });
-    this.retentionStateMachine = retention.stateMachine;
-    this.retentionSchedule = retention.schedules['RetentionSchedule']!;
-
-    this.acknowledgeFindings(storage);
-
-    new CfnOutput(this, 'EtlStateMachineArn', {
-      description: 'The ETL state machine (aws stepfunctions start-execution --input {}).',
-      value: this.etlStateMachine.stateMachineArn,
-    });
+    return {
+      retentionPlanFunction,
+      purgeFunction,
+      retentionStateMachine: retention.stateMachine,
+      retentionSchedule: retention.schedules['RetentionSchedule']!,
+    };
   }
 
   /**
