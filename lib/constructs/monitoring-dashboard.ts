@@ -68,12 +68,6 @@ export class MonitoringDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: MonitoringDashboardProps) {
     super(scope, id);
-    const { metrics } = props;
-    const names = THERMOCLINE_METRIC_NAMES;
-    const day = Duration.days(1);
-    const line = (value: number | undefined, label: string): cloudwatch.HorizontalAnnotation[] =>
-      value === undefined ? [] : [{ value, label, color: cloudwatch.Color.RED }];
-
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName,
       defaultInterval: Duration.days(7),
@@ -90,8 +84,31 @@ export class MonitoringDashboard extends Construct {
         }),
       );
     }
+    for (const row of [
+      ...etlRows(props),
+      queryRow(props),
+      auroraRow(props.metrics),
+      lakeRow(props),
+    ]) {
+      this.dashboard.addWidgets(...row);
+    }
+  }
+}
 
-    this.dashboard.addWidgets(
+const DAY = Duration.days(1);
+
+/** A red horizontal line at `value` (none when it is not configured). */
+function line(value: number | undefined, label: string): cloudwatch.HorizontalAnnotation[] {
+  return value === undefined ? [] : [{ value, label, color: cloudwatch.Color.RED }];
+}
+
+/** Rows 1–2: rows exported and export duration per table; failures and partition lag. */
+function etlRows(props: MonitoringDashboardProps): cloudwatch.IWidget[][] {
+  const { metrics } = props;
+  const names = THERMOCLINE_METRIC_NAMES;
+  const day = DAY;
+  return [
+    [
       new cloudwatch.GraphWidget({
         title: 'ETL rows exported per table (per day)',
         left: [metrics.searchPerTable(names.etlRowsExported, 'Sum', day)],
@@ -104,9 +121,8 @@ export class MonitoringDashboard extends Construct {
         leftYAxis: { min: 0, label: 'seconds', showUnits: false },
         width: 12,
       }),
-    );
-
-    this.dashboard.addWidgets(
+    ],
+    [
       new cloudwatch.GraphWidget({
         title: 'ETL failures',
         left: [metrics.metricEtlFailures({ period: Duration.hours(1), label: 'failures' })],
@@ -120,108 +136,120 @@ export class MonitoringDashboard extends Construct {
         leftAnnotations: line(props.partitionLagAlarmDays, 'alarm'),
         width: 16,
       }),
-    );
+    ],
+  ];
+}
 
-    const scannedPerQuery = metrics.metricAthenaProcessedBytes({ label: 'average per query' });
-    const largestQuery = metrics.metricAthenaProcessedBytes({
-      statistic: cloudwatch.Stats.MAXIMUM,
-      label: 'largest query',
+/** Row 3: Athena bytes per query, query cost, 30-day spend. */
+function queryRow(props: MonitoringDashboardProps): cloudwatch.IWidget[] {
+  const { metrics } = props;
+  const scannedPerQuery = metrics.metricAthenaProcessedBytes({ label: 'average per query' });
+  const largestQuery = metrics.metricAthenaProcessedBytes({
+    statistic: cloudwatch.Stats.MAXIMUM,
+    label: 'largest query',
+  });
+  const thirtyDays = Duration.days(30);
+  const athenaPriced = (period: Duration, label: string): cloudwatch.MathExpression =>
+    new cloudwatch.MathExpression({
+      expression: `scanned / 1000000000000 * ${ATHENA_USD_PER_TB}`,
+      usingMetrics: {
+        scanned: metrics.metricAthenaProcessedBytes({ statistic: cloudwatch.Stats.SUM, period }),
+      },
+      label,
+      period,
     });
-    const thirtyDays = Duration.days(30);
-    const athenaPriced = (period: Duration, label: string): cloudwatch.MathExpression =>
-      new cloudwatch.MathExpression({
-        expression: `scanned / 1000000000000 * ${ATHENA_USD_PER_TB}`,
-        usingMetrics: {
-          scanned: metrics.metricAthenaProcessedBytes({ statistic: cloudwatch.Stats.SUM, period }),
-        },
-        label,
-        period,
-      });
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Athena bytes scanned per query',
-        left: [scannedPerQuery, largestQuery],
-        leftYAxis: { min: 0 },
-        leftAnnotations: line(props.scanCutoffBytes, 'cutoff'),
-        width: 8,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Query cost (US$)',
-        left: [
-          metrics.metricQueryCostUsd({ label: 'per hour' }),
-          athenaPriced(Duration.hours(1), 'per hour, Athena scans at $5/TB'),
-        ],
-        right: [
-          metrics.metricQueryCostUsd({ statistic: cloudwatch.Stats.AVERAGE, label: 'per query' }),
-        ],
-        leftYAxis: { min: 0, showUnits: false },
-        rightYAxis: { min: 0, showUnits: false },
-        leftAnnotations: line(props.costSpikeUsdPerHour, 'alarm (per hour)'),
-        width: 8,
-      }),
-      new cloudwatch.SingleValueWidget({
-        title: 'Query spend, last 30 days (US$)',
-        metrics: [
-          metrics.metricQueryCostUsd({ period: thirtyDays, label: 'reported by the query API' }),
-          athenaPriced(thirtyDays, 'Athena scans at $5/TB'),
-        ],
-        start: '-P30D',
-        setPeriodToTimeRange: true,
-        fullPrecision: false,
-        width: 8,
-        height: 6,
-      }),
-    );
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Athena bytes scanned per query',
+      left: [scannedPerQuery, largestQuery],
+      leftYAxis: { min: 0 },
+      leftAnnotations: line(props.scanCutoffBytes, 'cutoff'),
+      width: 8,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Query cost (US$)',
+      left: [
+        metrics.metricQueryCostUsd({ label: 'per hour' }),
+        athenaPriced(Duration.hours(1), 'per hour, Athena scans at $5/TB'),
+      ],
+      right: [
+        metrics.metricQueryCostUsd({ statistic: cloudwatch.Stats.AVERAGE, label: 'per query' }),
+      ],
+      leftYAxis: { min: 0, showUnits: false },
+      rightYAxis: { min: 0, showUnits: false },
+      leftAnnotations: line(props.costSpikeUsdPerHour, 'alarm (per hour)'),
+      width: 8,
+    }),
+    new cloudwatch.SingleValueWidget({
+      title: 'Query spend, last 30 days (US$)',
+      metrics: [
+        metrics.metricQueryCostUsd({ period: thirtyDays, label: 'reported by the query API' }),
+        athenaPriced(thirtyDays, 'Athena scans at $5/TB'),
+      ],
+      start: '-P30D',
+      setPeriodToTimeRange: true,
+      fullPrecision: false,
+      width: 8,
+      height: 6,
+    }),
+  ];
+}
 
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Aurora capacity',
-        left: [
-          metrics.metricAuroraCapacityAcu({ label: 'ACUs (average)' }),
-          metrics.metricAuroraCapacityAcu({
-            statistic: cloudwatch.Stats.MAXIMUM,
-            label: 'ACUs (maximum)',
-          }),
-        ],
-        right: [metrics.metricAuroraAcuUtilization({ label: 'utilization of max ACUs (%)' })],
-        leftYAxis: { min: 0, label: 'ACUs', showUnits: false },
-        rightYAxis: { min: 0, max: 100, label: '%', showUnits: false },
-        width: 12,
-      }),
-      new cloudwatch.GraphWidget({
-        title: 'Aurora connections',
-        left: [
-          metrics.metricDatabaseConnections({ label: 'average' }),
-          metrics.metricDatabaseConnections({
-            statistic: cloudwatch.Stats.MAXIMUM,
-            label: 'maximum',
-          }),
-        ],
-        leftYAxis: { min: 0, showUnits: false },
-        width: 12,
-      }),
-    );
+/** Row 4: Aurora capacity and connections. */
+function auroraRow(metrics: MonitoringDashboardProps['metrics']): cloudwatch.IWidget[] {
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Aurora capacity',
+      left: [
+        metrics.metricAuroraCapacityAcu({ label: 'ACUs (average)' }),
+        metrics.metricAuroraCapacityAcu({
+          statistic: cloudwatch.Stats.MAXIMUM,
+          label: 'ACUs (maximum)',
+        }),
+      ],
+      right: [metrics.metricAuroraAcuUtilization({ label: 'utilization of max ACUs (%)' })],
+      leftYAxis: { min: 0, label: 'ACUs', showUnits: false },
+      rightYAxis: { min: 0, max: 100, label: '%', showUnits: false },
+      width: 12,
+    }),
+    new cloudwatch.GraphWidget({
+      title: 'Aurora connections',
+      left: [
+        metrics.metricDatabaseConnections({ label: 'average' }),
+        metrics.metricDatabaseConnections({
+          statistic: cloudwatch.Stats.MAXIMUM,
+          label: 'maximum',
+        }),
+      ],
+      leftYAxis: { min: 0, showUnits: false },
+      width: 12,
+    }),
+  ];
+}
 
-    // Each expression names its metric after the storage class: IDs are shared by a graph.
-    const lakeGiB = (storageType: string, label: string): cloudwatch.MathExpression =>
-      new cloudwatch.MathExpression({
-        expression: `${storageType.toLowerCase()} / ${GIB}`,
-        usingMetrics: { [storageType.toLowerCase()]: metrics.metricLakeSizeBytes(storageType) },
-        label,
-        period: day,
-      });
-    this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({
-        title: 'Lake size (GiB)',
-        left: [
-          lakeGiB('StandardStorage', 'S3 Standard'),
-          lakeGiB('GlacierStorage', 'Glacier Flexible Retrieval'),
-          lakeGiB('DeepArchiveStorage', 'Glacier Deep Archive'),
-        ],
-        leftYAxis: { min: 0, label: 'GiB', showUnits: false },
-        leftAnnotations: line(props.lakeSizeAlarmGiB, 'alarm (S3 Standard)'),
-        width: 24,
-      }),
-    );
-  }
+/** Row 5: lake size per storage class. */
+function lakeRow(props: MonitoringDashboardProps): cloudwatch.IWidget[] {
+  const { metrics } = props;
+  const day = DAY;
+  // Each expression names its metric after the storage class: IDs are shared by a graph.
+  const lakeGiB = (storageType: string, label: string): cloudwatch.MathExpression =>
+    new cloudwatch.MathExpression({
+      expression: `${storageType.toLowerCase()} / ${GIB}`,
+      usingMetrics: { [storageType.toLowerCase()]: metrics.metricLakeSizeBytes(storageType) },
+      label,
+      period: day,
+    });
+  return [
+    new cloudwatch.GraphWidget({
+      title: 'Lake size (GiB)',
+      left: [
+        lakeGiB('StandardStorage', 'S3 Standard'),
+        lakeGiB('GlacierStorage', 'Glacier Flexible Retrieval'),
+        lakeGiB('DeepArchiveStorage', 'Glacier Deep Archive'),
+      ],
+      leftYAxis: { min: 0, label: 'GiB', showUnits: false },
+      leftAnnotations: line(props.lakeSizeAlarmGiB, 'alarm (S3 Standard)'),
+      width: 24,
+    }),
+  ];
 }
