@@ -146,7 +146,65 @@ export class MonitoringStack extends Stack {
       clusterIdentifier: props.clusterIdentifier,
     });
 
-    this.etlFailureAlarm = this.metrics.metricEtlFailures().createAlarm(this, 'EtlFailureAlarm', {
+    const alarms = this.addAlarms(props, {
+      prefix,
+      scanCutoffGB,
+      costSpikeUsdPerHour,
+      partitionLagAlarmDays,
+      lakeSizeAlarmGiB,
+    });
+    this.etlFailureAlarm = alarms.etlFailureAlarm;
+    this.jobFailureAlarm = alarms.jobFailureAlarm;
+    this.queryCostSpikeAlarm = alarms.queryCostSpikeAlarm;
+    this.partitionLagAlarm = alarms.partitionLagAlarm;
+    this.lakeSizeAlarm = alarms.lakeSizeAlarm;
+
+    const allAlarms = [
+      this.etlFailureAlarm,
+      this.jobFailureAlarm,
+      this.queryCostSpikeAlarm,
+      this.partitionLagAlarm,
+      this.lakeSizeAlarm,
+    ];
+    for (const alarm of allAlarms) alarm.addAlarmAction(notify);
+
+    this.dashboard = new MonitoringDashboard(this, 'Dashboard', {
+      dashboardName: prefix,
+      metrics: this.metrics,
+      alarms: allAlarms,
+      partitionLagAlarmDays,
+      costSpikeUsdPerHour,
+      lakeSizeAlarmGiB,
+      scanCutoffBytes: scanCutoffBytes(scanCutoffGB),
+    }).dashboard;
+
+    new CfnOutput(this, 'AlertTopicArn', {
+      description: 'The alert topic (the ETL state machine publishes failures to it).',
+      value: this.alertTopic.topicArn,
+    });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'The CloudWatch dashboard.',
+      value: prefix,
+    });
+  }
+
+  /**
+   * The stack's alarms on the metrics the functions publish: a final ETL failure, any failed job
+   * execution, a query cost spike, partition lag and the lake's size.
+   */
+  private addAlarms(
+    props: MonitoringStackProps,
+    limits: {
+      readonly prefix: string;
+      readonly scanCutoffGB: number;
+      readonly costSpikeUsdPerHour: number;
+      readonly partitionLagAlarmDays: number;
+      readonly lakeSizeAlarmGiB: number;
+    },
+  ) {
+    const { prefix, scanCutoffGB, costSpikeUsdPerHour, partitionLagAlarmDays, lakeSizeAlarmGiB } =
+      limits;
+    const etlFailureAlarm = this.metrics.metricEtlFailures().createAlarm(this, 'EtlFailureAlarm', {
       alarmName: `${prefix}-etl-failure`,
       alarmDescription:
         `The ${props.envName} ETL failed (a table-day or the plan, after its retries). The ` +
@@ -175,7 +233,7 @@ export class MonitoringStack extends Stack {
         ),
       ]),
     );
-    this.jobFailureAlarm = new cloudwatch.MathExpression({
+    const jobFailureAlarm = new cloudwatch.MathExpression({
       expression: jobs.map((job) => `FILL(${job}, 0)`).join(' + '),
       usingMetrics: failures,
       period: Duration.minutes(5),
@@ -191,7 +249,7 @@ export class MonitoringStack extends Stack {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-    this.queryCostSpikeAlarm = this.metrics
+    const queryCostSpikeAlarm = this.metrics
       .metricQueryCostUsd()
       .createAlarm(this, 'QueryCostSpikeAlarm', {
         alarmName: `${prefix}-query-cost-spike`,
@@ -206,7 +264,7 @@ export class MonitoringStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
 
-    this.partitionLagAlarm = this.metrics
+    const partitionLagAlarm = this.metrics
       .metricPartitionLagDays()
       .createAlarm(this, 'PartitionLagAlarm', {
         alarmName: `${prefix}-partition-lag`,
@@ -222,7 +280,7 @@ export class MonitoringStack extends Stack {
         treatMissingData: cloudwatch.TreatMissingData.MISSING,
       });
 
-    this.lakeSizeAlarm = this.metrics.metricLakeSizeBytes().createAlarm(this, 'LakeSizeAlarm', {
+    const lakeSizeAlarm = this.metrics.metricLakeSizeBytes().createAlarm(this, 'LakeSizeAlarm', {
       alarmName: `${prefix}-lake-size`,
       alarmDescription:
         `The ${props.envName} lake holds more than ${lakeSizeAlarmGiB} GiB in S3 Standard. ` +
@@ -234,34 +292,13 @@ export class MonitoringStack extends Stack {
       // S3 reports storage once a day, hours late: a day without a value keeps the state.
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
-
-    const alarms = [
-      this.etlFailureAlarm,
-      this.jobFailureAlarm,
-      this.queryCostSpikeAlarm,
-      this.partitionLagAlarm,
-      this.lakeSizeAlarm,
-    ];
-    for (const alarm of alarms) alarm.addAlarmAction(notify);
-
-    this.dashboard = new MonitoringDashboard(this, 'Dashboard', {
-      dashboardName: prefix,
-      metrics: this.metrics,
-      alarms,
-      partitionLagAlarmDays,
-      costSpikeUsdPerHour,
-      lakeSizeAlarmGiB,
-      scanCutoffBytes: scanCutoffBytes(scanCutoffGB),
-    }).dashboard;
-
-    new CfnOutput(this, 'AlertTopicArn', {
-      description: 'The alert topic (the ETL state machine publishes failures to it).',
-      value: this.alertTopic.topicArn,
-    });
-    new CfnOutput(this, 'DashboardName', {
-      description: 'The CloudWatch dashboard.',
-      value: prefix,
-    });
+    return {
+      etlFailureAlarm,
+      jobFailureAlarm,
+      queryCostSpikeAlarm,
+      partitionLagAlarm,
+      lakeSizeAlarm,
+    };
   }
 
   /**
