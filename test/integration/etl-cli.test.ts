@@ -6,6 +6,7 @@ import { openLocalLake } from '#adapters/local/local-lake';
 import { openDatabase } from '#adapters/open-database';
 import type { EtlExecution } from '#runtime/local/etl-runtime';
 import type { RunSummary } from '#etl/run';
+import type { RunsReport } from '#ports/insights';
 import { thermocline } from '#test/support/cli';
 
 const SAMPLE = ['--days', '3', '--scale', '0.02', '--end', '2025-02-15'];
@@ -93,6 +94,25 @@ describe('thermocline etl run / backfill', () => {
     const { summary } = JSON.parse(run.stdout) as EtlExecution;
     expect(summary.published).toHaveLength(12);
     expect(summary.failed).toEqual([]);
+  });
+
+  it('records each run in the history `thermocline runs` prints, newest first', async () => {
+    const runs = await thermocline(['runs', '--json'], { cwd: work });
+
+    expect(runs.code).toBe(0);
+    const { runs: records, damaged } = JSON.parse(runs.stdout) as RunsReport;
+    expect(damaged).toBe(0);
+    // The two tests above (etl run, then backfill), after up's catch-up export and sync.
+    expect(records.map((r) => r.kind)).toEqual(['backfill', 'etl', 'sync', 'catch-up']);
+    expect(records.map((r) => r.status)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
+    expect(records.map((r) => r.done.length)).toEqual([12, 1, expect.any(Number), 18]);
+    expect(records[1]?.done[0]).toMatchObject({ table: 'events', day: '2025-02-14' });
+    expect(records[1]?.rows).toBeGreaterThan(0);
   });
 
   it('refuses a day that is not closed yet, naming the last one it can export', async () => {
