@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { openDatabase } from '#adapters/open-database';
 import type { PurgeExecution } from '#runtime/local/retention-runtime';
 import type { VerifyReport } from '#etl/retention/verify';
+import type { RunsReport } from '#ports/insights';
 import { thermocline } from '#test/support/cli';
 
 // Three days ending 2025-02-15: far older than hot_retention_days (90), so every day is old.
@@ -216,5 +217,21 @@ describe('thermocline purge / verify', () => {
 
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/'agent_taks' is not in the config; known tables: .*agent_tasks/);
+  });
+  it('records each purge in the run history, not the dry run nor the refused one', async () => {
+    const run = await thermocline(['runs', '--json'], { cwd: work });
+
+    expect(run.code).toBe(0);
+    const { runs } = JSON.parse(run.stdout) as RunsReport;
+    // Newest first: the purge after the backfill deleted exactly the held day.
+    expect(runs[0]).toMatchObject({ kind: 'retention', status: 'succeeded' });
+    expect(runs[0]?.done).toEqual([
+      { table: 'workflows', day: LATE_DAY, rows: expect.any(Number) as number },
+    ]);
+    expect(runs[0]?.rows).toBe(runs[0]?.done[0]?.rows);
+    expect(runs[1]?.kind).toBe('backfill');
+    // The five purges of this file that ran to their end; not the dry run, not the one killed
+    // mid-batch (it never finished), not the refused one.
+    expect(runs.filter((r) => r.kind === 'retention')).toHaveLength(5);
   });
 });
