@@ -10,7 +10,7 @@ import { runExports, type RunSummary, type TableDay, type TableDayFailure } from
 import { planRun, type PlanInput } from '#etl/tasks';
 import type { SqlDatabase } from '#ports/sql';
 import type { LocalRuntime } from '#runtime/local/local-runtime';
-import { recordRun, type RunOutcome } from '#runtime/local/run-record';
+import { executionOutcome, recordRun, type RunOutcome } from '#runtime/local/run-record';
 import {
   etlTasks,
   executionReport,
@@ -126,8 +126,7 @@ export async function runEtlStateMachine(
     await recordRun(context.home, {
       kind: input.from !== undefined ? 'backfill' : 'etl',
       startedAt,
-      executionFailed: execution.status === 'FAILED',
-      ...(execution.error ? { error: `${execution.error.error}: ${execution.error.cause}` } : {}),
+      ...executionOutcome(execution),
       ...runOutcome(summary),
     });
     return { ...executionReport(execution), summary };

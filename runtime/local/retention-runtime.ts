@@ -10,7 +10,7 @@ import { planPurge, purgeTableTask, type RetentionInput } from '#etl/retention/t
 import type { Progress } from '#ports/progress';
 import type { SqlDatabase } from '#ports/sql';
 import type { LocalRuntime } from '#runtime/local/local-runtime';
-import { recordRun } from '#runtime/local/run-record';
+import { executionOutcome, recordRun } from '#runtime/local/run-record';
 import {
   executionReport,
   localAlerts,
@@ -92,7 +92,15 @@ export async function runRetentionStateMachine(
       retentionTasks(context.config, task, alerts),
       input,
     );
-    if (!planned.dryRun) await recordRetentionRun(context.home, startedAt, execution, reports);
+    const failed = execution.events
+      .filter((e) => e.event === 'StateExited' && e.state === 'RecordFailure')
+      .map((e) => {
+        const failure = e.output as { table: string; error: string; cause: string };
+        return { table: failure.table, error: `${failure.error}: ${failure.cause}` };
+      });
+    if (!planned.dryRun) {
+      await recordRetentionRun(context.home, startedAt, execution, reports, failed);
+    }
     return {
       execution: executionReport(execution).execution,
       dryRun: planned.dryRun,
@@ -100,12 +108,7 @@ export async function runRetentionStateMachine(
         const report = reports.get(item.table);
         return report ? [report] : [];
       }),
-      failed: execution.events
-        .filter((e) => e.event === 'StateExited' && e.state === 'RecordFailure')
-        .map((e) => {
-          const failure = e.output as { table: string; error: string; cause: string };
-          return { table: failure.table, error: `${failure.error}: ${failure.cause}` };
-        }),
+      failed,
     };
   } finally {
     stopProgress();
@@ -119,27 +122,21 @@ async function recordRetentionRun(
   startedAt: Date,
   execution: LocalExecution,
   reports: ReadonlyMap<string, PurgeTableReport>,
+  failed: readonly { readonly table: string; readonly error: string }[],
 ): Promise<void> {
   const deleted = [...reports.values()].flatMap((t) =>
     t.days
       .filter((d) => d.deletedRows > 0)
       .map((d) => ({ table: t.table, day: d.day, rows: d.deletedRows })),
   );
-  const failures = execution.events
-    .filter((e) => e.event === 'StateExited' && e.state === 'RecordFailure')
-    .map((e) => {
-      const failure = e.output as { table: string; error: string; cause: string };
-      return { table: failure.table, day: '*', error: `${failure.error}: ${failure.cause}` };
-    });
   await recordRun(home, {
     kind: 'retention',
     startedAt,
-    executionFailed: execution.status === 'FAILED',
-    ...(execution.error ? { error: `${execution.error.error}: ${execution.error.cause}` } : {}),
+    ...executionOutcome(execution),
     rows: deleted.reduce((n, d) => n + d.rows, 0),
     bytes: 0,
     done: deleted,
-    failed: failures,
+    failed: failed.map((f) => ({ table: f.table, day: '*', error: f.error })),
   });
 }
 

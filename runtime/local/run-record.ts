@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { localRunHistory } from '#runtime/local/insights';
 import type { RunFailure, RunItem, RunKind, RunRecord, RunStatus } from '#ports/run-history';
+import type { LocalExecution } from '#runtime/local/state-machines';
 
 /** What a finished run reports for its record. */
 export interface RunOutcome {
@@ -18,6 +19,20 @@ export interface RunOutcome {
   readonly bytes: number;
   readonly done: readonly RunItem[];
   readonly failed: readonly RunFailure[];
+}
+
+/**
+ * What a state-machine execution adds to its record: whether it failed as a whole, and its error.
+ * @example
+ * executionOutcome({ status: 'FAILED', error: { error: 'Boom', cause: 'disk' } }); // { executionFailed: true, error: 'Boom: disk' }
+ */
+export function executionOutcome(
+  execution: Pick<LocalExecution, 'status' | 'error'>,
+): Pick<RunOutcome, 'executionFailed' | 'error'> {
+  return {
+    executionFailed: execution.status === 'FAILED',
+    ...(execution.error ? { error: `${execution.error.error}: ${execution.error.cause}` } : {}),
+  };
 }
 
 /**

@@ -9,7 +9,7 @@ import { planSync, type SkippedMapping, type SyncPlan, type SyncPlanInput } from
 import type { MappingSyncResult, SyncDeps } from '#etl/sync/run';
 import type { SqlDatabase } from '#ports/sql';
 import type { LocalRuntime } from '#runtime/local/local-runtime';
-import { recordRun } from '#runtime/local/run-record';
+import { executionOutcome, recordRun } from '#runtime/local/run-record';
 import {
   executionReport,
   localAlerts,
@@ -82,8 +82,7 @@ export async function runSyncStateMachine(
     await recordRun(context.home, {
       kind: 'sync',
       startedAt,
-      executionFailed: execution.status === 'FAILED',
-      ...(execution.error ? { error: `${execution.error.error}: ${execution.error.cause}` } : {}),
+      ...executionOutcome(execution),
       rows: synced.reduce((n, r) => n + r.changedRows, 0),
       bytes: 0,
       done: synced.map((r) => ({ table: r.table, day: '*', rows: r.changedRows })),

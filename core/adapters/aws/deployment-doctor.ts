@@ -399,11 +399,12 @@ async function checkSchedules(run: DoctorRun): Promise<DoctorCheck> {
  */
 export function awsDoctorClients(region: string | undefined): DoctorClients {
   const config = region ? { region } : {};
-  const signingRegion = async (): Promise<string> =>
-    region ?? (await new S3Client(config).config.region());
+  const s3 = new S3Client(config);
+  // Without --region, the region the SDK resolved for its clients (AWS_REGION, the profile, …).
+  const signingRegion = async (): Promise<string> => region ?? (await s3.config.region());
   return {
     cloudFormation: new CloudFormationClient(config),
-    s3: new S3Client(config),
+    s3,
     athena: new AthenaClient(config),
     glue: new GlueClient(config),
     sfn: new SFNClient(config),
