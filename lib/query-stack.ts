@@ -117,11 +117,41 @@ export class QueryStack extends Stack {
       DATABASE_SECRET_ARN: database.secret.secretArn,
       DATABASE_NAME: database.databaseName,
     } satisfies FunctionEnvironment<'plan-step'>;
-    // Outside the VPC: the functions reach Aurora through the Data API (HTTPS), like Athena.
-    const network = { logRetention };
 
-    this.planStepFunction = new ThermoclineFunction(this, 'PlanStepFunction', {
-      ...network,
+    // Outside the VPC: the functions reach Aurora through the Data API (HTTPS), like Athena.
+    this.planStepFunction = this.addPlanStepFunction(prefix, logRetention, variables);
+    this.planStateMachine = this.addPlanStateMachine(prefix, logRetention);
+    this.apiFunction = this.addApiFunction(prefix, logRetention, variables);
+    for (const fn of [this.apiFunction, this.planStepFunction]) {
+      storage.grantQuery(fn);
+      storage.grantLakePrefixReadWrite(fn, QUERY_RESULTS_PREFIX);
+      database.grantDataApiAccess(fn);
+    }
+
+    this.accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
+    this.api = this.addApi(prefix, props);
+    this.addRoutes();
+    this.addGatewayResponses();
+    this.acknowledgeFindings(storage);
+
+    new CfnOutput(this, 'ApiUrl', {
+      description: 'The query API (SigV4-signed requests, e.g. awscurl --service execute-api).',
+      value: this.api.url,
+    });
+    new CfnOutput(this, 'PlanStateMachineArn', {
+      description: 'The plan state machine.',
+      value: this.planStateMachine.stateMachineArn,
+    });
+  }
+
+  /** `PlanStepFunction`: runs one step of a plan (Athena, the Data API, a Parquet read). */
+  private addPlanStepFunction(
+    prefix: string,
+    logRetention: logs.RetentionDays,
+    variables: FunctionEnvironment<'plan-step'>,
+  ): ThermoclineFunction {
+    return new ThermoclineFunction(this, 'PlanStepFunction', {
+      logRetention,
       entry: join(ROOT, 'lambdas', 'plan-step.ts'),
       functionName: `${prefix}-plan-step`,
       description: 'Thermocline query plans: load, run one step, finish or fail a plan',
@@ -129,6 +159,10 @@ export class QueryStack extends Stack {
       memoryMiB: 1024,
       environment: functionEnvironment('plan-step', variables),
     });
+  }
+
+  /** `PlanStateMachine` over the plan-step function, which it may invoke. */
+  private addPlanStateMachine(prefix: string, logRetention: logs.RetentionDays): sfn.StateMachine {
     const { stateMachine } = addStateMachine(this, 'PlanStateMachine', {
       stateMachineName: `${prefix}-plan`,
       definition: PLAN_DEFINITION,
@@ -138,11 +172,18 @@ export class QueryStack extends Stack {
       comment: 'Thermocline query plan (etl/state-machines/plan.asl.json)',
       logRetention,
     });
-    this.planStateMachine = stateMachine;
     this.planStepFunction.grantInvoke(stateMachine);
+    return stateMachine;
+  }
 
-    this.apiFunction = new ThermoclineFunction(this, 'ApiFunction', {
-      ...network,
+  /** `ApiFunction`: the API's handler, which may start the plan state machine. */
+  private addApiFunction(
+    prefix: string,
+    logRetention: logs.RetentionDays,
+    variables: FunctionEnvironment<'plan-step'>,
+  ): ThermoclineFunction {
+    const apiFunction = new ThermoclineFunction(this, 'ApiFunction', {
+      logRetention,
       entry: join(ROOT, 'lambdas', 'query-api.ts'),
       functionName: `${prefix}-query-api`,
       description: 'Thermocline query API: plans, estimates, catalog, costs',
@@ -150,19 +191,16 @@ export class QueryStack extends Stack {
       memoryMiB: 1024,
       environment: functionEnvironment('query-api', {
         ...variables,
-        PLAN_STATE_MACHINE_ARN: stateMachine.stateMachineArn,
+        PLAN_STATE_MACHINE_ARN: this.planStateMachine.stateMachineArn,
       }),
     });
-    stateMachine.grantStartExecution(this.apiFunction);
+    this.planStateMachine.grantStartExecution(apiFunction);
+    return apiFunction;
+  }
 
-    for (const fn of [this.apiFunction, this.planStepFunction]) {
-      storage.grantQuery(fn);
-      storage.grantLakePrefixReadWrite(fn, QUERY_RESULTS_PREFIX);
-      database.grantDataApiAccess(fn);
-    }
-
-    this.accessLogGroup = new logs.LogGroup(this, 'ApiAccessLogs', { retention: logRetention });
-    this.api = new apigateway.RestApi(this, 'Api', {
+  /** `Api`: the REST API (AWS_IAM on every method), its stage logging to the access log group. */
+  private addApi(prefix: string, props: QueryStackProps): apigateway.RestApi {
+    return new apigateway.RestApi(this, 'Api', {
       restApiName: `${prefix}-query`,
       description: `Thermocline ${props.envName} query API (AWS_IAM): plans, estimates, catalog, costs`,
       cloudWatchRole: true,
@@ -180,8 +218,10 @@ export class QueryStack extends Stack {
         throttlingBurstLimit: props.throttlingBurst ?? 40,
       },
     });
-    this.addRoutes();
-    // Errors API Gateway answers itself (auth, validation, throttling) in the handler's shape.
+  }
+
+  /** Errors API Gateway answers itself (auth, validation, throttling), in the handler's shape. */
+  private addGatewayResponses(): void {
     for (const [id, type] of [
       ['Default4xx', apigateway.ResponseType.DEFAULT_4XX],
       ['Default5xx', apigateway.ResponseType.DEFAULT_5XX],
@@ -196,16 +236,6 @@ export class QueryStack extends Stack {
         },
       });
     }
-    this.acknowledgeFindings(storage);
-
-    new CfnOutput(this, 'ApiUrl', {
-      description: 'The query API (SigV4-signed requests, e.g. awscurl --service execute-api).',
-      value: this.api.url,
-    });
-    new CfnOutput(this, 'PlanStateMachineArn', {
-      description: 'The plan state machine.',
-      value: stateMachine.stateMachineArn,
-    });
   }
 
   /** The routes, each a proxy integration of the API function; JSON bodies validated first. */
