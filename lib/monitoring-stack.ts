@@ -192,22 +192,22 @@ export class MonitoringStack extends Stack {
    * The stack's alarms on the metrics the functions publish: a final ETL failure, any failed job
    * execution, a query cost spike, partition lag and the lake's size.
    */
-  private addAlarms(
-    props: MonitoringStackProps,
-    limits: {
-      readonly prefix: string;
-      readonly scanCutoffGB: number;
-      readonly costSpikeUsdPerHour: number;
-      readonly partitionLagAlarmDays: number;
-      readonly lakeSizeAlarmGiB: number;
-    },
-  ) {
-    const { prefix, scanCutoffGB, costSpikeUsdPerHour, partitionLagAlarmDays, lakeSizeAlarmGiB } =
-      limits;
-    const etlFailureAlarm = this.metrics.metricEtlFailures().createAlarm(this, 'EtlFailureAlarm', {
+  private addAlarms(props: MonitoringStackProps, limits: AlarmLimits) {
+    return {
+      etlFailureAlarm: this.addEtlFailureAlarm(props.envName, limits),
+      jobFailureAlarm: this.addJobFailureAlarm(props.envName, limits),
+      queryCostSpikeAlarm: this.addQueryCostSpikeAlarm(props.envName, limits),
+      partitionLagAlarm: this.addPartitionLagAlarm(props.envName, limits),
+      lakeSizeAlarm: this.addLakeSizeAlarm(props.envName, limits),
+    };
+  }
+
+  /** `EtlFailureAlarm`: a table-day or the plan failed after its retries. */
+  private addEtlFailureAlarm(envName: string, { prefix }: AlarmLimits): cloudwatch.Alarm {
+    return this.metrics.metricEtlFailures().createAlarm(this, 'EtlFailureAlarm', {
       alarmName: `${prefix}-etl-failure`,
       alarmDescription:
-        `The ${props.envName} ETL failed (a table-day or the plan, after its retries). The ` +
+        `The ${envName} ETL failed (a table-day or the plan, after its retries). The ` +
         `state machine's alert on this topic names the failures; fix the cause and re-run the ` +
         `day with 'thermocline etl run --date'.`,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -215,7 +215,10 @@ export class MonitoringStack extends Stack {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
 
+  /** `JobFailureAlarm`: an execution of the ETL, sync or retention state machine ended failed. */
+  private addJobFailureAlarm(envName: string, { prefix }: AlarmLimits): cloudwatch.Alarm {
     // The scheduled jobs' state machines, by name (the Pipeline stack names them so): any
     // execution that ends failed, whatever failed in it — a transient error that outlived its
     // retries included, which EtlFailures (final failures of a table-day) does not count.
@@ -233,7 +236,7 @@ export class MonitoringStack extends Stack {
         ),
       ]),
     );
-    const jobFailureAlarm = new cloudwatch.MathExpression({
+    return new cloudwatch.MathExpression({
       expression: jobs.map((job) => `FILL(${job}, 0)`).join(' + '),
       usingMetrics: failures,
       period: Duration.minutes(5),
@@ -241,49 +244,57 @@ export class MonitoringStack extends Stack {
     }).createAlarm(this, 'JobFailureAlarm', {
       alarmName: `${prefix}-job-failure`,
       alarmDescription:
-        `A ${props.envName} state machine (ETL, sync or retention) ended failed. Its SNS alert ` +
+        `A ${envName} state machine (ETL, sync or retention) ended failed. Its SNS alert ` +
         'names the failures; the execution history in Step Functions shows each state.',
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       threshold: 1,
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
 
-    const queryCostSpikeAlarm = this.metrics
-      .metricQueryCostUsd()
-      .createAlarm(this, 'QueryCostSpikeAlarm', {
-        alarmName: `${prefix}-query-cost-spike`,
-        alarmDescription:
-          `${props.envName} queries cost more than US$${costSpikeUsdPerHour} in an hour ` +
-          `(${COST_SPIKE_QUERIES_PER_HOUR} queries scanning the ${scanCutoffGB} GB cutoff ` +
-          `each, by default). Look for the client or dashboard behind it in the query API's logs.`,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        threshold: costSpikeUsdPerHour,
-        evaluationPeriods: 1,
-        // No query in an hour costs nothing.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+  /** `QueryCostSpikeAlarm`: queries cost more than `costSpikeUsdPerHour` in an hour. */
+  private addQueryCostSpikeAlarm(envName: string, limits: AlarmLimits): cloudwatch.Alarm {
+    const { prefix, scanCutoffGB, costSpikeUsdPerHour } = limits;
+    return this.metrics.metricQueryCostUsd().createAlarm(this, 'QueryCostSpikeAlarm', {
+      alarmName: `${prefix}-query-cost-spike`,
+      alarmDescription:
+        `${envName} queries cost more than US$${costSpikeUsdPerHour} in an hour ` +
+        `(${COST_SPIKE_QUERIES_PER_HOUR} queries scanning the ${scanCutoffGB} GB cutoff ` +
+        `each, by default). Look for the client or dashboard behind it in the query API's logs.`,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: costSpikeUsdPerHour,
+      evaluationPeriods: 1,
+      // No query in an hour costs nothing.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
 
-    const partitionLagAlarm = this.metrics
-      .metricPartitionLagDays()
-      .createAlarm(this, 'PartitionLagAlarm', {
-        alarmName: `${prefix}-partition-lag`,
-        alarmDescription:
-          `A ${props.envName} table's newest day in the lake is more than ` +
-          `${partitionLagAlarmDays} days behind. Check the ETL's recent runs; 'thermocline ` +
-          `backfill' exports the missing days.`,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        threshold: partitionLagAlarmDays,
-        evaluationPeriods: 1,
-        // No value means nothing measured the lag (no ETL run): the alarm shows "insufficient
-        // data" rather than guessing; an ETL that does not run at all is not caught here.
-        treatMissingData: cloudwatch.TreatMissingData.MISSING,
-      });
+  /** `PartitionLagAlarm`: a table's newest day in the lake is `partitionLagAlarmDays` behind. */
+  private addPartitionLagAlarm(envName: string, limits: AlarmLimits): cloudwatch.Alarm {
+    const { prefix, partitionLagAlarmDays } = limits;
+    return this.metrics.metricPartitionLagDays().createAlarm(this, 'PartitionLagAlarm', {
+      alarmName: `${prefix}-partition-lag`,
+      alarmDescription:
+        `A ${envName} table's newest day in the lake is more than ` +
+        `${partitionLagAlarmDays} days behind. Check the ETL's recent runs; 'thermocline ` +
+        `backfill' exports the missing days.`,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      threshold: partitionLagAlarmDays,
+      evaluationPeriods: 1,
+      // No value means nothing measured the lag (no ETL run): the alarm shows "insufficient
+      // data" rather than guessing; an ETL that does not run at all is not caught here.
+      treatMissingData: cloudwatch.TreatMissingData.MISSING,
+    });
+  }
 
-    const lakeSizeAlarm = this.metrics.metricLakeSizeBytes().createAlarm(this, 'LakeSizeAlarm', {
+  /** `LakeSizeAlarm`: the lake holds more than `lakeSizeAlarmGiB` GiB in S3 Standard. */
+  private addLakeSizeAlarm(envName: string, limits: AlarmLimits): cloudwatch.Alarm {
+    const { prefix, lakeSizeAlarmGiB } = limits;
+    return this.metrics.metricLakeSizeBytes().createAlarm(this, 'LakeSizeAlarm', {
       alarmName: `${prefix}-lake-size`,
       alarmDescription:
-        `The ${props.envName} lake holds more than ${lakeSizeAlarmGiB} GiB in S3 Standard. ` +
+        `The ${envName} lake holds more than ${lakeSizeAlarmGiB} GiB in S3 Standard. ` +
         `Check for re-exported days piling up as old versions, or tier sooner ` +
         `(lifecycle.glacier_after_days).`,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -292,13 +303,6 @@ export class MonitoringStack extends Stack {
       // S3 reports storage once a day, hours late: a day without a value keeps the state.
       treatMissingData: cloudwatch.TreatMissingData.IGNORE,
     });
-    return {
-      etlFailureAlarm,
-      jobFailureAlarm,
-      queryCostSpikeAlarm,
-      partitionLagAlarm,
-      lakeSizeAlarm,
-    };
   }
 
   /**
@@ -309,6 +313,16 @@ export class MonitoringStack extends Stack {
   grantPublishAlerts(grantee: iam.IGrantable): iam.Grant {
     return this.alerts.grantPublish(grantee);
   }
+}
+
+/** The names and thresholds the alarms are made with, the defaults applied. */
+interface AlarmLimits {
+  /** `thermocline-<env>`, the alarm names' prefix. */
+  readonly prefix: string;
+  readonly scanCutoffGB: number;
+  readonly costSpikeUsdPerHour: number;
+  readonly partitionLagAlarmDays: number;
+  readonly lakeSizeAlarmGiB: number;
 }
 
 /** Throws unless `value` is a finite number above 0. */
