@@ -118,16 +118,7 @@ export class AuroraDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: AuroraDatabaseProps) {
     super(scope, id);
-    const minCapacityAcu = props.minCapacityAcu ?? 0.5;
-    const maxCapacityAcu = props.maxCapacityAcu ?? 2;
-    const backupRetentionDays = props.backupRetentionDays ?? 30;
-    const rotationAfterDays = props.rotationAfterDays ?? 30;
-    const deletionProtection = props.deletionProtection ?? false;
-    checkCapacity(minCapacityAcu, maxCapacityAcu);
-    checkDays('backupRetentionDays', backupRetentionDays, 1, 35);
-    checkDays('rotationAfterDays', rotationAfterDays, 1, 1000);
-    checkClusterIdentifier(props.clusterIdentifier);
-    const vpcSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+    const settings = clusterSettings(props);
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -146,11 +137,36 @@ export class AuroraDatabase extends Construct {
     this.logGroup = new logs.LogGroup(this, 'PostgresLogs', {
       logGroupName: `/aws/rds/cluster/${props.clusterIdentifier}/postgresql`,
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
-      removalPolicy: deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy: settings.deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
+    this.cluster = this.addCluster(props, settings);
+    this.secret = this.clusterSecret(props.clusterIdentifier, settings.deletionProtection);
+    this.rotation = this.cluster.addRotationSingleUser({
+      automaticallyAfter: Duration.days(settings.rotationAfterDays),
+      vpcSubnets: settings.vpcSubnets,
+      endpoint: props.secretsManagerEndpoint,
+    });
+
+    if (!settings.deletionProtection) {
+      Validations.of(this.cluster).acknowledge({
+        id: 'AwsSolutions-RDS10',
+        reason:
+          'Deletion protection follows the environment config (deletion_protection): on in ' +
+          'prod, off in dev and staging so those can be torn down; a final snapshot is taken ' +
+          'either way (RemovalPolicy.SNAPSHOT).',
+      });
+    }
+  }
+
+  /**
+   * `Cluster`: the serverless writer in the security group, its TLS-only parameter group, its
+   * logs exported to {@link AuroraDatabase.logGroup}, 5432 open to the client security group.
+   */
+  private addCluster(props: AuroraDatabaseProps, settings: ClusterSettings): rds.DatabaseCluster {
+    const { deletionProtection } = settings;
     const engine = rds.DatabaseClusterEngine.auroraPostgres({ version: AURORA_POSTGRES_VERSION });
-    this.cluster = new rds.DatabaseCluster(this, 'Cluster', {
+    const cluster = new rds.DatabaseCluster(this, 'Cluster', {
       engine,
       clusterIdentifier: props.clusterIdentifier,
       defaultDatabaseName: DEFAULT_DATABASE_NAME,
@@ -161,10 +177,10 @@ export class AuroraDatabase extends Construct {
         enablePerformanceInsights: true,
         performanceInsightRetention: rds.PerformanceInsightRetention.DEFAULT,
       }),
-      serverlessV2MinCapacity: minCapacityAcu,
-      serverlessV2MaxCapacity: maxCapacityAcu,
+      serverlessV2MinCapacity: settings.minCapacityAcu,
+      serverlessV2MaxCapacity: settings.maxCapacityAcu,
       vpc: props.vpc,
-      vpcSubnets,
+      vpcSubnets: settings.vpcSubnets,
       securityGroups: [this.securityGroup],
       // PostgreSQL's default port on purpose: the cluster sits in isolated subnets and admits
       // only its client security group, so another port would hide nothing, while every
@@ -172,7 +188,7 @@ export class AuroraDatabase extends Construct {
       // not flag Aurora PostgreSQL in provisioned/Serverless v2 mode, so no acknowledgement.)
       port: POSTGRES_PORT,
       storageEncrypted: true,
-      backup: { retention: Duration.days(backupRetentionDays) },
+      backup: { retention: Duration.days(settings.backupRetentionDays) },
       deletionProtection,
       deleteAutomatedBackups: !deletionProtection,
       removalPolicy: RemovalPolicy.SNAPSHOT,
@@ -189,39 +205,33 @@ export class AuroraDatabase extends Construct {
       copyTagsToSnapshot: true,
     });
     // Only the cluster resource exports logs; the secret, writer and rotation need not wait.
-    (this.cluster.node.defaultChild as CfnResource).node.addDependency(this.logGroup);
-    this.cluster.connections.allowDefaultPortFrom(
+    (cluster.node.defaultChild as CfnResource).node.addDependency(this.logGroup);
+    cluster.connections.allowDefaultPortFrom(
       this.dbClientSecurityGroup,
       'PostgreSQL from the cluster clients',
     );
+    return cluster;
+  }
+
+  /**
+   * The cluster's master secret. With deletion protection the secret outlives the stack, like the
+   * final snapshot whose master password it holds; elsewhere it goes (a restored snapshot's
+   * password can be reset).
+   */
+  private clusterSecret(
+    clusterIdentifier: string,
+    deletionProtection: boolean,
+  ): secretsmanager.ISecret {
     if (!this.cluster.secret) {
-      throw new Error(`Aurora cluster ${props.clusterIdentifier} was created without a secret`);
+      throw new Error(`Aurora cluster ${clusterIdentifier} was created without a secret`);
     }
-    this.secret = this.cluster.secret;
-    // With deletion protection the secret outlives the stack, like the final snapshot whose
-    // master password it holds; elsewhere it goes (a restored snapshot's password can be reset).
     // `cluster.secret` is the attachment; the generated secret is the cluster's child `Secret`.
     const generated = this.cluster.node.tryFindChild('Secret');
     if (!(generated instanceof secretsmanager.Secret)) {
-      throw new Error(`Aurora cluster ${props.clusterIdentifier} has no generated secret`);
+      throw new Error(`Aurora cluster ${clusterIdentifier} has no generated secret`);
     }
     generated.applyRemovalPolicy(deletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY);
-
-    this.rotation = this.cluster.addRotationSingleUser({
-      automaticallyAfter: Duration.days(rotationAfterDays),
-      vpcSubnets,
-      endpoint: props.secretsManagerEndpoint,
-    });
-
-    if (!deletionProtection) {
-      Validations.of(this.cluster).acknowledge({
-        id: 'AwsSolutions-RDS10',
-        reason:
-          'Deletion protection follows the environment config (deletion_protection): on in ' +
-          'prod, off in dev and staging so those can be torn down; a final snapshot is taken ' +
-          'either way (RemovalPolicy.SNAPSHOT).',
-      });
-    }
+    return this.cluster.secret;
   }
 
   /**
@@ -242,6 +252,33 @@ export class AuroraDatabase extends Construct {
   grantSecretRead(grantee: iam.IGrantable): iam.Grant {
     return this.secret.grantRead(grantee);
   }
+}
+
+/** The settings of an {@link AuroraDatabase}, the defaults of its props applied. */
+interface ClusterSettings {
+  readonly minCapacityAcu: number;
+  readonly maxCapacityAcu: number;
+  readonly backupRetentionDays: number;
+  readonly rotationAfterDays: number;
+  readonly deletionProtection: boolean;
+  readonly vpcSubnets: ec2.SubnetSelection;
+}
+
+/** The props' settings with their defaults, validated. */
+function clusterSettings(props: AuroraDatabaseProps): ClusterSettings {
+  const settings = {
+    minCapacityAcu: props.minCapacityAcu ?? 0.5,
+    maxCapacityAcu: props.maxCapacityAcu ?? 2,
+    backupRetentionDays: props.backupRetentionDays ?? 30,
+    rotationAfterDays: props.rotationAfterDays ?? 30,
+    deletionProtection: props.deletionProtection ?? false,
+    vpcSubnets: props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+  };
+  checkCapacity(settings.minCapacityAcu, settings.maxCapacityAcu);
+  checkDays('backupRetentionDays', settings.backupRetentionDays, 1, 35);
+  checkDays('rotationAfterDays', settings.rotationAfterDays, 1, 1000);
+  checkClusterIdentifier(props.clusterIdentifier);
+  return settings;
 }
 
 /** Throws unless the capacities are ones Aurora Serverless v2 accepts, min ≤ max. */
