@@ -97,6 +97,19 @@ export interface DatabaseStackProps extends StackProps {
   readonly availabilityZones?: readonly string[];
 }
 
+/** The hot tier's resources, created by the stack or imported. */
+interface HotTier {
+  readonly network: IsolatedNetwork | undefined;
+  readonly database: AuroraDatabase | undefined;
+  readonly vpc: ec2.IVpc;
+  readonly functionSubnets: ec2.SubnetSelection;
+  readonly cluster: rds.IDatabaseCluster;
+  readonly clusterArn: string;
+  readonly databaseName: string;
+  readonly secret: secretsmanager.ISecret;
+  readonly dbClientSecurityGroup: ec2.ISecurityGroup;
+}
+
 /**
  * The database stack of one environment (`Thermocline-<env>-Database`):
  * - `Network`: a VPC over two zones with isolated subnets only (no NAT, no internet gateway),
@@ -154,80 +167,21 @@ export class DatabaseStack extends Stack {
     });
     Tags.of(this).add('thermocline:environment', props.envName);
     this.configuredZones = props.existing?.availabilityZones ?? props.availabilityZones;
-    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
     this.clusterIdentifier = props.existing
       ? (props.existing.clusterIdentifier ?? props.existing.clusterArn.split(':').pop() ?? '')
       : `thermocline-${props.envName}`;
-    if (props.existing) {
-      const existing = props.existing;
-      this.network = undefined;
-      this.database = undefined;
-      this.vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
-        vpcId: existing.vpcId,
-        availabilityZones: [...existing.availabilityZones],
-        privateSubnetIds: [...existing.subnetIds],
-      });
-      this.functionSubnets = { subnets: this.vpc.privateSubnets };
-      for (const subnet of this.vpc.privateSubnets) {
-        // The stacks add no routes to the existing subnets, so their route tables are not needed.
-        Annotations.of(subnet).acknowledgeWarning(
-          '@aws-cdk/aws-ec2:noSubnetRouteTableId',
-          'Nothing in the stacks reads or changes the route tables of the existing subnets.',
-        );
-      }
-      this.dbClientSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(
-        this,
-        'ClientSecurityGroup',
-        existing.securityGroupId,
-        { mutable: false },
-      );
-      this.secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', existing.secretArn);
-      this.cluster = rds.DatabaseCluster.fromDatabaseClusterAttributes(this, 'Cluster', {
-        clusterIdentifier: this.clusterIdentifier,
-        port: POSTGRES_PORT,
-        secret: this.secret,
-        dataApiEnabled: true,
-      });
-      this.clusterArn = existing.clusterArn;
-      this.databaseName = existing.databaseName ?? DEFAULT_DATABASE_NAME;
-      // CloudFormation refuses a template without resources, and everything here is imported:
-      // the usual no-op placeholder keeps the stack (and its outputs) deployable.
-      new CfnWaitConditionHandle(this, 'Imported');
-    } else {
-      const vpcEndpoints = props.vpcEndpoints ?? REQUIRED_VPC_ENDPOINTS;
-      const network = new IsolatedNetwork(this, 'Network', {
-        flowLogRetention: logRetention,
-        retainFlowLogs: deletionProtection,
-        availabilityZones: props.availabilityZones,
-        interfaceEndpoints: interfaceEndpointsFor(vpcEndpoints),
-        endpointAzs: props.vpcEndpointAzs,
-      });
-      const database = new AuroraDatabase(this, 'Database', {
-        vpc: network.vpc,
-        vpcSubnets: network.isolatedSubnets,
-        clusterIdentifier: this.clusterIdentifier,
-        secretsManagerEndpoint: vpcEndpoints.includes('secretsmanager')
-          ? network.interfaceEndpoint('SecretsManager')
-          : undefined,
-        minCapacityAcu: props.minCapacityAcu,
-        maxCapacityAcu: props.maxCapacityAcu,
-        deletionProtection,
-        logRetention,
-      });
-      this.network = network;
-      this.database = database;
-      this.vpc = network.vpc;
-      this.functionSubnets = network.isolatedSubnets;
-      this.cluster = database.cluster;
-      this.clusterArn = database.cluster.clusterArn;
-      this.databaseName = DEFAULT_DATABASE_NAME;
-      this.secret = database.secret;
-      this.dbClientSecurityGroup = database.dbClientSecurityGroup;
-      new CfnOutput(this, 'ClusterEndpoint', {
-        description: 'The Aurora writer endpoint (PGHOST inside the VPC).',
-        value: database.cluster.clusterEndpoint.hostname,
-      });
-    }
+    const hotTier = props.existing
+      ? this.importDatabase(props.existing)
+      : this.createDatabase(props, deletionProtection);
+    this.network = hotTier.network;
+    this.database = hotTier.database;
+    this.vpc = hotTier.vpc;
+    this.functionSubnets = hotTier.functionSubnets;
+    this.cluster = hotTier.cluster;
+    this.clusterArn = hotTier.clusterArn;
+    this.databaseName = hotTier.databaseName;
+    this.secret = hotTier.secret;
+    this.dbClientSecurityGroup = hotTier.dbClientSecurityGroup;
 
     new CfnOutput(this, 'ClusterArn', {
       description: 'The Aurora cluster (Data API resourceArn).',
@@ -237,6 +191,89 @@ export class DatabaseStack extends Stack {
       description: 'The master credentials (Data API secretArn).',
       value: this.secret.secretArn,
     });
+  }
+
+  /** The existing cluster, secret, VPC, subnets and client security group, imported by ID. */
+  private importDatabase(existing: ExistingDatabase): HotTier {
+    const vpc = ec2.Vpc.fromVpcAttributes(this, 'Vpc', {
+      vpcId: existing.vpcId,
+      availabilityZones: [...existing.availabilityZones],
+      privateSubnetIds: [...existing.subnetIds],
+    });
+    for (const subnet of vpc.privateSubnets) {
+      // The stacks add no routes to the existing subnets, so their route tables are not needed.
+      Annotations.of(subnet).acknowledgeWarning(
+        '@aws-cdk/aws-ec2:noSubnetRouteTableId',
+        'Nothing in the stacks reads or changes the route tables of the existing subnets.',
+      );
+    }
+    const dbClientSecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(
+      this,
+      'ClientSecurityGroup',
+      existing.securityGroupId,
+      { mutable: false },
+    );
+    const secret = secretsmanager.Secret.fromSecretCompleteArn(this, 'Secret', existing.secretArn);
+    const cluster = rds.DatabaseCluster.fromDatabaseClusterAttributes(this, 'Cluster', {
+      clusterIdentifier: this.clusterIdentifier,
+      port: POSTGRES_PORT,
+      secret,
+      dataApiEnabled: true,
+    });
+    // CloudFormation refuses a template without resources, and everything here is imported:
+    // the usual no-op placeholder keeps the stack (and its outputs) deployable.
+    new CfnWaitConditionHandle(this, 'Imported');
+    return {
+      network: undefined,
+      database: undefined,
+      vpc,
+      functionSubnets: { subnets: vpc.privateSubnets },
+      cluster,
+      clusterArn: existing.clusterArn,
+      databaseName: existing.databaseName ?? DEFAULT_DATABASE_NAME,
+      secret,
+      dbClientSecurityGroup,
+    };
+  }
+
+  /** `Network` (the isolated VPC and its endpoints) and `Database` (the Aurora cluster in it). */
+  private createDatabase(props: DatabaseStackProps, deletionProtection: boolean): HotTier {
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_MONTH;
+    const vpcEndpoints = props.vpcEndpoints ?? REQUIRED_VPC_ENDPOINTS;
+    const network = new IsolatedNetwork(this, 'Network', {
+      flowLogRetention: logRetention,
+      retainFlowLogs: deletionProtection,
+      availabilityZones: props.availabilityZones,
+      interfaceEndpoints: interfaceEndpointsFor(vpcEndpoints),
+      endpointAzs: props.vpcEndpointAzs,
+    });
+    const database = new AuroraDatabase(this, 'Database', {
+      vpc: network.vpc,
+      vpcSubnets: network.isolatedSubnets,
+      clusterIdentifier: this.clusterIdentifier,
+      secretsManagerEndpoint: vpcEndpoints.includes('secretsmanager')
+        ? network.interfaceEndpoint('SecretsManager')
+        : undefined,
+      minCapacityAcu: props.minCapacityAcu,
+      maxCapacityAcu: props.maxCapacityAcu,
+      deletionProtection,
+      logRetention,
+    });
+    new CfnOutput(this, 'ClusterEndpoint', {
+      description: 'The Aurora writer endpoint (PGHOST inside the VPC).',
+      value: database.cluster.clusterEndpoint.hostname,
+    });
+    return {
+      network,
+      database,
+      vpc: network.vpc,
+      functionSubnets: network.isolatedSubnets,
+      cluster: database.cluster,
+      clusterArn: database.cluster.clusterArn,
+      databaseName: DEFAULT_DATABASE_NAME,
+      secret: database.secret,
+      dbClientSecurityGroup: database.dbClientSecurityGroup,
+    };
   }
 
   /**
