@@ -3,12 +3,16 @@
  * reads the context and the config file and calls {@link addThermoclineStacks}; tests call it
  * with a config of their own.
  */
-import { Validations, type App } from 'aws-cdk-lib';
+import { Validations, type App, type Environment } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { environmentConfig } from '#core/config/resolve';
-import type { ExistingDatabaseConfig, ThermoclineConfig } from '#core/config/schema';
+import type {
+  EnvironmentConfig,
+  ExistingDatabaseConfig,
+  ThermoclineConfig,
+} from '#core/config/schema';
 import { UsageError } from '#core/errors';
 import { retentionDays } from './constructs/log-retention';
 import { DatabaseStack, type ExistingDatabase } from './database-stack';
@@ -111,47 +115,16 @@ export function addThermoclineStacks(
 ): ThermoclineStacks {
   const envName = deployEnvironmentName(options.envName);
   const environment = environmentConfig(options.config, envName);
-  const deletionProtection = environment.deletion_protection;
   // Pinned (account and region in the config): `cdk deploy` with other credentials fails before
   // any change, and nothing is looked up (the VPC's zones come from the config).
   const env =
     environment.account !== null && environment.region !== null
       ? { account: environment.account, region: environment.region }
       : undefined;
+  const context: StackContext = { app, envName, config: options.config, environment, env };
 
-  const storage = new StorageStack(app, stackName(envName, 'Storage'), {
-    env,
-    envName,
-    scanCutoffGB: environment.scan_cutoff_gb,
-    glacierAfterDays: environment.lifecycle.glacier_after_days,
-    archiveStorageClass:
-      environment.lifecycle.archive_storage_class === 'glacier_flexible_retrieval'
-        ? s3.StorageClass.GLACIER
-        : s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-    replicationBucketName: environment.replication_bucket,
-    crawlerTableNames: options.config.tables.map((table) => table.name),
-    crawlerScheduleExpression: environment.schedules.crawler.enabled
-      ? environment.schedules.crawler.expression
-      : undefined,
-    deepArchiveAfterDays: environment.lifecycle.deep_archive_after_days,
-    expireAfterDays: environment.lifecycle.expire_after_days,
-    deletionProtection,
-    terminationProtection: envName === 'prod' || deletionProtection,
-  });
-
-  const database = new DatabaseStack(app, stackName(envName, 'Database'), {
-    env,
-    envName,
-    existing: existingDatabase(environment.database.existing),
-    vpcEndpoints: environment.database.create?.vpc_endpoints,
-    vpcEndpointAzs: environment.database.create?.vpc_endpoint_azs,
-    availabilityZones: environment.database.create?.availability_zones ?? undefined,
-    minCapacityAcu: environment.aurora.min_acu,
-    maxCapacityAcu: environment.aurora.max_acu,
-    deletionProtection,
-    logRetention: retentionDays(environment.log_retention_days),
-    terminationProtection: envName === 'prod' || deletionProtection,
-  });
+  const storage = addStorageStack(context);
+  const database = addDatabaseStack(context);
 
   // Stateless: never termination-protected. It reads the other stacks' resources by name only;
   // the lake bucket's generated name is the one cross-stack reference.
@@ -165,23 +138,11 @@ export function addThermoclineStacks(
     scanCutoffGB: environment.scan_cutoff_gb,
   });
 
-  // Stateless: the ETL functions, state machine and schedule over the stacks above.
-  const pipeline = new PipelineStack(app, stackName(envName, 'Pipeline'), {
-    env,
-    envName,
-    config: options.config,
-    storage,
-    database,
-    monitoring,
-    logRetention: retentionDays(environment.log_retention_days),
-    etlScheduleExpression: environment.schedules.etl.expression,
-    etlScheduleEnabled: environment.schedules.etl.enabled,
-    schedules: environment.schedules,
-    duckDbArchitecture:
-      options.duckDbArchitecture === 'arm64'
-        ? lambda.Architecture.ARM_64
-        : lambda.Architecture.X86_64,
-  });
+  const pipeline = addPipelineStack(
+    context,
+    { storage, database, monitoring },
+    options.duckDbArchitecture,
+  );
 
   // Stateless: the query API, its functions and the plan state machine.
   const query = new QueryStack(app, stackName(envName, 'Query'), {
@@ -196,4 +157,90 @@ export function addThermoclineStacks(
 
   if (options.nag ?? true) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { envName, storage, database, monitoring, pipeline, query };
+}
+
+/** What each of an environment's stacks is built from. */
+interface StackContext {
+  readonly app: App;
+  readonly envName: DeployEnvironmentName;
+  readonly config: ThermoclineConfig;
+  /** `config.environments[envName]`. */
+  readonly environment: EnvironmentConfig;
+  /** Every stack's `env`: the config's account and region when it gives both. */
+  readonly env: Environment | undefined;
+}
+
+/**
+ * The stateful stacks are termination-protected in prod, and in other environments when their
+ * `deletion_protection` is on.
+ */
+function terminationProtection({ envName, environment }: StackContext): boolean {
+  return envName === 'prod' || environment.deletion_protection;
+}
+
+/** `Thermocline-<env>-Storage`: the lake, its lifecycle, the catalog, the crawler. */
+function addStorageStack(context: StackContext): StorageStack {
+  const { app, envName, environment, env } = context;
+  return new StorageStack(app, stackName(envName, 'Storage'), {
+    env,
+    envName,
+    scanCutoffGB: environment.scan_cutoff_gb,
+    glacierAfterDays: environment.lifecycle.glacier_after_days,
+    archiveStorageClass:
+      environment.lifecycle.archive_storage_class === 'glacier_flexible_retrieval'
+        ? s3.StorageClass.GLACIER
+        : s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+    replicationBucketName: environment.replication_bucket,
+    crawlerTableNames: context.config.tables.map((table) => table.name),
+    crawlerScheduleExpression: environment.schedules.crawler.enabled
+      ? environment.schedules.crawler.expression
+      : undefined,
+    deepArchiveAfterDays: environment.lifecycle.deep_archive_after_days,
+    expireAfterDays: environment.lifecycle.expire_after_days,
+    deletionProtection: environment.deletion_protection,
+    terminationProtection: terminationProtection(context),
+  });
+}
+
+/** `Thermocline-<env>-Database`: the network and Aurora cluster, or the existing ones imported. */
+function addDatabaseStack(context: StackContext): DatabaseStack {
+  const { app, envName, environment, env } = context;
+  return new DatabaseStack(app, stackName(envName, 'Database'), {
+    env,
+    envName,
+    existing: existingDatabase(environment.database.existing),
+    vpcEndpoints: environment.database.create?.vpc_endpoints,
+    vpcEndpointAzs: environment.database.create?.vpc_endpoint_azs,
+    availabilityZones: environment.database.create?.availability_zones ?? undefined,
+    minCapacityAcu: environment.aurora.min_acu,
+    maxCapacityAcu: environment.aurora.max_acu,
+    deletionProtection: environment.deletion_protection,
+    logRetention: retentionDays(environment.log_retention_days),
+    terminationProtection: terminationProtection(context),
+  });
+}
+
+/** `Thermocline-<env>-Pipeline` (stateless): the ETL functions, state machine and schedule. */
+function addPipelineStack(
+  context: StackContext,
+  stacks: {
+    readonly storage: StorageStack;
+    readonly database: DatabaseStack;
+    readonly monitoring: MonitoringStack;
+  },
+  duckDbArchitecture: ThermoclineStacksOptions['duckDbArchitecture'],
+): PipelineStack {
+  const { app, envName, environment, env } = context;
+  return new PipelineStack(app, stackName(envName, 'Pipeline'), {
+    env,
+    envName,
+    config: context.config,
+    ...stacks,
+    logRetention: retentionDays(environment.log_retention_days),
+    etlScheduleExpression: environment.schedules.etl.expression,
+    etlScheduleEnabled: environment.schedules.etl.enabled,
+    schedules: environment.schedules,
+    duckDbArchitecture:
+      duckDbArchitecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
+  });
 }
