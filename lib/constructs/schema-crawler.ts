@@ -69,39 +69,50 @@ export class SchemaCrawler extends Construct {
         `SchemaCrawler '${props.crawlerName}' has no tables to crawl; configure at least one table`,
       );
     }
-    const stack = Stack.of(this);
-    const logGroupArn = stack.formatArn({
+    const logGroupArn = Stack.of(this).formatArn({
       service: 'logs',
       resource: 'log-group',
       resourceName: '/aws-glue/crawlers*',
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     });
 
-    this.key = new kms.Key(this, 'Key', {
-      description: `Encrypts the logs of the Glue crawler ${props.crawlerName}`,
+    this.key = this.addKey(props.crawlerName, logGroupArn);
+    this.role = this.addRole(props, logGroupArn);
+    this.crawler = this.addCrawler(props);
+    this.acknowledgeFindings(props.lakeBucket, logGroupArn);
+  }
+
+  /** `Key`: the rotated KMS key of the crawler's logs, usable by CloudWatch Logs for them. */
+  private addKey(crawlerName: string, logGroupArn: string): kms.Key {
+    const key = new kms.Key(this, 'Key', {
+      description: `Encrypts the logs of the Glue crawler ${crawlerName}`,
       enableKeyRotation: true,
       pendingWindow: Duration.days(30),
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.key.addToResourcePolicy(
+    key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'CloudWatchLogsUse',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+        principals: [new iam.ServicePrincipal(`logs.${Stack.of(this).region}.amazonaws.com`)],
         actions: [...LOGS_KEY_ACTIONS],
         resources: ['*'],
         conditions: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': logGroupArn } },
       }),
     );
+    return key;
+  }
 
-    this.role = new iam.Role(this, 'Role', {
+  /** `Role`: reads the lake and this database's tables, writes the crawler's encrypted logs. */
+  private addRole(props: SchemaCrawlerProps, logGroupArn: string): iam.Role {
+    const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
       description: `Glue crawler ${props.crawlerName}: reads the lake and this database's tables`,
     });
-    props.lakeBucket.grantRead(this.role);
-    this.key.grantEncryptDecrypt(this.role);
+    props.lakeBucket.grantRead(role);
+    this.key.grantEncryptDecrypt(role);
     const glueArn = (resource: string, resourceName?: string): string =>
-      stack.formatArn({ service: 'glue', resource, resourceName });
-    this.role.addToPolicy(
+      Stack.of(this).formatArn({ service: 'glue', resource, resourceName });
+    role.addToPolicy(
       new iam.PolicyStatement({
         actions: [...CRAWLER_CATALOG_ACTIONS],
         resources: [
@@ -111,13 +122,17 @@ export class SchemaCrawler extends Construct {
         ],
       }),
     );
-    this.role.addToPolicy(
+    role.addToPolicy(
       new iam.PolicyStatement({
         actions: [...CRAWLER_LOG_ACTIONS],
         resources: [logGroupArn, `${logGroupArn}:*`],
       }),
     );
+    return role;
+  }
 
+  /** `SecurityConfiguration` (logs and bookmarks encrypted with the key) and `Crawler`. */
+  private addCrawler(props: SchemaCrawlerProps): glue.CfnCrawler {
     const security = new glue.CfnSecurityConfiguration(this, 'SecurityConfiguration', {
       name: `${props.crawlerName}-security`,
       encryptionConfiguration: {
@@ -129,8 +144,7 @@ export class SchemaCrawler extends Construct {
         s3Encryptions: [{ s3EncryptionMode: 'SSE-S3' }],
       },
     });
-
-    this.crawler = new glue.CfnCrawler(this, 'Crawler', {
+    const crawler = new glue.CfnCrawler(this, 'Crawler', {
       name: props.crawlerName,
       description:
         'Audits the ETL-created tables: logs schema changes (LOG policy), never rewrites them',
@@ -146,8 +160,8 @@ export class SchemaCrawler extends Construct {
         ? { schedule: { scheduleExpression: props.scheduleExpression } }
         : {}),
     });
-    this.crawler.addResourceDependency(security);
-    this.acknowledgeFindings(props.lakeBucket, logGroupArn);
+    crawler.addResourceDependency(security);
+    return crawler;
   }
 
   /** The cdk-nag findings of the crawler's role, each with its reason. */
