@@ -112,16 +112,8 @@ export class DataLake extends Construct {
 
   constructor(scope: Construct, id: string, props: DataLakeProps) {
     super(scope, id);
-    const glacierAfterDays = props.glacierAfterDays ?? LIFECYCLE_DEFAULTS.glacierAfterDays;
-    const deepArchiveAfterDays =
-      props.deepArchiveAfterDays ?? LIFECYCLE_DEFAULTS.deepArchiveAfterDays;
-    const expireAfterDays =
-      props.expireAfterDays === undefined
-        ? LIFECYCLE_DEFAULTS.expireAfterDays
-        : props.expireAfterDays;
-    const noncurrentDays =
-      props.noncurrentVersionExpireAfterDays ?? LIFECYCLE_DEFAULTS.noncurrentVersionExpireAfterDays;
-    checkLifecycle({ glacierAfterDays, deepArchiveAfterDays, expireAfterDays, noncurrentDays });
+    const lifecycle = lifecycleDays(props);
+    checkLifecycle(lifecycle);
     checkDatabaseName(props.databaseName);
 
     this.bucket = new s3.Bucket(this, 'Bucket', {
@@ -129,28 +121,7 @@ export class DataLake extends Construct {
       versioned: true,
       serverAccessLogsBucket: props.serverAccessLogsBucket,
       serverAccessLogsPrefix: 'lake/',
-      lifecycleRules: [
-        {
-          id: 'TierByAge',
-          transitions: [
-            {
-              storageClass: props.archiveStorageClass ?? s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
-              transitionAfter: Duration.days(glacierAfterDays),
-            },
-            {
-              storageClass: s3.StorageClass.DEEP_ARCHIVE,
-              transitionAfter: Duration.days(deepArchiveAfterDays),
-            },
-          ],
-          ...(expireAfterDays === null ? {} : { expiration: Duration.days(expireAfterDays) }),
-        },
-        {
-          id: 'ExpireNoncurrentVersions',
-          noncurrentVersionExpiration: Duration.days(noncurrentDays),
-          expiredObjectDeleteMarker: true,
-        },
-        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
-      ],
+      lifecycleRules: lifecycleRules(lifecycle, props.archiveStorageClass),
       ...(props.replicaBucket
         ? {
             replicationRules: [
@@ -164,19 +135,7 @@ export class DataLake extends Construct {
           }
         : {}),
     });
-
-    if (props.replicaBucket) {
-      const replicationRole = this.bucket.node.findChild('ReplicationRole');
-      for (const bucket of [this.bucket, props.replicaBucket]) {
-        acknowledgeWildcardResource(
-          replicationRole,
-          `${bucket.bucketArn}/*`,
-          'S3 replication reads every object version of the lake and writes it to the replica ' +
-            'bucket: object-level access to these two buckets only (the grant CDK makes for a ' +
-            'replication rule).',
-        );
-      }
-    }
+    if (props.replicaBucket) this.acknowledgeReplication(props.replicaBucket);
 
     this.databaseName = props.databaseName;
     this.database = new glue.CfnDatabase(this, 'Database', {
@@ -191,6 +150,20 @@ export class DataLake extends Construct {
     this.database.applyRemovalPolicy(
       props.retainDatabase ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     );
+  }
+
+  /** The cdk-nag finding of the replication role CDK makes for the replication rule. */
+  private acknowledgeReplication(replicaBucket: s3.IBucket): void {
+    const replicationRole = this.bucket.node.findChild('ReplicationRole');
+    for (const bucket of [this.bucket, replicaBucket]) {
+      acknowledgeWildcardResource(
+        replicationRole,
+        `${bucket.bucketArn}/*`,
+        'S3 replication reads every object version of the lake and writes it to the replica ' +
+          'bucket: object-level access to these two buckets only (the grant CDK makes for a ' +
+          'replication rule).',
+      );
+    }
   }
 
   /**
@@ -212,13 +185,63 @@ export class DataLake extends Construct {
   }
 }
 
-/** Throws when the lifecycle days are not whole, non-negative and increasing. */
-function checkLifecycle(days: {
+/** The lifecycle of the lake's objects, in days. */
+interface LifecycleDays {
   glacierAfterDays: number;
   deepArchiveAfterDays: number;
+  /** `null`: objects are kept forever. */
   expireAfterDays: number | null;
   noncurrentDays: number;
-}): void {
+}
+
+/** The props' lifecycle days, the defaults applied (not yet checked). */
+function lifecycleDays(props: DataLakeProps): LifecycleDays {
+  return {
+    glacierAfterDays: props.glacierAfterDays ?? LIFECYCLE_DEFAULTS.glacierAfterDays,
+    deepArchiveAfterDays: props.deepArchiveAfterDays ?? LIFECYCLE_DEFAULTS.deepArchiveAfterDays,
+    expireAfterDays:
+      props.expireAfterDays === undefined
+        ? LIFECYCLE_DEFAULTS.expireAfterDays
+        : props.expireAfterDays,
+    noncurrentDays:
+      props.noncurrentVersionExpireAfterDays ?? LIFECYCLE_DEFAULTS.noncurrentVersionExpireAfterDays,
+  };
+}
+
+/**
+ * The lake bucket's lifecycle rules: tier by age (archive class, Deep Archive, expiry), expire
+ * noncurrent versions and their delete markers, abort incomplete uploads after a day.
+ */
+function lifecycleRules(
+  days: LifecycleDays,
+  archiveStorageClass: s3.StorageClass | undefined,
+): s3.LifecycleRule[] {
+  return [
+    {
+      id: 'TierByAge',
+      transitions: [
+        {
+          storageClass: archiveStorageClass ?? s3.StorageClass.GLACIER_INSTANT_RETRIEVAL,
+          transitionAfter: Duration.days(days.glacierAfterDays),
+        },
+        {
+          storageClass: s3.StorageClass.DEEP_ARCHIVE,
+          transitionAfter: Duration.days(days.deepArchiveAfterDays),
+        },
+      ],
+      ...(days.expireAfterDays === null ? {} : { expiration: Duration.days(days.expireAfterDays) }),
+    },
+    {
+      id: 'ExpireNoncurrentVersions',
+      noncurrentVersionExpiration: Duration.days(days.noncurrentDays),
+      expiredObjectDeleteMarker: true,
+    },
+    { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+  ];
+}
+
+/** Throws when the lifecycle days are not whole, non-negative and increasing. */
+function checkLifecycle(days: LifecycleDays): void {
   for (const [name, value] of Object.entries(days)) {
     if (value !== null && !(Number.isInteger(value) && value >= 0)) {
       throw new Error(`DataLake ${name} is ${value}; use a whole number of days, 0 or more`);
