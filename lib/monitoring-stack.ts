@@ -120,15 +120,8 @@ export class MonitoringStack extends Stack {
       ...props,
     });
     Tags.of(this).add('thermocline:environment', props.envName);
-    const prefix = `thermocline-${props.envName}`;
-    const scanCutoffGB = props.scanCutoffGB ?? 10;
-    const costSpikeUsdPerHour =
-      props.costSpikeUsdPerHour ?? defaultCostSpikeUsdPerHour(scanCutoffGB);
-    const lakeSizeAlarmGiB = props.lakeSizeAlarmGiB ?? 1024;
-    const partitionLagAlarmDays = props.partitionLagAlarmDays ?? 2;
-    checkPositive('costSpikeUsdPerHour', costSpikeUsdPerHour, 'US$ per hour');
-    checkPositive('lakeSizeAlarmGiB', lakeSizeAlarmGiB, 'GiB');
-    checkPositive('partitionLagAlarmDays', partitionLagAlarmDays, 'days');
+    const limits = alarmLimits(props);
+    const { prefix } = limits;
 
     this.alerts = new AlertTopic(this, 'Alerts', {
       topicName: `${prefix}-alerts`,
@@ -146,13 +139,7 @@ export class MonitoringStack extends Stack {
       clusterIdentifier: props.clusterIdentifier,
     });
 
-    const alarms = this.addAlarms(props, {
-      prefix,
-      scanCutoffGB,
-      costSpikeUsdPerHour,
-      partitionLagAlarmDays,
-      lakeSizeAlarmGiB,
-    });
+    const alarms = this.addAlarms(props, limits);
     this.etlFailureAlarm = alarms.etlFailureAlarm;
     this.jobFailureAlarm = alarms.jobFailureAlarm;
     this.queryCostSpikeAlarm = alarms.queryCostSpikeAlarm;
@@ -172,10 +159,10 @@ export class MonitoringStack extends Stack {
       dashboardName: prefix,
       metrics: this.metrics,
       alarms: allAlarms,
-      partitionLagAlarmDays,
-      costSpikeUsdPerHour,
-      lakeSizeAlarmGiB,
-      scanCutoffBytes: scanCutoffBytes(scanCutoffGB),
+      partitionLagAlarmDays: limits.partitionLagAlarmDays,
+      costSpikeUsdPerHour: limits.costSpikeUsdPerHour,
+      lakeSizeAlarmGiB: limits.lakeSizeAlarmGiB,
+      scanCutoffBytes: scanCutoffBytes(limits.scanCutoffGB),
     }).dashboard;
 
     new CfnOutput(this, 'AlertTopicArn', {
@@ -323,6 +310,22 @@ interface AlarmLimits {
   readonly costSpikeUsdPerHour: number;
   readonly partitionLagAlarmDays: number;
   readonly lakeSizeAlarmGiB: number;
+}
+
+/** The alarms' names and thresholds: the props' limits with their defaults, checked. */
+function alarmLimits(props: MonitoringStackProps): AlarmLimits {
+  const scanCutoffGB = props.scanCutoffGB ?? 10;
+  const limits = {
+    prefix: `thermocline-${props.envName}`,
+    scanCutoffGB,
+    costSpikeUsdPerHour: props.costSpikeUsdPerHour ?? defaultCostSpikeUsdPerHour(scanCutoffGB),
+    partitionLagAlarmDays: props.partitionLagAlarmDays ?? 2,
+    lakeSizeAlarmGiB: props.lakeSizeAlarmGiB ?? 1024,
+  };
+  checkPositive('costSpikeUsdPerHour', limits.costSpikeUsdPerHour, 'US$ per hour');
+  checkPositive('lakeSizeAlarmGiB', limits.lakeSizeAlarmGiB, 'GiB');
+  checkPositive('partitionLagAlarmDays', limits.partitionLagAlarmDays, 'days');
+  return limits;
 }
 
 /** Throws unless `value` is a finite number above 0. */
