@@ -4,6 +4,7 @@
  * retention log), may its hot rows be deleted? Everything that is not a positive proof that the
  * lake holds exactly these rows holds the day, with a reason and the command that resolves it.
  */
+import type { DayManifest } from '#etl/export';
 import {
   addChecksums,
   checksumText,
@@ -64,31 +65,42 @@ export function verifyCommand(table: string, day: string): string {
  * its rows back); the hot rows
  * (plus, for a resumed purge of the same data, the rows the log says are already deleted) differ
  * from the manifest in count or checksum; rows arrived after the day was purged; or the day was
- * re-published after a partial purge.
+ * re-published after a partial purge. The lake side is judged first ({@link lakeHold}), then the
+ * hot rows ({@link hotRowsDecision}).
  * @example
  * decideDay({ table: 'events', day: '2025-02-15', manifest: { problem: 'no manifest (…)' } });
  * // { verdict: 'hold', reason: 'no manifest (…): the day was never published', recovery: 'thermocline backfill …' }
  */
 export function decideDay(facts: DayFacts): DayDecision {
-  const { table, day, manifest: read, log } = facts;
-  const backfill = backfillCommand(table, day);
-  const hold = (reason: string, recovery = backfill): DayDecision => ({
-    verdict: 'hold',
-    reason,
-    recovery,
-  });
-
+  const { table, day, manifest: read } = facts;
   if (!read.manifest) {
     return hold(
       read.problem.startsWith('no manifest')
         ? `${read.problem}: the day was never published`
         : read.problem,
+      backfillCommand(table, day),
     );
   }
-  const manifest = read.manifest;
+  return lakeHold(facts, read.manifest) ?? hotRowsDecision(facts, read.manifest);
+}
+
+/** The verdict that holds a day, with why and what resolves it. */
+function hold(reason: string, recovery: string): DayDecision {
+  return { verdict: 'hold', reason, recovery };
+}
+
+/**
+ * Holds the day when the lake does not serve what the manifest published: the catalog points
+ * elsewhere, a file is missing, a file's content changed or cannot be checked. Undefined when
+ * none of these is known.
+ */
+function lakeHold(facts: DayFacts, manifest: DayManifest): DayDecision | undefined {
+  const { table, day, log } = facts;
+  const backfill = backfillCommand(table, day);
   if (facts.catalogProblem) {
     return hold(
       `catalog points elsewhere: ${facts.catalogProblem} (re-run backfill --from ${day} --to ${day} to publish the day again)`,
+      backfill,
     );
   }
   // A day retention has begun to delete cannot be exported again: its files must be restored.
@@ -117,7 +129,16 @@ export function decideDay(facts: DayFacts): DayDecision {
         : backfill,
     );
   }
-  const hot = facts.hot;
+  return undefined;
+}
+
+/**
+ * The verdict from the hot rows, once the lake side holds nothing back: held when they were not
+ * checked, arrived after the purge, or (with the rows a resumed purge of the same data already
+ * deleted) differ from the manifest; deleted only when they match and the files were checked.
+ */
+function hotRowsDecision(facts: DayFacts, manifest: DayManifest): DayDecision {
+  const { table, day, log, hot } = facts;
   if (!hot) return hold('hot rows not checked', verifyCommand(table, day));
 
   if (log && log.status !== 'deleting') {
@@ -142,7 +163,26 @@ export function decideDay(facts: DayFacts): DayDecision {
     already = { rows: log.rowsDeleted, sum: log.sumDeleted };
     keepDeleted = true;
   }
+  const mismatch = manifestMismatch(table, day, manifest, hot, already);
+  if (mismatch) return mismatch;
+  if (facts.content?.status !== 'ok') {
+    return hold('lake files not checked', verifyCommand(table, day));
+  }
+  return { verdict: 'delete', keepDeleted };
+}
 
+/**
+ * Holds the day when its hot rows plus those `already` deleted differ from the manifest in
+ * count or checksum; undefined when they match.
+ */
+function manifestMismatch(
+  table: string,
+  day: string,
+  manifest: DayManifest,
+  hot: RowsChecksum,
+  already: RowsChecksum,
+): DayDecision | undefined {
+  const backfill = backfillCommand(table, day);
   const total = addChecksums(hot, already);
   const hotText =
     already.rows > 0 ? `${hot.rows} (+ ${already.rows} already purged)` : `${hot.rows}`;
@@ -151,14 +191,14 @@ export function decideDay(facts: DayFacts): DayDecision {
       total.rows > manifest.rows
         ? `rows added after export: re-run backfill --from ${day} --to ${day}`
         : `rows deleted from PostgreSQL after export: check them; re-run backfill --from ${day} --to ${day} only if the lake should lose them too`;
-    return hold(`manifest rows ${manifest.rows} ≠ hot rows ${hotText} (${why})`);
+    return hold(`manifest rows ${manifest.rows} ≠ hot rows ${hotText} (${why})`, backfill);
   }
   if (checksumText(total) !== manifest.checksum) {
     return hold(
       `checksum mismatch: manifest ${manifest.checksum} ≠ hot rows ${checksumText(total)} ` +
         `(rows changed after export: re-run backfill --from ${day} --to ${day})`,
+      backfill,
     );
   }
-  if (content?.status !== 'ok') return hold('lake files not checked', verifyCommand(table, day));
-  return { verdict: 'delete', keepDeleted };
+  return undefined;
 }

@@ -257,6 +257,41 @@ export async function checkContent(
   partitions: readonly PartitionFiles[],
   stop: () => boolean = () => false,
 ): Promise<ContentCheck> {
+  const hashed = await checkHashes(deps.store, partitions, stop);
+  if ('status' in hashed) return hashed;
+  const hashes = `sha256 of ${hashed.hashed} file(s)`;
+
+  const sameColumns = catalogTableOf(table, plans).schemaHash === manifest.schema_hash;
+  if (!deps.encoder || !sameColumns) {
+    if (hashed.unhashed === 0) return { status: 'ok', checked: hashes };
+    return {
+      status: 'unverifiable',
+      problem:
+        `${hashed.unhashed} file(s) were published without a content hash (before hashes were recorded) ` +
+        (deps.encoder
+          ? `and the table's columns changed since (schema ${manifest.schema_hash}), so their rows cannot be read back to check them`
+          : 'and this runtime has no Parquet reader to read their rows back'),
+    };
+  }
+  const reader = { store: deps.store, encoder: deps.encoder };
+  return checkRowsReadBack(reader, table, plans, manifest, partitions, stop, hashes);
+}
+
+/** How many files matched their recorded SHA-256, and how many have none recorded. */
+interface HashCount {
+  readonly hashed: number;
+  readonly unhashed: number;
+}
+
+/**
+ * Streams each file that has a recorded SHA-256 and compares the two: `corrupt` naming every file
+ * missing or changed, `stopped` when `stop()` says so before a file, else the counts.
+ */
+async function checkHashes(
+  store: ObjectStore,
+  partitions: readonly PartitionFiles[],
+  stop: () => boolean,
+): Promise<ContentCheck | HashCount> {
   const problems: string[] = [];
   let hashed = 0;
   let unhashed = 0;
@@ -266,7 +301,7 @@ export async function checkContent(
       continue;
     }
     if (stop()) return { status: 'stopped' };
-    const now = await deps.store.sha256(file.key);
+    const now = await store.sha256(file.key);
     if (!now) problems.push(`${file.key} is missing`);
     else if (now.sha256 !== file.sha256) {
       problems.push(
@@ -276,21 +311,24 @@ export async function checkContent(
     } else hashed += 1;
   }
   if (problems.length > 0) return { status: 'corrupt', problem: problems.join('; ') };
-  const hashes = `sha256 of ${hashed} file(s)`;
+  return { hashed, unhashed };
+}
 
-  const sameColumns = catalogTableOf(table, plans).schemaHash === manifest.schema_hash;
-  if (!deps.encoder || !sameColumns) {
-    if (unhashed === 0) return { status: 'ok', checked: hashes };
-    return {
-      status: 'unverifiable',
-      problem:
-        `${unhashed} file(s) were published without a content hash (before hashes were recorded) ` +
-        (deps.encoder
-          ? `and the table's columns changed since (schema ${manifest.schema_hash}), so their rows cannot be read back to check them`
-          : 'and this runtime has no Parquet reader to read their rows back'),
-    };
-  }
-
+/**
+ * Reads the rows of each partition's files back and compares their count and checksum with the
+ * partition's, then the day's total with the day manifest's; `hashes` says which hashes were
+ * checked (for the `ok` text).
+ */
+async function checkRowsReadBack(
+  deps: Required<ContentCheckDeps>,
+  table: TableConfig,
+  plans: readonly ColumnPlan[],
+  manifest: DayManifest,
+  partitions: readonly PartitionFiles[],
+  stop: () => boolean,
+  hashes: string,
+): Promise<ContentCheck> {
+  const problems: string[] = [];
   const canonical = duckRowCanonical(plans);
   const [column] = partitionColumnOf(table);
   let total: RowsChecksum = { rows: 0, sum: 0n };

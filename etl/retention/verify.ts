@@ -19,7 +19,7 @@
  */
 import type { TableConfig, ThermoclineConfig } from '#core/config/schema';
 import { UsageError } from '#core/errors';
-import { planTable } from '#etl/export';
+import { planTable, type DayManifest } from '#etl/export';
 import { backfillCommand } from '#etl/retention/decide';
 import {
   addChecksums,
@@ -34,7 +34,8 @@ import {
 } from '#etl/retention/evidence';
 import { readRetentionLog, type RetentionLogEntry } from '#etl/retention/log';
 import { configuredTable } from '#etl/retention/purge';
-import type { Catalog } from '#ports/catalog';
+import type { ColumnPlan } from '#etl/types';
+import type { Catalog, CatalogPartition } from '#ports/catalog';
 import type { ObjectStore } from '#ports/object-store';
 import type { ParquetEncoder } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
@@ -110,7 +111,9 @@ export interface VerifyReport {
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.json$/;
 
 /**
- * Reconciles every published day of the configured tables (or `options.tables`) in the range.
+ * Reconciles every published day of the configured tables (or `options.tables`) in the range:
+ * finds the days to check ({@link daysToVerify}), checks each one in table and day order
+ * ({@link verifyDay}) and counts the statuses.
  * @example
  * const report = await verify({ db, store, catalog, config }, { from: '2025-02-01', to: '2025-02-15' });
  * report.days.filter((d) => !VERIFY_OK_STATUSES.includes(d.status)); // the mismatches
@@ -119,96 +122,146 @@ export async function verify(deps: VerifyDeps, options: VerifyOptions = {}): Pro
   if (options.from && options.to && options.from > options.to) {
     throw new UsageError(`from ${options.from} is after to ${options.to}`);
   }
+  const work = await daysToVerify(deps, options);
+  const total = work.reduce((n, w) => n + w.days.length, 0);
+  const days: VerifyDay[] = [];
+  for (const { table, days: tableDays } of work) {
+    const known: TableEvidence = {
+      plans: await planTable(deps.db, table),
+      catalogByDay: await partitionsByDay(deps.catalog, table),
+      log: await readRetentionLog(deps.db, table.name),
+    };
+    for (const day of tableDays) {
+      days.push(await verifyDay(deps, table, day, known));
+      options.onProgress?.(days.length, total, `${table.name} ${day}`);
+    }
+  }
+  return { days, summary: summarize(days, work.length) };
+}
+
+/** A table to verify and its published days in the range (tables without any are left out). */
+interface TableDays {
+  readonly table: TableConfig;
+  readonly days: string[];
+}
+
+/** The published days in the range of each table to verify. */
+async function daysToVerify(deps: VerifyDeps, options: VerifyOptions): Promise<TableDays[]> {
   const tables = options.tables
     ? options.tables.map((name) => configuredTable(deps.config, name))
     : [...deps.config.tables];
-  const work: { table: TableConfig; days: string[] }[] = [];
+  const work: TableDays[] = [];
   for (const table of tables) {
     const days = (await publishedDays(deps.store, table.name)).filter(
       (day) => (!options.from || day >= options.from) && (!options.to || day <= options.to),
     );
     if (days.length > 0) work.push({ table, days });
   }
-  const total = work.reduce((n, w) => n + w.days.length, 0);
-  const days: VerifyDay[] = [];
-  for (const { table, days: tableDays } of work) {
-    const plans = await planTable(deps.db, table);
-    const catalogByDay = await partitionsByDay(deps.catalog, table);
-    const log = await readRetentionLog(deps.db, table.name);
-    for (const day of tableDays) {
-      const read = await readDayManifest(deps.store, table.name, day);
-      const base = { table: table.name, day };
-      if (!read.manifest) {
-        days.push({
-          ...base,
-          status: 'missing files',
-          detail: read.problem,
-          recovery: backfillCommand(table.name, day),
-        });
-      } else {
-        const manifest = read.manifest;
-        const lake = {
-          ...base,
-          runId: manifest.run_id,
-          lakeRows: manifest.rows,
-          lakeChecksum: manifest.checksum,
-        };
-        const catalog = catalogProblem(manifest, catalogByDay.get(day) ?? []);
-        const files = catalog ? undefined : await checkFiles(deps.store, manifest);
-        const content =
-          files && !files.problem
-            ? await checkContent(deps, table, plans, manifest, files.partitions)
-            : undefined;
-        if (catalog) {
-          days.push({
-            ...lake,
-            status: 'catalog mismatch',
-            detail: catalog,
-            recovery: `${backfillCommand(table.name, day)} (while the rows are hot), or point the catalog back at the manifest's partitions`,
-          });
-        } else if (files?.problem) {
-          days.push({
-            ...lake,
-            status: 'missing files',
-            detail: files.problem,
-            recovery: `restore the files from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures"), or ${backfillCommand(table.name, day)} while the rows are hot`,
-          });
-        } else if (content && content.status !== 'ok') {
-          const entry = log.get(day);
-          days.push({
-            ...lake,
-            status: 'corrupt files',
-            detail: 'problem' in content ? content.problem : 'not checked',
-            recovery:
-              entry && (entry.rowsDeleted > 0 || entry.status !== 'deleting')
-                ? `restore the files from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures"): retention has deleted ${entry.rowsDeleted} of the day's hot rows, the lake's files are their only copy`
-                : `${backfillCommand(table.name, day)} while the rows are hot, or restore the files from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures")`,
-          });
-        } else {
-          const hot = await hotChecksum(deps.db, table, plans, day);
-          days.push({
-            ...lake,
-            hotRows: hot.rows,
-            hotChecksum: checksumText(hot),
-            ...reconcile(table.name, day, manifest, hot, log.get(day)),
-          });
-        }
-      }
-      options.onProgress?.(days.length, total, `${table.name} ${day}`);
-    }
+  return work;
+}
+
+/** What is read once per table: its column plans, catalog partitions by day, retention log. */
+interface TableEvidence {
+  readonly plans: ColumnPlan[];
+  readonly catalogByDay: Map<string, CatalogPartition[]>;
+  readonly log: Map<string, RetentionLogEntry>;
+}
+
+/**
+ * One published day: its manifest, then the lake side ({@link lakeProblem}: catalog, files,
+ * content), then — when the lake side is sound — the hot rows against the manifest and the log.
+ */
+async function verifyDay(
+  deps: VerifyDeps,
+  table: TableConfig,
+  day: string,
+  known: TableEvidence,
+): Promise<VerifyDay> {
+  const read = await readDayManifest(deps.store, table.name, day);
+  const base = { table: table.name, day };
+  if (!read.manifest) {
+    return {
+      ...base,
+      status: 'missing files',
+      detail: read.problem,
+      recovery: backfillCommand(table.name, day),
+    };
   }
+  const manifest = read.manifest;
+  const lake = {
+    ...base,
+    runId: manifest.run_id,
+    lakeRows: manifest.rows,
+    lakeChecksum: manifest.checksum,
+  };
+  const problem = await lakeProblem(deps, table, day, manifest, known);
+  if (problem) return { ...lake, ...problem };
+  const hot = await hotChecksum(deps.db, table, known.plans, day);
+  return {
+    ...lake,
+    hotRows: hot.rows,
+    hotChecksum: checksumText(hot),
+    ...reconcile(table.name, day, manifest, hot, known.log.get(day)),
+  };
+}
+
+/**
+ * The status of a day whose lake side is not sound, in this order: the catalog does not serve
+ * the manifest's partitions, a file is missing, a file's content is not what was published;
+ * undefined when it is sound.
+ */
+async function lakeProblem(
+  deps: VerifyDeps,
+  table: TableConfig,
+  day: string,
+  manifest: DayManifest,
+  known: TableEvidence,
+): Promise<Pick<VerifyDay, 'status' | 'detail' | 'recovery'> | undefined> {
+  const catalog = catalogProblem(manifest, known.catalogByDay.get(day) ?? []);
+  const files = catalog ? undefined : await checkFiles(deps.store, manifest);
+  const content =
+    files && !files.problem
+      ? await checkContent(deps, table, known.plans, manifest, files.partitions)
+      : undefined;
+  if (catalog) {
+    return {
+      status: 'catalog mismatch',
+      detail: catalog,
+      recovery: `${backfillCommand(table.name, day)} (while the rows are hot), or point the catalog back at the manifest's partitions`,
+    };
+  }
+  if (files?.problem) {
+    return {
+      status: 'missing files',
+      detail: files.problem,
+      recovery: `restore the files from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures"), or ${backfillCommand(table.name, day)} while the rows are hot`,
+    };
+  }
+  if (content && content.status !== 'ok') {
+    const entry = known.log.get(day);
+    return {
+      status: 'corrupt files',
+      detail: 'problem' in content ? content.problem : 'not checked',
+      recovery:
+        entry && (entry.rowsDeleted > 0 || entry.status !== 'deleting')
+          ? `restore the files from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures"): retention has deleted ${entry.rowsDeleted} of the day's hot rows, the lake's files are their only copy`
+          : `${backfillCommand(table.name, day)} while the rows are hot, or restore the files from S3 object versions (docs/retention-and-recovery.md, "Recovery procedures")`,
+    };
+  }
+  return undefined;
+}
+
+/** The report's counts: tables and days checked, and days by status. */
+function summarize(days: readonly VerifyDay[], tables: number): VerifyReport['summary'] {
   const count = (statuses: readonly VerifyStatus[]): number =>
     days.filter((d) => statuses.includes(d.status)).length;
   return {
-    days,
-    summary: {
-      tables: work.length,
-      days: days.length,
-      ok: count(['ok']),
-      purged: count(['purged']),
-      purging: count(['purging']),
-      mismatches: days.length - count(VERIFY_OK_STATUSES),
-    },
+    tables,
+    days: days.length,
+    ok: count(['ok']),
+    purged: count(['purged']),
+    purging: count(['purging']),
+    mismatches: days.length - count(VERIFY_OK_STATUSES),
   };
 }
 

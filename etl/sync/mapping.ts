@@ -101,66 +101,18 @@ export async function planMapping(
   mapping: MappingConfig,
   existing?: CatalogTable,
 ): Promise<MappingPlan> {
-  const rows = await db.query<DescribedColumnRow>(DESCRIBE_COLUMNS_SQL, [db.schema, mapping.table]);
-  if (rows.length === 0) {
-    throw new UsageError(
-      `sync mapping '${mapping.table}': table '${db.schema}.${mapping.table}' does not exist in ` +
-        `${db.target.description}; create it, or remove the mapping from the config`,
-    );
-  }
+  const rows = await describeMappedTable(db, mapping);
   const described = new Map(rows.map((row) => [row.name, row]));
-  const known = rows.map((r) => r.name).join(', ');
-  const column = (name: string, role: string, lakeName: string): MappedColumn => {
-    const row = described.get(name);
-    if (!row) {
-      throw new UsageError(
-        `sync mapping '${mapping.table}': ${role} '${name}' is not a column of ${db.schema}.${mapping.table}; its columns: ${known}`,
-      );
-    }
-    const held = existing?.columns.find((c) => c.name === lakeName)?.type;
-    const uuidAs = held === 'binary' || held === 'array<binary>' ? 'binary' : DEFAULT_UUID_AS;
-    return {
-      lakeName,
-      source: name,
-      plan: planColumn(mapping.table, sourceColumn(row), { ...DEFAULT_TYPE_OPTIONS, uuidAs }),
-    };
-  };
-  for (const p of mapping.properties) {
-    if (RESERVED.includes(p.property)) {
-      throw new UsageError(
-        `sync mapping '${mapping.table}': property '${p.property}' is a name the lake table reserves ` +
-          `(${RESERVED.join(', ')}); rename the property`,
-      );
-    }
-  }
+  const column = columnMapper(db, mapping, rows, existing);
+  checkPropertyNames(mapping);
   const key = column(mapping.key_column, 'key_column', KEY_COLUMN);
   const syncKey = column(mapping.sync_key, 'sync_key', SYNC_KEY_COLUMN);
   const syncType = described.get(mapping.sync_key)?.typname ?? '';
-  if (!SYNC_KEY_TYPES.has(syncType)) {
-    throw new UsageError(
-      `sync mapping '${mapping.table}': sync_key '${mapping.sync_key}' has type '${syncKey.plan.sourceType}'; ` +
-        `the watermark needs timestamptz or timestamp (e.g. an updated_at column set on every change)`,
-    );
-  }
-  if (key.plan.athenaType.startsWith('array<') || /json/.test(key.plan.sourceType)) {
-    throw new UsageError(
-      `sync mapping '${mapping.table}': key_column '${mapping.key_column}' has type '${key.plan.sourceType}'; ` +
-        `use a scalar column that identifies the row (its primary key)`,
-    );
-  }
+  checkKeyTypes(mapping, key, syncKey, syncType);
   const properties = mapping.properties.map((p) => column(p.column, 'property column', p.property));
   const columns = [key, ...properties, syncKey];
   const { current, changes } = lakeTableNames(mapping.table);
-  const catalogColumns: CatalogColumn[] = [
-    ...columns.map((c) => ({
-      name: c.lakeName,
-      type: c.plan.athenaType,
-      sourceType: c.plan.sourceType,
-    })),
-    { name: DELETED_COLUMN, type: 'boolean', sourceType: 'boolean' },
-    { name: SYNCED_AT_COLUMN, type: 'timestamp', sourceType: 'timestamp with time zone' },
-    { name: RUN_ID_COLUMN, type: 'string', sourceType: 'text' },
-  ];
+  const catalogColumns = lakeCatalogColumns(columns);
   const schemaHash = createHash('sha256')
     .update(JSON.stringify(catalogColumns))
     .digest('hex')
@@ -194,6 +146,97 @@ export async function planMapping(
       { name: RUN_ID_COLUMN, type: 'VARCHAR' },
     ],
   };
+}
+
+/** The mapping's table's columns as PostgreSQL describes them; throws when it has none. */
+async function describeMappedTable(
+  db: SqlDatabase,
+  mapping: MappingConfig,
+): Promise<DescribedColumnRow[]> {
+  const rows = await db.query<DescribedColumnRow>(DESCRIBE_COLUMNS_SQL, [db.schema, mapping.table]);
+  if (rows.length === 0) {
+    throw new UsageError(
+      `sync mapping '${mapping.table}': table '${db.schema}.${mapping.table}' does not exist in ` +
+        `${db.target.description}; create it, or remove the mapping from the config`,
+    );
+  }
+  return rows;
+}
+
+/**
+ * Maps a source column to its lake column, planned by the type contract (a uuid kept binary when
+ * `existing` holds it so); throws naming the table's columns when the source column is missing.
+ */
+function columnMapper(
+  db: SqlDatabase,
+  mapping: MappingConfig,
+  rows: readonly DescribedColumnRow[],
+  existing: CatalogTable | undefined,
+): (name: string, role: string, lakeName: string) => MappedColumn {
+  const described = new Map(rows.map((row) => [row.name, row]));
+  const known = rows.map((r) => r.name).join(', ');
+  return (name, role, lakeName) => {
+    const row = described.get(name);
+    if (!row) {
+      throw new UsageError(
+        `sync mapping '${mapping.table}': ${role} '${name}' is not a column of ${db.schema}.${mapping.table}; its columns: ${known}`,
+      );
+    }
+    const held = existing?.columns.find((c) => c.name === lakeName)?.type;
+    const uuidAs = held === 'binary' || held === 'array<binary>' ? 'binary' : DEFAULT_UUID_AS;
+    return {
+      lakeName,
+      source: name,
+      plan: planColumn(mapping.table, sourceColumn(row), { ...DEFAULT_TYPE_OPTIONS, uuidAs }),
+    };
+  };
+}
+
+/** Throws when a property takes a name the lake table reserves for its own columns. */
+function checkPropertyNames(mapping: MappingConfig): void {
+  for (const p of mapping.properties) {
+    if (RESERVED.includes(p.property)) {
+      throw new UsageError(
+        `sync mapping '${mapping.table}': property '${p.property}' is a name the lake table reserves ` +
+          `(${RESERVED.join(', ')}); rename the property`,
+      );
+    }
+  }
+}
+
+/** Throws when the sync key is not a timestamp, or the key is not a scalar. */
+function checkKeyTypes(
+  mapping: MappingConfig,
+  key: MappedColumn,
+  syncKey: MappedColumn,
+  syncType: string,
+): void {
+  if (!SYNC_KEY_TYPES.has(syncType)) {
+    throw new UsageError(
+      `sync mapping '${mapping.table}': sync_key '${mapping.sync_key}' has type '${syncKey.plan.sourceType}'; ` +
+        `the watermark needs timestamptz or timestamp (e.g. an updated_at column set on every change)`,
+    );
+  }
+  if (key.plan.athenaType.startsWith('array<') || /json/.test(key.plan.sourceType)) {
+    throw new UsageError(
+      `sync mapping '${mapping.table}': key_column '${mapping.key_column}' has type '${key.plan.sourceType}'; ` +
+        `use a scalar column that identifies the row (its primary key)`,
+    );
+  }
+}
+
+/** The catalog columns of both lake tables: the mapped columns, then the metadata columns. */
+function lakeCatalogColumns(columns: readonly MappedColumn[]): CatalogColumn[] {
+  return [
+    ...columns.map((c) => ({
+      name: c.lakeName,
+      type: c.plan.athenaType,
+      sourceType: c.plan.sourceType,
+    })),
+    { name: DELETED_COLUMN, type: 'boolean', sourceType: 'boolean' },
+    { name: SYNCED_AT_COLUMN, type: 'timestamp', sourceType: 'timestamp with time zone' },
+    { name: RUN_ID_COLUMN, type: 'string', sourceType: 'text' },
+  ];
 }
 
 /** The quoted source column of a mapped column. */

@@ -117,14 +117,23 @@ function sumColumnBytes(
  * current.location; // 'ref_members/v=20250215T101500Z-1a2b3c/'
  */
 export async function publishSync(lake: SyncLake, publish: SyncPublish): Promise<CatalogPartition> {
-  const { plan, runId, publishedAt } = publish;
+  const { plan } = publish;
   const base = publish.previous?.runId ?? 'initial';
   // Both tables exist before anything is uploaded: a new table is never registered over files.
   await lake.catalog.ensureTable(plan.currentCatalog);
   await lake.catalog.ensureTable(plan.changesCatalog);
+  await publishChanges(lake, publish, base);
+  const partition = await publishCurrent(lake, publish, base);
+  await cleanCurrentVersions(lake, plan, partition.location, publish.previous);
+  return partition;
+}
 
-  // 1. The delta into today's changes partition, replacing a crashed attempt at the same
-  //    transition (same base) there or in yesterday's partition.
+/**
+ * Step 1: the delta into today's changes partition, replacing a crashed attempt at the same
+ * transition (same base) there or in yesterday's partition.
+ */
+async function publishChanges(lake: SyncLake, publish: SyncPublish, base: string): Promise<void> {
+  const { plan, runId, publishedAt } = publish;
   const day = publishedAt.slice(0, 10);
   const stale = await dropBase(lake, plan, dayBefore(day), base);
   if (stale > 0) await putChangesPartition(lake, plan, dayBefore(day), runId, publishedAt);
@@ -143,8 +152,18 @@ export async function publishSync(lake: SyncLake, publish: SyncPublish): Promise
     ...added,
   ]);
   await putChangesPartition(lake, plan, day, runId, publishedAt);
+}
 
-  // 2. The new current state in its own version folder, then the catalog switch.
+/**
+ * Step 2: the new current state in its own version folder with its `_manifest.json`, then the
+ * catalog switch (the commit point for readers). Resolves to the partition now current.
+ */
+async function publishCurrent(
+  lake: SyncLake,
+  publish: SyncPublish,
+  base: string,
+): Promise<CatalogPartition> {
+  const { plan, runId, publishedAt } = publish;
   const location = currentVersionPrefix(plan, runId);
   const uploaded = await uploadFiles(
     lake.store,
@@ -157,30 +176,7 @@ export async function publishSync(lake: SyncLake, publish: SyncPublish): Promise
   const bytes = uploaded.reduce((n, f) => n + f.bytes, 0);
   await lake.store.putText(
     `${location}_manifest.json`,
-    JSON.stringify(
-      {
-        format: 1,
-        table: plan.lakeTable,
-        source_table: plan.mapping.table,
-        entity_type: plan.mapping.entity_type,
-        key_column: plan.mapping.key_column,
-        sync_key: plan.mapping.sync_key,
-        run_id: runId,
-        mode: publish.mode,
-        base_version: base,
-        watermark: publish.watermark,
-        rows,
-        changed_rows: publish.changed,
-        tombstones: publish.tombstones,
-        bytes,
-        files: uploaded.map(({ key, rows: n, bytes: b }) => ({ key, rows: n, bytes: b })),
-        schema_hash: plan.currentCatalog.schemaHash,
-        columns: plan.currentCatalog.columns,
-        published_at: publishedAt,
-      },
-      null,
-      2,
-    ),
+    JSON.stringify(currentManifest(publish, base, uploaded, rows, bytes), null, 2),
     'application/json',
   );
   const partition: CatalogPartition = {
@@ -194,13 +190,51 @@ export async function publishSync(lake: SyncLake, publish: SyncPublish): Promise
     publishedAt,
   };
   await lake.catalog.putPartitions(plan.lakeTable, [partition]);
+  return partition;
+}
 
-  // 3. Clean: every version but the new one and the one it replaced (queries in flight).
+/** The `_manifest.json` of a current-state version folder. */
+function currentManifest(
+  publish: SyncPublish,
+  base: string,
+  uploaded: readonly ChangesFile[],
+  rows: number,
+  bytes: number,
+): Record<string, unknown> {
+  const { plan, runId, publishedAt } = publish;
+  return {
+    format: 1,
+    table: plan.lakeTable,
+    source_table: plan.mapping.table,
+    entity_type: plan.mapping.entity_type,
+    key_column: plan.mapping.key_column,
+    sync_key: plan.mapping.sync_key,
+    run_id: runId,
+    mode: publish.mode,
+    base_version: base,
+    watermark: publish.watermark,
+    rows,
+    changed_rows: publish.changed,
+    tombstones: publish.tombstones,
+    bytes,
+    files: uploaded.map(({ key, rows: n, bytes: b }) => ({ key, rows: n, bytes: b })),
+    schema_hash: plan.currentCatalog.schemaHash,
+    columns: plan.currentCatalog.columns,
+    published_at: publishedAt,
+  };
+}
+
+/** Step 3: every version but the new one and the one it replaced (queries in flight). */
+async function cleanCurrentVersions(
+  lake: SyncLake,
+  plan: MappingPlan,
+  location: string,
+  previous: CatalogPartition | undefined,
+): Promise<void> {
   await cleanVersions(lake, { table: plan.lakeTable, values: [], prefix: `${plan.lakeTable}/` }, [
     location,
-    ...(publish.previous ? [publish.previous.location] : []),
+    ...(previous ? [previous.location] : []),
   ]);
-  return partition;
 }
 
 async function readChangesManifest(

@@ -8,7 +8,8 @@
 import { Readable } from 'node:stream';
 import { qualify, quoteIdent } from '#core/sql/ident';
 import { EXPORT_SETTINGS } from '#etl/export';
-import type { EncodeColumn, EncodedBatch } from '#ports/parquet-encoder';
+import type { EncodeColumn, EncodedBatch, ParquetEncoder } from '#ports/parquet-encoder';
+import type { SqlSession } from '#ports/sql';
 import type { SyncDeps } from '#etl/sync/run';
 import { DELETED_COLUMN, SOFT_DELETE_COLUMN, type MappingPlan } from '#etl/sync/mapping';
 
@@ -134,7 +135,9 @@ export function microsToIso(micros: bigint): string {
 type PageRow = Record<string, string | null>;
 
 /**
- * Reads the candidate rows in one snapshot and encodes them as Parquet.
+ * Reads the candidate rows in one snapshot and encodes them as Parquet: the snapshot and its
+ * fence ({@link takeSnapshot}), a cursor over the candidate SELECT, its pages encoded
+ * ({@link encodePages}), the cursor closed.
  * @example
  * const read = await readCandidates(deps, plan, { kind: 'all' }, 5000);
  * read.rows; // every row of the table
@@ -146,80 +149,110 @@ export async function readCandidates(
   pageRows: number = DEFAULT_PAGE_ROWS,
 ): Promise<CandidateRead> {
   return deps.db.transaction(async (session) => {
-    await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    for (const setting of EXPORT_SETTINGS) await session.query(setting);
-    // The first query takes the snapshot; its xmin is the fence the next sync reads from.
-    const [snapshot] = await session.query<{ fence: string; distance: string | null }>(
-      `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS fence,
-              (pg_snapshot_xmin(pg_current_snapshot())::text::numeric - $1::numeric)::text AS distance`,
-      [filter.kind === 'since' ? filter.fence : null],
-    );
-    const fence = snapshot?.fence ?? '0';
-    const fenceUsable =
-      filter.kind === 'since' &&
-      filter.fence !== null &&
-      snapshot?.distance !== null &&
-      Number(snapshot?.distance) <= MAX_FENCE_DISTANCE;
+    const { fence, fenceUsable } = await takeSnapshot(session, filter);
     const select = candidateSelect(plan, candidateWhere(plan, filter, fenceUsable), deps.db.schema);
     await session.query(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${select}`);
-    let widest = 0;
-    const fetch = (rows: number): Promise<PageRow[]> =>
-      session.query<PageRow>(`FETCH FORWARD ${rows} FROM ${CURSOR}`);
-    const nextSize = (): number =>
-      Math.max(1, Math.min(pageRows, Math.floor(PAGE_BUDGET_BYTES / Math.max(1, widest))));
-
-    let rows = 0;
-    let max: bigint | null = null;
-    const toCsv = (page: readonly PageRow[]): string => {
-      let text = '';
-      for (const row of page) {
-        let bytes = 0;
-        for (const value of Object.values(row)) {
-          bytes += (value === null ? 4 : value.length) + FIELD_FRAMING_BYTES;
-        }
-        if (bytes > widest) widest = bytes;
-        const fields: string[] = [];
-        for (let i = 0; i < plan.columns.length; i += 1) fields.push(csvField(row[`c${i}`]));
-        fields.push(csvField(row.d));
-        text += `${fields.join(',')}\n`;
-        const e = row.e;
-        if (e !== null && e !== undefined) {
-          const micros = BigInt(e);
-          if (max === null || micros > max) max = micros;
-        }
-      }
-      rows += page.length;
-      return text;
-    };
-
-    const firstSize = Math.min(pageRows, FIRST_PAGE_ROWS);
-    const first = await fetch(firstSize);
-    let batch: EncodedBatch | undefined;
-    if (first.length > 0) {
-      const pages = async function* (): AsyncGenerator<string> {
-        let page = first;
-        let asked = firstSize;
-        for (;;) {
-          yield toCsv(page);
-          if (page.length < asked) return;
-          asked = nextSize();
-          page = await fetch(asked);
-          if (page.length === 0) return;
-        }
-      };
-      batch = await deps.encoder.encodeCsv(Readable.from(pages()), candidateColumns(plan), {
-        targetFileBytes: 128 * 2 ** 20,
-        rowGroupRows: 122_880,
-      });
-    }
+    const tally: PageTally = { rows: 0, max: null, widest: 0 };
+    const batch = await encodePages(session, deps.encoder, plan, pageRows, tally);
     await session.query(`CLOSE ${CURSOR}`);
-    const maxMicros = max as bigint | null;
     return {
       ...(batch ? { batch } : {}),
-      rows,
-      maxSyncKey: maxMicros === null ? null : microsToIso(maxMicros),
+      rows: tally.rows,
+      maxSyncKey: tally.max === null ? null : microsToIso(tally.max),
       fence,
       fenced: fenceUsable,
     } satisfies CandidateRead;
   });
+}
+
+/**
+ * Starts the REPEATABLE READ, READ ONLY snapshot under the export's settings. Resolves to its
+ * fence, and whether the last sync's fence may bound the read (recorded, and not too old).
+ */
+async function takeSnapshot(
+  session: SqlSession,
+  filter: CandidateFilter,
+): Promise<{ fence: string; fenceUsable: boolean }> {
+  await session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+  for (const setting of EXPORT_SETTINGS) await session.query(setting);
+  // The first query takes the snapshot; its xmin is the fence the next sync reads from.
+  const [snapshot] = await session.query<{ fence: string; distance: string | null }>(
+    `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS fence,
+              (pg_snapshot_xmin(pg_current_snapshot())::text::numeric - $1::numeric)::text AS distance`,
+    [filter.kind === 'since' ? filter.fence : null],
+  );
+  const fence = snapshot?.fence ?? '0';
+  const fenceUsable =
+    filter.kind === 'since' &&
+    filter.fence !== null &&
+    snapshot?.distance !== null &&
+    Number(snapshot?.distance) <= MAX_FENCE_DISTANCE;
+  return { fence, fenceUsable };
+}
+
+/** What the pages turned into CSV so far hold: rows, the highest sync key, the widest row. */
+interface PageTally {
+  rows: number;
+  /** The highest sync key, in microseconds since the epoch. */
+  max: bigint | null;
+  /** Bytes of the widest row, as the Data API serializes it. */
+  widest: number;
+}
+
+/**
+ * Fetches the open cursor's pages — a small first one, then pages sized from the widest row seen
+ * — and encodes them as Parquet as the encoder consumes them; undefined when no row matched.
+ */
+async function encodePages(
+  session: SqlSession,
+  encoder: Pick<ParquetEncoder, 'encodeCsv'>,
+  plan: MappingPlan,
+  pageRows: number,
+  tally: PageTally,
+): Promise<EncodedBatch | undefined> {
+  const fetch = (rows: number): Promise<PageRow[]> =>
+    session.query<PageRow>(`FETCH FORWARD ${rows} FROM ${CURSOR}`);
+  const nextSize = (): number =>
+    Math.max(1, Math.min(pageRows, Math.floor(PAGE_BUDGET_BYTES / Math.max(1, tally.widest))));
+  const firstSize = Math.min(pageRows, FIRST_PAGE_ROWS);
+  const first = await fetch(firstSize);
+  if (first.length === 0) return undefined;
+  const pages = async function* (): AsyncGenerator<string> {
+    let page = first;
+    let asked = firstSize;
+    for (;;) {
+      yield pageToCsv(plan, page, tally);
+      if (page.length < asked) return;
+      asked = nextSize();
+      page = await fetch(asked);
+      if (page.length === 0) return;
+    }
+  };
+  return encoder.encodeCsv(Readable.from(pages()), candidateColumns(plan), {
+    targetFileBytes: 128 * 2 ** 20,
+    rowGroupRows: 122_880,
+  });
+}
+
+/** One page as the CSV the encoder takes; counts its rows, sync keys and widths into `tally`. */
+function pageToCsv(plan: MappingPlan, page: readonly PageRow[], tally: PageTally): string {
+  let text = '';
+  for (const row of page) {
+    let bytes = 0;
+    for (const value of Object.values(row)) {
+      bytes += (value === null ? 4 : value.length) + FIELD_FRAMING_BYTES;
+    }
+    if (bytes > tally.widest) tally.widest = bytes;
+    const fields: string[] = [];
+    for (let i = 0; i < plan.columns.length; i += 1) fields.push(csvField(row[`c${i}`]));
+    fields.push(csvField(row.d));
+    text += `${fields.join(',')}\n`;
+    const e = row.e;
+    if (e !== null && e !== undefined) {
+      const micros = BigInt(e);
+      if (tally.max === null || micros > tally.max) tally.max = micros;
+    }
+  }
+  tally.rows += page.length;
+  return text;
 }

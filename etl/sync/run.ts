@@ -84,12 +84,17 @@ import { ThermoclineError } from '#core/errors';
 import type { Catalog, CatalogPartition } from '#ports/catalog';
 import type { Clock } from '#ports/clock';
 import type { ObjectStore } from '#ports/object-store';
-import type { EncoderWithRewriter } from '#ports/parquet-rewriter';
+import type { EncoderWithRewriter, ParquetRewriter, RewriteResult } from '#ports/parquet-rewriter';
 import type { SqlDatabase } from '#ports/sql';
-import { lakeTableNames, planMapping, syncMappings } from '#etl/sync/mapping';
-import { mergeCounts, mergeRequest, MERGE_OUTPUTS } from '#etl/sync/merge';
+import { lakeTableNames, planMapping, syncMappings, type MappingPlan } from '#etl/sync/mapping';
+import { mergeCounts, mergeRequest, MERGE_OUTPUTS, type MergeCounts } from '#etl/sync/merge';
 import { publishSync } from '#etl/sync/publish';
-import { DEFAULT_PAGE_ROWS, readCandidates, type CandidateFilter } from '#etl/sync/read';
+import {
+  DEFAULT_PAGE_ROWS,
+  readCandidates,
+  type CandidateFilter,
+  type CandidateRead,
+} from '#etl/sync/read';
 import {
   acquireLease,
   commitSync,
@@ -236,7 +241,9 @@ function skippedResult(table: string, mode: SyncMode, reason: string): MappingSy
 
 /**
  * Syncs one mapping in `item.mode` (the state machine's SyncMapping task). Ensure the state table
- * first ({@link runSync} does).
+ * first ({@link runSync} does). Steps: plan the mapping, take its lease (held: skipped), see what
+ * the lake holds ({@link lakeStart}), read the candidates, merge, publish and commit the watermark
+ * ({@link mergePublishCommit}); a failure releases the lease and leaves the watermark.
  * @example
  * await syncMapping(deps, { table: 'members', mode: 'incremental' });
  */
@@ -266,106 +273,16 @@ export async function syncMapping(
     throw error;
   }
   try {
-    const table = await deps.catalog.getTable(plan.lakeTable);
-    const found = await deps.catalog.getPartition(plan.lakeTable, []);
-    const schemaChanged =
-      found !== undefined && table?.schemaHash !== plan.currentCatalog.schemaHash;
-    const previousKeys = found
-      ? (await deps.store.list(found.location))
-          .filter((o) => o.key.endsWith('.parquet'))
-          .map((o) => o.key)
-      : [];
-    const filesLost = found !== undefined && found.rows > 0 && previousKeys.length === 0;
-    // After a schema change, or with its files gone, the old version is not merged: the source
-    // rebuilds the state (a full read; keys deleted meanwhile get no tombstone).
-    const previous: CatalogPartition | undefined = schemaChanged || filesLost ? undefined : found;
-    const note =
-      item.mode !== 'incremental'
-        ? undefined
-        : found === undefined
-          ? 'the lake has no current state yet: read every row'
-          : schemaChanged
-            ? "the mapping's lake columns changed: rebuilt from every row"
-            : filesLost
-              ? `the current version's files are gone from ${found.location}: rebuilt from every row`
-              : state.xminFence === null && state.watermark === null
-                ? 'no watermark yet: read every row'
-                : undefined;
-    const mode: 'full' | 'incremental' = note === undefined ? item.mode : 'full';
-    const filter: CandidateFilter =
-      mode === 'full'
-        ? { kind: 'all' }
-        : {
-            kind: 'since',
-            watermark: state.watermark,
-            fence: state.xminFence,
-            overlapSeconds: options.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS,
-          };
+    const start = await lakeStart(deps, plan, item.mode, state);
+    const filter = candidateFilter(start.mode, state, options);
     const read = await readCandidates(deps, plan, filter, options.pageRows ?? DEFAULT_PAGE_ROWS);
     try {
-      const merged = await rewrite(
-        mergeRequest({
-          plan,
-          mode,
-          previous: { store: deps.store, keys: previous ? previousKeys : [] },
-          candidates: read.batch?.files.map((f) => f.path) ?? [],
-          runId,
-          syncedAt,
-        }),
+      return await mergePublishCommit(
+        deps,
+        rewrite,
+        { plan, runId, syncedAt, started, state, start },
+        read,
       );
-      try {
-        const counts = mergeCounts(merged.summary);
-        const watermark =
-          mode === 'full'
-            ? (read.maxSyncKey ?? state.watermark)
-            : maxIso(state.watermark, read.maxSyncKey);
-        let current = previous;
-        let writtenRows = 0;
-        if (counts.changed + counts.tombstones > 0) {
-          current = await publishSync(deps, {
-            plan,
-            runId,
-            publishedAt: syncedAt,
-            mode,
-            previous,
-            current: merged.outputs[MERGE_OUTPUTS.current] ?? [],
-            changes: merged.outputs[MERGE_OUTPUTS.changes] ?? [],
-            changed: counts.changed,
-            tombstones: counts.tombstones,
-            watermark,
-          });
-          writtenRows = current.rows;
-        }
-        const result: MappingSyncResult = {
-          table: mapping.table,
-          lakeTable: plan.lakeTable,
-          mode,
-          changedRows: counts.changed,
-          writtenRows,
-          tombstones: counts.tombstones,
-          watermark,
-          seconds: (performance.now() - started) / 1000,
-          readRows: read.rows,
-          currentRows: current?.rows ?? 0,
-          runId,
-          ...(note ? { note } : {}),
-        };
-        await deps.beforeWatermarkCommit?.(result);
-        await commitSync(deps.db, {
-          mapping: mapping.table,
-          runId,
-          mode,
-          watermark,
-          xminFence: read.fence,
-          syncedAt,
-          rows: result.currentRows,
-          changedRows: result.changedRows,
-          tombstones: result.tombstones,
-        });
-        return { ...result, seconds: (performance.now() - started) / 1000 };
-      } finally {
-        await merged.dispose();
-      }
     } finally {
       await read.batch?.dispose();
     }
@@ -373,6 +290,174 @@ export async function syncMapping(
     await releaseLease(deps.db, mapping.table, runId);
     throw error;
   }
+}
+
+/** Where a mapping's sync starts from in the lake, and how much it must read. */
+interface LakeStart {
+  /** The current version the delta is merged with (undefined: rebuilt from the source alone). */
+  readonly previous: CatalogPartition | undefined;
+  /** The Parquet files of `previous` (none when it is undefined). */
+  readonly previousKeys: readonly string[];
+  /** Why an incremental sync reads every row, when it must. */
+  readonly note: string | undefined;
+  /** The effective mode (`full` when an incremental sync has to read every row). */
+  readonly mode: 'full' | 'incremental';
+}
+
+/**
+ * Reads the mapping's current state from the catalog and lists its files. After a schema change,
+ * or with its files gone, the old version is not merged: the source rebuilds the state (a full
+ * read; keys deleted meanwhile get no tombstone).
+ */
+async function lakeStart(
+  deps: SyncDeps,
+  plan: MappingPlan,
+  mode: SyncItem['mode'],
+  state: SyncState,
+): Promise<LakeStart> {
+  const table = await deps.catalog.getTable(plan.lakeTable);
+  const found = await deps.catalog.getPartition(plan.lakeTable, []);
+  const schemaChanged = found !== undefined && table?.schemaHash !== plan.currentCatalog.schemaHash;
+  const previousKeys = found
+    ? (await deps.store.list(found.location))
+        .filter((o) => o.key.endsWith('.parquet'))
+        .map((o) => o.key)
+    : [];
+  const filesLost = found !== undefined && found.rows > 0 && previousKeys.length === 0;
+  const previous: CatalogPartition | undefined = schemaChanged || filesLost ? undefined : found;
+  const note =
+    mode !== 'incremental'
+      ? undefined
+      : found === undefined
+        ? 'the lake has no current state yet: read every row'
+        : schemaChanged
+          ? "the mapping's lake columns changed: rebuilt from every row"
+          : filesLost
+            ? `the current version's files are gone from ${found.location}: rebuilt from every row`
+            : state.xminFence === null && state.watermark === null
+              ? 'no watermark yet: read every row'
+              : undefined;
+  return {
+    previous,
+    previousKeys: previous ? previousKeys : [],
+    note,
+    mode: note === undefined ? mode : 'full',
+  };
+}
+
+/** Every row in a full sync; in an incremental one, what may have changed since the last. */
+function candidateFilter(
+  mode: 'full' | 'incremental',
+  state: SyncState,
+  options: Omit<SyncOptions, 'mode' | 'tables'>,
+): CandidateFilter {
+  return mode === 'full'
+    ? { kind: 'all' }
+    : {
+        kind: 'since',
+        watermark: state.watermark,
+        fence: state.xminFence,
+        overlapSeconds: options.overlapSeconds ?? DEFAULT_OVERLAP_SECONDS,
+      };
+}
+
+/** One mapping's sync under its lease, once the lake's state is known. */
+interface LeasedSync {
+  readonly plan: MappingPlan;
+  readonly runId: string;
+  readonly syncedAt: string;
+  /** `performance.now()` when the sync began. */
+  readonly started: number;
+  readonly state: SyncState;
+  readonly start: LakeStart;
+}
+
+/**
+ * Merges the candidates with the current state, publishes the delta when it is not empty, then
+ * commits the watermark (after the publish: a crash between them re-reads the same rows, which
+ * the next merge finds already in the lake).
+ */
+async function mergePublishCommit(
+  deps: SyncDeps,
+  rewrite: ParquetRewriter['rewrite'],
+  sync: LeasedSync,
+  read: CandidateRead,
+): Promise<MappingSyncResult> {
+  const { plan, runId, syncedAt, started, state, start } = sync;
+  const { mode, note } = start;
+  const merged = await rewrite(
+    mergeRequest({
+      plan,
+      mode,
+      previous: { store: deps.store, keys: start.previousKeys },
+      candidates: read.batch?.files.map((f) => f.path) ?? [],
+      runId,
+      syncedAt,
+    }),
+  );
+  try {
+    const counts = mergeCounts(merged.summary);
+    const watermark =
+      mode === 'full'
+        ? (read.maxSyncKey ?? state.watermark)
+        : maxIso(state.watermark, read.maxSyncKey);
+    const published = await publishDelta(deps, sync, merged, counts, watermark);
+    const current = published ?? start.previous;
+    const result: MappingSyncResult = {
+      table: plan.mapping.table,
+      lakeTable: plan.lakeTable,
+      mode,
+      changedRows: counts.changed,
+      writtenRows: published?.rows ?? 0,
+      tombstones: counts.tombstones,
+      watermark,
+      seconds: (performance.now() - started) / 1000,
+      readRows: read.rows,
+      currentRows: current?.rows ?? 0,
+      runId,
+      ...(note ? { note } : {}),
+    };
+    await deps.beforeWatermarkCommit?.(result);
+    await commitSync(deps.db, {
+      mapping: plan.mapping.table,
+      runId,
+      mode,
+      watermark,
+      xminFence: read.fence,
+      syncedAt,
+      rows: result.currentRows,
+      changedRows: result.changedRows,
+      tombstones: result.tombstones,
+    });
+    return { ...result, seconds: (performance.now() - started) / 1000 };
+  } finally {
+    await merged.dispose();
+  }
+}
+
+/** Publishes the merge when it changed or deleted keys; the new current state, or undefined. */
+async function publishDelta(
+  deps: SyncDeps,
+  sync: LeasedSync,
+  merged: RewriteResult,
+  counts: MergeCounts,
+  watermark: string | null,
+): Promise<CatalogPartition | undefined> {
+  if (counts.changed + counts.tombstones > 0) {
+    return publishSync(deps, {
+      plan: sync.plan,
+      runId: sync.runId,
+      publishedAt: sync.syncedAt,
+      mode: sync.start.mode,
+      previous: sync.start.previous,
+      current: merged.outputs[MERGE_OUTPUTS.current] ?? [],
+      changes: merged.outputs[MERGE_OUTPUTS.changes] ?? [],
+      changed: counts.changed,
+      tombstones: counts.tombstones,
+      watermark,
+    });
+  }
+  return undefined;
 }
 
 /** The later of two ISO 8601 UTC instants of the same format (null counts as none). */
