@@ -7,7 +7,7 @@
  * (first request), and page load to drawn heatmap (navigation to the canvas carrying
  * `data-drawn`), median of N warm loads; the hover read-out after a mouse move.
  */
-import { chromium } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildConsole, consolePages } from '#adapters/local/console-bundle';
 import { startLocalApiServer } from '#adapters/local/http-server';
 import { createApiHandler } from '#core/api/handler';
@@ -65,73 +65,98 @@ export async function benchConsole(args: string[]): Promise<Record<string, unkno
   });
   const results = [];
   try {
-    for (const size of SIZES) {
-      const now = new Date();
-      const days = windowDays(now, size.days);
-      const tables = synthetic(days, size.tables);
-      const computeStarted = performance.now();
-      const report: CoverageReport = computeCoverage(tables, days, now);
-      const computeMs = performance.now() - computeStarted;
-      const insights: Insights = {
-        coverage: async () => report,
-        runs: async () => ({ runs: [], damaged: 0 }),
-        dailyCosts: async () => ({
-          from: days[0] ?? '',
-          to: days.at(-1) ?? '',
-          rows: [],
-          totals: { queries: 0, bytesScanned: 0, costUsd: 0, cacheHits: 0 },
-        }),
-        tables: async () => [],
-        table: async () => {
-          throw new Error('not in the bench');
-        },
-      };
-      const server = await startLocalApiServer({
-        handler: createApiHandler({} as QueryService, { insights }),
-        pages: consolePages(),
-        port: 0,
-      });
-      try {
-        const json = await (await fetch(`${server.url}/coverage?days=${size.days}`)).text();
-        const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
-        // The first load builds the bundle in the server (cold); the timed loads are warm.
-        await page.goto(`${server.url}/#coverage`);
-        await page.waitForSelector('canvas[data-drawn]');
-        const loads: number[] = [];
-        const inPage: number[] = [];
-        for (let i = 0; i < runs; i++) {
-          const started = Date.now();
-          await page.goto(`${server.url}/?r=${i}#coverage?days=${size.days}`);
-          await page.waitForSelector(`canvas[data-drawn="${size.days * size.tables}"]`);
-          loads.push(Date.now() - started);
-          // The page's own clock: navigation start to the heatmap drawn (no CDP round trips).
-          inPage.push(
-            Number(await page.locator('canvas[data-drawn]').getAttribute('data-drawn-ms')),
-          );
-        }
-        const canvas = await page.locator('canvas[data-drawn]').boundingBox();
-        const hoverStarted = Date.now();
-        await page.mouse.move((canvas?.x ?? 0) + 200, (canvas?.y ?? 0) + 30);
-        await page.locator('[data-testid=heatmap-hover]', { hasText: /\d{4}-\d\d-\d\d/ }).waitFor();
-        const hoverMs = Date.now() - hoverStarted;
-        await page.close();
-        results.push({
-          days: size.days,
-          tables: size.tables,
-          cells: size.days * size.tables,
-          coverageComputedMs: Math.round(computeMs * 10) / 10,
-          coverageJsonBytes: Buffer.byteLength(json),
-          pageLoadToHeatmapMs: median(loads),
-          pageLoadsMs: loads,
-          navigationToDrawnMs: median(inPage),
-          hoverMs,
-        });
-      } finally {
-        await server.close();
-      }
-    }
+    for (const size of SIZES) results.push(await benchSize(browser, size, runs));
   } finally {
     await browser.close();
   }
   return { bundleBuildMs: Math.round(buildMs), bundleBytes, sizes: results };
+}
+
+/** One size: the coverage computed, served by the real handler and drawn `runs` times. */
+async function benchSize(
+  browser: Browser,
+  size: (typeof SIZES)[number],
+  runs: number,
+): Promise<Record<string, unknown>> {
+  const now = new Date();
+  const days = windowDays(now, size.days);
+  const tables = synthetic(days, size.tables);
+  const computeStarted = performance.now();
+  const report: CoverageReport = computeCoverage(tables, days, now);
+  const computeMs = performance.now() - computeStarted;
+  const server = await startLocalApiServer({
+    handler: createApiHandler({} as QueryService, { insights: coverageOnly(report, days) }),
+    pages: consolePages(),
+    port: 0,
+  });
+  try {
+    const json = await (await fetch(`${server.url}/coverage?days=${size.days}`)).text();
+    const page = await browser.newPage({ viewport: { width: 1400, height: 1200 } });
+    // The first load builds the bundle in the server (cold); the timed loads are warm.
+    await page.goto(`${server.url}/#coverage`);
+    await page.waitForSelector('canvas[data-drawn]');
+    const { loads, inPage } = await timeLoads(page, server.url, size, runs);
+    const hoverMs = await timeHover(page);
+    await page.close();
+    return {
+      days: size.days,
+      tables: size.tables,
+      cells: size.days * size.tables,
+      coverageComputedMs: Math.round(computeMs * 10) / 10,
+      coverageJsonBytes: Buffer.byteLength(json),
+      pageLoadToHeatmapMs: median(loads),
+      pageLoadsMs: loads,
+      navigationToDrawnMs: median(inPage),
+      hoverMs,
+    };
+  } finally {
+    await server.close();
+  }
+}
+
+/** Insights that answer `report` for the coverage and nothing for the other views. */
+function coverageOnly(report: CoverageReport, days: readonly string[]): Insights {
+  return {
+    coverage: async () => report,
+    runs: async () => ({ runs: [], damaged: 0 }),
+    dailyCosts: async () => ({
+      from: days[0] ?? '',
+      to: days.at(-1) ?? '',
+      rows: [],
+      totals: { queries: 0, bytesScanned: 0, costUsd: 0, cacheHits: 0 },
+    }),
+    tables: async () => [],
+    table: async () => {
+      throw new Error('not in the bench');
+    },
+  };
+}
+
+/** `runs` warm loads of the Coverage view to its drawn heatmap: as timed here and by the page. */
+async function timeLoads(
+  page: Page,
+  url: string,
+  size: (typeof SIZES)[number],
+  runs: number,
+): Promise<{ loads: number[]; inPage: number[] }> {
+  const loads: number[] = [];
+  const inPage: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const started = Date.now();
+    await page.goto(`${url}/?r=${i}#coverage?days=${size.days}`);
+    await page.waitForSelector(`canvas[data-drawn="${size.days * size.tables}"]`);
+    loads.push(Date.now() - started);
+    // The page's own clock: navigation start to the heatmap drawn (no CDP round trips).
+    inPage.push(Number(await page.locator('canvas[data-drawn]').getAttribute('data-drawn-ms')));
+  }
+  return { loads, inPage };
+}
+
+/** Milliseconds from a mouse move over the heatmap to its hover read-out. */
+async function timeHover(page: Page): Promise<number> {
+  const canvas = await page.locator('canvas[data-drawn]').boundingBox();
+  const hoverStarted = Date.now();
+  await page.mouse.move((canvas?.x ?? 0) + 200, (canvas?.y ?? 0) + 30);
+  await page.locator('[data-testid=heatmap-hover]', { hasText: /\d{4}-\d\d-\d\d/ }).waitFor();
+  return Date.now() - hoverStarted;
 }

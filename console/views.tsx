@@ -203,22 +203,8 @@ export function QueryView() {
   const [text, setText] = useState(EXAMPLES.lake);
   const [estimate, setEstimate] = useState<Estimate | null>(null);
   const [status, setStatus] = useState<Status | null>(null);
-  const [error, setError] = useState<ApiError | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, guard } = useGuard();
 
-  const guard = async (work: () => Promise<void>) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-    } catch (e) {
-      setError(
-        e instanceof ApiError ? e : new ApiError(0, 'bad_input', (e as Error).message, null),
-      );
-    } finally {
-      setBusy(false);
-    }
-  };
   const estimateNow = () =>
     guard(async () => {
       setEstimate(null);
@@ -228,35 +214,18 @@ export function QueryView() {
   const run = () =>
     guard(async () => {
       setStatus(null);
-      let answer = (await api<Status>('/plans?wait_seconds=20', planOf(mode, text))).data;
-      while (answer.status === 'running') {
-        await new Promise((r) => setTimeout(r, 500));
-        answer = (await api<Status>(`/plans/${encodeURIComponent(answer.id)}`)).data;
-      }
-      setStatus(answer);
+      setStatus(await runPlan(planOf(mode, text)));
     });
+  const pick = (m: Mode) => {
+    setMode(m);
+    setText(EXAMPLES[m]);
+    setEstimate(null);
+  };
 
   return (
     <section data-testid="view-query">
       <h2>Query</h2>
-      <div class="row">
-        {(['lake', 'hot', 'plan'] as const).map((m) => (
-          <label key={m}>
-            <input
-              type="radio"
-              name="mode"
-              value={m}
-              checked={mode === m}
-              onChange={() => {
-                setMode(m);
-                setText(EXAMPLES[m]);
-                setEstimate(null);
-              }}
-            />{' '}
-            {m === 'lake' ? 'lake SQL (Athena)' : m === 'hot' ? 'hot SQL (Postgres)' : 'plan JSON'}
-          </label>
-        ))}
-      </div>
+      <ModePicker mode={mode} onPick={pick} />
       <textarea
         data-testid="query-text"
         rows={8}
@@ -272,57 +241,122 @@ export function QueryView() {
         </button>
         {busy && <span class="muted">working…</span>}
       </div>
-      {estimate && (
-        <p data-testid="estimate-result" class={estimate.withinLimit ? '' : 'bad'}>
-          Estimate: ~{bytes(estimate.bytes)}, {usd(estimate.costUsd)}; limit {estimate.limitGb} GB (
-          {estimate.withinLimit ? 'within it' : 'over it'}).{' '}
-          {estimate.tables
-            .map((t) => `${t.table}: ${t.partitions} of ${t.partitionsTotal} partitions`)
-            .join('; ')}
-          {estimate.warnings.map((w) => ` ${w}`)}
-        </p>
-      )}
+      {estimate && <EstimateResult estimate={estimate} />}
       {error && <ErrorBox error={error} />}
-      {status && (
-        <div data-testid="query-status">
-          <p>
-            Plan {status.id} {status.status}: {bytes(status.bytesScanned)} scanned,{' '}
-            {usd(status.costUsd)}.
-          </p>
-          {status.error && (
-            <div class="error" data-testid="api-error">
-              <strong>{status.error.code}</strong>: {status.error.message}
-            </div>
-          )}
-          {status.result && (
-            <>
-              <p>
-                {status.result.totalRows} rows from {status.result.step}
-                {status.result.rows.length < status.result.totalRows
-                  ? ` (first ${status.result.rows.length})`
-                  : ''}
-                :
-              </p>
-              <Table
-                testid="result-table"
-                head={status.result.columns.map((c) => c.name)}
-                rows={status.result.rows.map((row) =>
-                  status.result!.columns.map((c) => {
-                    const v = row[c.name];
-                    return v === null || v === undefined
-                      ? '∅'
-                      : typeof v === 'object'
-                        ? JSON.stringify(v)
-                        : String(v);
-                  }),
-                )}
-              />
-            </>
-          )}
-        </div>
-      )}
+      {status && <PlanResult status={status} />}
     </section>
   );
+}
+
+/**
+ * Runs one API call at a time: `busy` while it runs, and its error (an {@link ApiError}, or a
+ * `bad_input` one for anything else, e.g. a plan that is not JSON) until the next call.
+ */
+function useGuard() {
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+  const guard = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(
+        e instanceof ApiError ? e : new ApiError(0, 'bad_input', (e as Error).message, null),
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, guard };
+}
+
+/** Submits a plan and polls it until it ended. */
+async function runPlan(plan: unknown): Promise<Status> {
+  let answer = (await api<Status>('/plans?wait_seconds=20', plan)).data;
+  while (answer.status === 'running') {
+    await new Promise((r) => setTimeout(r, 500));
+    answer = (await api<Status>(`/plans/${encodeURIComponent(answer.id)}`)).data;
+  }
+  return answer;
+}
+
+/** The three modes as radio buttons. */
+function ModePicker({ mode, onPick }: { mode: Mode; onPick: (mode: Mode) => void }) {
+  return (
+    <div class="row">
+      {(['lake', 'hot', 'plan'] as const).map((m) => (
+        <label key={m}>
+          <input
+            type="radio"
+            name="mode"
+            value={m}
+            checked={mode === m}
+            onChange={() => onPick(m)}
+          />{' '}
+          {m === 'lake' ? 'lake SQL (Athena)' : m === 'hot' ? 'hot SQL (Postgres)' : 'plan JSON'}
+        </label>
+      ))}
+    </div>
+  );
+}
+
+/** The scan estimate: bytes, cost, the limit, partitions per table and warnings. */
+function EstimateResult({ estimate }: { estimate: Estimate }) {
+  return (
+    <p data-testid="estimate-result" class={estimate.withinLimit ? '' : 'bad'}>
+      Estimate: ~{bytes(estimate.bytes)}, {usd(estimate.costUsd)}; limit {estimate.limitGb} GB (
+      {estimate.withinLimit ? 'within it' : 'over it'}).{' '}
+      {estimate.tables
+        .map((t) => `${t.table}: ${t.partitions} of ${t.partitionsTotal} partitions`)
+        .join('; ')}
+      {estimate.warnings.map((w) => ` ${w}`)}
+    </p>
+  );
+}
+
+/** A plan that ended: its scan and cost, its error, and its result's first rows. */
+function PlanResult({ status }: { status: Status }) {
+  return (
+    <div data-testid="query-status">
+      <p>
+        Plan {status.id} {status.status}: {bytes(status.bytesScanned)} scanned,{' '}
+        {usd(status.costUsd)}.
+      </p>
+      {status.error && (
+        <div class="error" data-testid="api-error">
+          <strong>{status.error.code}</strong>: {status.error.message}
+        </div>
+      )}
+      {status.result && <ResultRows result={status.result} />}
+    </div>
+  );
+}
+
+/** A result page as a table, with how many rows there are in all. */
+function ResultRows({ result }: { result: Page }) {
+  return (
+    <>
+      <p>
+        {result.totalRows} rows from {result.step}
+        {result.rows.length < result.totalRows ? ` (first ${result.rows.length})` : ''}:
+      </p>
+      <Table
+        testid="result-table"
+        head={result.columns.map((c) => c.name)}
+        rows={result.rows.map((row) => result.columns.map((c) => cellText(row[c.name])))}
+      />
+    </>
+  );
+}
+
+/** A result value as a cell shows it: `∅` for null, JSON for objects. */
+function cellText(v: unknown): string {
+  return v === null || v === undefined
+    ? '∅'
+    : typeof v === 'object'
+      ? JSON.stringify(v)
+      : String(v);
 }
 
 /** One table: columns with both types, partitions with sizes. */

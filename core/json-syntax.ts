@@ -50,88 +50,120 @@ const JSON_NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
  * findJsonSyntaxError('[1,]'); // JsonSyntaxError { offset: 3, message: "expected a value, found ']' (JSON allows no comma before a closing bracket)" }
  */
 export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
-  let i = 0;
-  const found = (): string =>
-    i >= text.length ? 'the end of the file' : JSON.stringify(text[i]).replace(/^"|"$/g, "'");
-  const fail = (expected: string, note = ''): never => {
-    throw new JsonSyntaxError(i, `expected ${expected}, found ${found()}${note}`);
-  };
-  const skipSpace = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
-  };
-  const trailingComma = (close: string): string =>
-    text[i] === close ? ' (JSON allows no comma before a closing bracket)' : '';
-  const string = (): void => {
-    i++; // opening quote
-    for (;;) {
-      const c = text[i];
-      if (c === undefined) fail("a closing '\"'");
-      else if (c === '"') return void i++;
-      else if (c < ' ') fail('no control character inside a string', ' (write \\n or \\t)');
-      else if (c === '\\') {
-        i++;
-        const escape = text[i];
-        if (escape === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail('4 hex digits after \\u');
-          i += 5;
-        } else if (escape !== undefined && '"\\/bfnrt'.includes(escape)) i++;
-        else fail('an escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)');
-      } else i++;
-    }
-  };
-  const object = (): void => {
-    i++;
-    skipSpace();
-    if (text[i] === '}') return void i++;
-    for (;;) {
-      skipSpace();
-      if (text[i] !== '"') fail('a double-quoted property name', trailingComma('}'));
-      string();
-      skipSpace();
-      if (text[i] !== ':') fail("':' after a property name");
-      i++;
-      value();
-      skipSpace();
-      if (text[i] === '}') return void i++;
-      if (text[i] !== ',') fail("',' or '}' after a property value");
-      i++;
-    }
-  };
-  const array = (): void => {
-    i++;
-    skipSpace();
-    if (text[i] === ']') return void i++;
-    for (;;) {
-      skipSpace();
-      if (text[i] === ']') fail('a value', trailingComma(']'));
-      value();
-      skipSpace();
-      if (text[i] === ']') return void i++;
-      if (text[i] !== ',') fail("',' or ']' after an array element");
-      i++;
-    }
-  };
-  const value = (): void => {
-    skipSpace();
-    const c = text[i];
-    if (c === '{') return object();
-    if (c === '[') return array();
-    if (c === '"') return string();
-    for (const literal of ['true', 'false', 'null']) {
-      if (text.startsWith(literal, i)) return void (i += literal.length);
-    }
-    JSON_NUMBER.lastIndex = i;
-    const number = JSON_NUMBER.exec(text);
-    if (number) return void (i += number[0].length);
-    fail('a value (object, array, string, number, true, false or null)');
-  };
+  const scanner = new JsonScanner(text);
   try {
-    value();
-    skipSpace();
-    if (i < text.length) fail('the end of the file after the value');
+    scanner.value();
+    scanner.skipSpace();
+    if (scanner.i < text.length) scanner.fail('the end of the file after the value');
     return undefined;
   } catch (error) {
     if (error instanceof JsonSyntaxError) return error;
     throw error;
+  }
+}
+
+/**
+ * A recursive-descent scan of one JSON text: each method consumes one production from `i` on and
+ * throws a {@link JsonSyntaxError} at the first character that does not fit.
+ */
+class JsonScanner {
+  /** Offset of the next character to read. */
+  i = 0;
+
+  constructor(private readonly text: string) {}
+
+  /** Any JSON value, after optional white space. */
+  value(): void {
+    this.skipSpace();
+    const c = this.text[this.i];
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') return this.string();
+    for (const literal of ['true', 'false', 'null']) {
+      if (this.text.startsWith(literal, this.i)) return void (this.i += literal.length);
+    }
+    JSON_NUMBER.lastIndex = this.i;
+    const number = JSON_NUMBER.exec(this.text);
+    if (number) return void (this.i += number[0].length);
+    this.fail('a value (object, array, string, number, true, false or null)');
+  }
+
+  skipSpace(): void {
+    while (this.i < this.text.length && ' \t\n\r'.includes(this.text[this.i]!)) this.i++;
+  }
+
+  fail(expected: string, note = ''): never {
+    throw new JsonSyntaxError(this.i, `expected ${expected}, found ${this.found()}${note}`);
+  }
+
+  /** The character at `i` as the messages show it, or the end of the file. */
+  private found(): string {
+    const { text, i } = this;
+    return i >= text.length
+      ? 'the end of the file'
+      : JSON.stringify(text[i]).replace(/^"|"$/g, "'");
+  }
+
+  /** The note for a comma right before `close`. */
+  private trailingComma(close: string): string {
+    return this.text[this.i] === close ? ' (JSON allows no comma before a closing bracket)' : '';
+  }
+
+  private string(): void {
+    const { text } = this;
+    this.i++; // opening quote
+    for (;;) {
+      const c = text[this.i];
+      if (c === undefined) this.fail("a closing '\"'");
+      else if (c === '"') return void this.i++;
+      else if (c < ' ') this.fail('no control character inside a string', ' (write \\n or \\t)');
+      else if (c === '\\') {
+        this.i++;
+        const escape = text[this.i];
+        if (escape === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(this.i + 1, this.i + 5))) {
+            this.fail('4 hex digits after \\u');
+          }
+          this.i += 5;
+        } else if (escape !== undefined && '"\\/bfnrt'.includes(escape)) this.i++;
+        else this.fail('an escape (\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)');
+      } else this.i++;
+    }
+  }
+
+  private object(): void {
+    const { text } = this;
+    this.i++;
+    this.skipSpace();
+    if (text[this.i] === '}') return void this.i++;
+    for (;;) {
+      this.skipSpace();
+      if (text[this.i] !== '"') this.fail('a double-quoted property name', this.trailingComma('}'));
+      this.string();
+      this.skipSpace();
+      if (text[this.i] !== ':') this.fail("':' after a property name");
+      this.i++;
+      this.value();
+      this.skipSpace();
+      if (text[this.i] === '}') return void this.i++;
+      if (text[this.i] !== ',') this.fail("',' or '}' after a property value");
+      this.i++;
+    }
+  }
+
+  private array(): void {
+    const { text } = this;
+    this.i++;
+    this.skipSpace();
+    if (text[this.i] === ']') return void this.i++;
+    for (;;) {
+      this.skipSpace();
+      if (text[this.i] === ']') this.fail('a value', this.trailingComma(']'));
+      this.value();
+      this.skipSpace();
+      if (text[this.i] === ']') return void this.i++;
+      if (text[this.i] !== ',') this.fail("',' or ']' after an array element");
+      this.i++;
+    }
   }
 }

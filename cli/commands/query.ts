@@ -187,6 +187,37 @@ function withApiOptions(command: Command): Command {
 
 /** Registers `query`, `estimate`, `catalog` and `costs`. */
 export function registerQuery(program: Command): void {
+  registerQueryCommand(program);
+  registerEstimate(program);
+  registerCatalog(program);
+  registerCosts(program);
+}
+
+/**
+ * The plan `query` runs: the file of `--plan`, or `--sql` as a one-step plan with its
+ * `--max-scan-gb`.
+ */
+async function planOfFlags(flags: QueryFlags): Promise<unknown> {
+  const maxScanGb =
+    flags.maxScanGb === undefined
+      ? undefined
+      : parseDecimal('--max-scan-gb', flags.maxScanGb, 0, 1e6);
+  return flags.plan !== undefined
+    ? await readPlanFile(flags.plan)
+    : {
+        steps: [
+          {
+            id: 'q',
+            type: 'AthenaQuery',
+            sql: flags.sql,
+            ...(maxScanGb === undefined ? {} : { max_scan_gb: maxScanGb }),
+          },
+        ],
+      };
+}
+
+/** `query`: runs a plan, or one lake SQL statement as a one-step plan. */
+function registerQueryCommand(program: Command): void {
   withApiOptions(program.command('query'))
     .description(
       'run a query plan (--plan FILE) or one lake SQL statement (--sql) on the local engines: guarded, estimated, refused over the scan limit, recorded in the cost ledger',
@@ -215,23 +246,7 @@ Exit codes: 0 ok, 1 the plan failed, 2 bad input (plan, SQL, over the scan limit
           '--max-scan-gb goes with --sql; in a plan, set max_scan_gb on each AthenaQuery step',
         );
       }
-      const maxScanGb =
-        flags.maxScanGb === undefined
-          ? undefined
-          : parseDecimal('--max-scan-gb', flags.maxScanGb, 0, 1e6);
-      const plan =
-        flags.plan !== undefined
-          ? await readPlanFile(flags.plan)
-          : {
-              steps: [
-                {
-                  id: 'q',
-                  type: 'AthenaQuery',
-                  sql: flags.sql,
-                  ...(maxScanGb === undefined ? {} : { max_scan_gb: maxScanGb }),
-                },
-              ],
-            };
+      const plan = await planOfFlags(flags);
       await withBackend(command, flags, async (backend) => {
         const status = await backend.runPlan(plan);
         if (flags.json) printJson(status);
@@ -239,7 +254,10 @@ Exit codes: 0 ok, 1 the plan failed, 2 bad input (plan, SQL, over the scan limit
         if (status.status === 'failed') process.exitCode = 1;
       });
     });
+}
 
+/** `estimate`: the scan estimate of a lake statement or a plan. */
+function registerEstimate(program: Command): void {
   withApiOptions(program.command('estimate'))
     .description(
       'estimate the scan of a lake SQL statement (or of a plan) from the catalog, without running it',
@@ -268,7 +286,10 @@ Examples:
         else print(...describeEstimate(estimate));
       });
     });
+}
 
+/** `catalog`: what can be queried. */
+function registerCatalog(program: Command): void {
   withApiOptions(program.command('catalog'))
     .description(
       'what can be queried: lake tables (partitions, size), hot reference tables (sync), S3 sources',
@@ -288,7 +309,10 @@ Examples:
         else print(...describeCatalog(summary));
       });
     });
+}
 
+/** `costs`: the cost ledger's totals of a month. */
+function registerCosts(program: Command): void {
   withApiOptions(program.command('costs'))
     .description(
       "the cost ledger's totals of a month: queries, bytes scanned, dollars, cache hits, per caller",

@@ -15,11 +15,12 @@ import { runSyncStateMachine, type SyncExecution } from '#runtime/local/sync-run
 import { DEFAULT_S3_SOURCES } from '#core/config/defaults';
 import { writeSampleExternalSource } from '#core/sample/external-source';
 import { describeApi, parsePort, untilStopped } from '#cli/commands/serve';
-import { startLocalApi } from '#runtime/local/api-runtime';
+import { startLocalApi, type RunningApi } from '#runtime/local/api-runtime';
 import { summarizeTables, type TableSummary } from '#core/hot/summary';
 import { daysBefore, daysBetween } from '#core/days';
 import { lastClosedDay, unpublished, type RunSummary } from '#etl/run';
-import { existingSampleTables } from '#core/sample/load';
+import { existingSampleTables, type LoadReport } from '#core/sample/load';
+import type { SampleOptions } from '#core/sample/generator';
 import type { SqlDatabase } from '#ports/sql';
 
 interface UpFlags extends SampleFlags {
@@ -53,66 +54,97 @@ Examples:
   $ DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres thermocline up
   $ thermocline up --days 30 --scale 0.2        # a smaller sample when the database is empty`,
     )
-    .action(async (flags: UpFlags, command: Command) => {
-      const context = createContext(command.optsWithGlobals<GlobalOptions>());
-      const options = sampleOptions(flags, context.clock);
-      const port = parsePort(flags.port);
-      const json = !!flags.json;
-      const db = await context.openDatabase();
-      try {
-        if (!json)
-          print(`Postgres: ${db.target.description}`, `Config:   ${context.config.source}`);
-        const wantsSample = context.config.use_sample_defaults;
-        const seeded =
-          wantsSample && (await existingSampleTables(db)).length === 0
-            ? await seedWithProgress(db, options, json)
-            : undefined;
-        if (seeded && !json) print('', ...describeLoad(seeded, options));
-        const tables = await summarizeTables(db, context.config);
-        const exported = await exportClosedDays(context, db, tables, json);
-        const synced = await syncReferenceTables(context, db, json);
-        const external = await writeExternalSamples(context, db, json);
-        const serving = db.target.embeddedRole === 'owner' && !flags.once;
-        // After the export, so the API's examples name days the lake has.
-        const api = flags.once
-          ? undefined
-          : await startLocalApi(context, db, port, { quiet: json });
-        try {
-          const next = nextSteps(db, serving, context.home, context.clock.now());
-          if (json) {
-            printJson({
-              database: db.target,
-              schema: db.schema,
-              config: context.config.source,
-              seeded: seeded ? { sample: options, ...seeded } : null,
-              tables,
-              exported,
-              synced,
-              external,
-              serving,
-              api: api
-                ? { url: api.server.url, console: `${api.server.url}/`, examples: api.examples }
-                : null,
-              next,
-            });
-          } else {
-            print(
-              '',
-              describeTables(tables),
-              '',
-              'What you can do next:',
-              ...next.map((n) => `  ${n}`),
-            );
-            if (api) print('', ...describeApi(api));
-          }
-          if (api) await serveUntilStopped(db, serving, json);
-        } finally {
-          await api?.close();
-        }
-      } finally {
-        await db.close();
+    .action(runUp);
+}
+
+/** What `up` brought to the lake before serving: each part null when it had nothing to do. */
+interface UpData {
+  readonly seeded: LoadReport | undefined;
+  readonly tables: readonly TableSummary[];
+  readonly exported: RunSummary | null;
+  readonly synced: SyncExecution['summary'] | null;
+  readonly external: { bucket: string; files: number; bytes: number } | null;
+}
+
+/** Brings the platform up, prints the summary and serves until Ctrl-C (unless `--once`). */
+async function runUp(flags: UpFlags, command: Command): Promise<void> {
+  const context = createContext(command.optsWithGlobals<GlobalOptions>());
+  const options = sampleOptions(flags, context.clock);
+  const port = parsePort(flags.port);
+  const json = !!flags.json;
+  const db = await context.openDatabase();
+  try {
+    if (!json) print(`Postgres: ${db.target.description}`, `Config:   ${context.config.source}`);
+    const data = await prepareData(context, db, options, json);
+    const serving = db.target.embeddedRole === 'owner' && !flags.once;
+    // After the export, so the API's examples name days the lake has.
+    const api = flags.once ? undefined : await startLocalApi(context, db, port, { quiet: json });
+    try {
+      const next = nextSteps(db, serving, context.home, context.clock.now());
+      if (json) {
+        printJson(summaryJson(context, db, options, data, serving, api, next));
+      } else {
+        const steps = next.map((n) => `  ${n}`);
+        print('', describeTables(data.tables), '', 'What you can do next:', ...steps);
+        if (api) print('', ...describeApi(api));
       }
-    });
+      if (api) await serveUntilStopped(db, serving, json);
+    } finally {
+      await api?.close();
+    }
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * The sample (when the config wants it and the database has none of its tables), the closed days
+ * exported, the reference tables synced and the sample external source written.
+ */
+async function prepareData(
+  context: CliContext,
+  db: SqlDatabase,
+  options: SampleOptions,
+  json: boolean,
+): Promise<UpData> {
+  const wantsSample = context.config.use_sample_defaults;
+  const seeded =
+    wantsSample && (await existingSampleTables(db)).length === 0
+      ? await seedWithProgress(db, options, json)
+      : undefined;
+  if (seeded && !json) print('', ...describeLoad(seeded, options));
+  const tables = await summarizeTables(db, context.config);
+  const exported = await exportClosedDays(context, db, tables, json);
+  const synced = await syncReferenceTables(context, db, json);
+  const external = await writeExternalSamples(context, db, json);
+  return { seeded, tables, exported, synced, external };
+}
+
+/** `up --json`'s summary. */
+function summaryJson(
+  context: CliContext,
+  db: SqlDatabase,
+  options: SampleOptions,
+  data: UpData,
+  serving: boolean,
+  api: RunningApi | undefined,
+  next: readonly string[],
+): Record<string, unknown> {
+  return {
+    database: db.target,
+    schema: db.schema,
+    config: context.config.source,
+    seeded: data.seeded ? { sample: options, ...data.seeded } : null,
+    tables: data.tables,
+    exported: data.exported,
+    synced: data.synced,
+    external: data.external,
+    serving,
+    api: api
+      ? { url: api.server.url, console: `${api.server.url}/`, examples: api.examples }
+      : null,
+    next,
+  };
 }
 
 /**

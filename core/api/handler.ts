@@ -246,109 +246,21 @@ export function createApiHandler(
 ): ApiHandler {
   const logger = options.logger ?? stderrLogger;
   const newRequestId = options.newRequestId ?? (() => globalThis.crypto.randomUUID());
-  const maxWaitSeconds = options.maxWaitSeconds ?? 25;
+  const waits = { waitMs: options.waitMs, maxWaitSeconds: options.maxWaitSeconds ?? 25 };
 
   const route = async (event: ApiGatewayProxyEvent): Promise<Answer> => {
-    const method = event.httpMethod.toUpperCase();
-    const match = matchRoute(event.path);
-    if (!match) {
-      throw new ApiRequestError(
-        `no route ${method} ${event.path}; the API answers ${API_ROUTES.map((r) => `${r.method} ${r.resource}`).join(', ')}`,
-        'not_found',
-        404,
-        { routes: API_ROUTES.map((r) => `${r.method} ${r.resource}`) },
-      );
-    }
-    if (!match.methods.includes(method)) {
-      const allow = match.methods.join(', ');
-      throw new ApiRequestError(
-        `${match.resource} answers ${allow}, not ${method}`,
-        'method_not_allowed',
-        405,
-        { allow: match.methods },
-        { Allow: allow },
-      );
-    }
-    if (BODY_METHODS.has(method)) requireJson(event, `${method} ${match.resource}`);
-    const query = event.queryStringParameters ?? {};
+    const { method, match } = resolveRoute(event);
     const key = `${method} ${match.resource}`;
-    const insights = options.insights;
-    if (INSIGHT_ROUTES.has(key) && !insights) {
+    if (BODY_METHODS.has(method)) requireJson(event, key);
+    const request: RouteRequest = { event, match, query: event.queryStringParameters ?? {} };
+    if (!INSIGHT_ROUTES.has(key)) return answerQuery(key, request, service, waits);
+    if (!options.insights) {
       throw new NotImplementedError(
         `${key} is not implemented by this deployment (it needs the run history and the ` +
           `console's data, which the local API has); run thermocline serve or npm start locally`,
       );
     }
-    switch (key) {
-      case 'POST /plans': {
-        const plan = readBody(
-          event,
-          '{"steps": [{"id": "s1", "type": "AthenaQuery", "sql": "SELECT …"}]}',
-        );
-        const waitMs = waitOf(query.wait_seconds, maxWaitSeconds) ?? options.waitMs;
-        const status = await service.submitPlan(
-          plan,
-          callerOf(event),
-          waitMs === undefined ? {} : { waitMs },
-        );
-        return planAnswer(status, stagePrefix(event));
-      }
-      case 'GET /plans/{id}': {
-        const id = match.pathParameters.id ?? '';
-        const page = query.page;
-        const step = query.step;
-        return {
-          status: 200,
-          body: await service.getPlan(id, {
-            ...(page ? { page } : {}),
-            ...(step ? { step } : {}),
-          }),
-        };
-      }
-      case 'POST /estimate':
-        return {
-          status: 200,
-          body: await service.estimate(readBody(event, '{"sql": "SELECT …"}')),
-        };
-      case 'GET /catalog':
-        return { status: 200, body: await service.catalog() };
-      case 'GET /costs': {
-        const month = query.month;
-        if (month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
-          throw new ApiRequestError(
-            `month must be YYYY-MM, e.g. 2025-02; got '${month}'`,
-            'bad_request',
-            400,
-            { path: 'month' },
-          );
-        }
-        return { status: 200, body: await service.costs(month ? { month } : {}) };
-      }
-      case 'GET /openapi.json':
-        return { status: 200, body: openApiDocument(stagePrefix(event) || '/') };
-      case 'GET /coverage':
-        return {
-          status: 200,
-          body: await insights?.coverage({ days: countOf(query.days, 'days', 120, 731) }),
-        };
-      case 'GET /runs':
-        return {
-          status: 200,
-          body: await insights?.runs({ limit: countOf(query.limit, 'limit', 100, 10_000) }),
-        };
-      case 'GET /costs/daily':
-        return {
-          status: 200,
-          body: await insights?.dailyCosts({ days: countOf(query.days, 'days', 30, 731) }),
-        };
-      case 'GET /tables':
-        return { status: 200, body: { tables: await insights?.tables() } };
-      case 'GET /tables/{name}':
-        return { status: 200, body: await insights?.table(match.pathParameters.name ?? '') };
-      default:
-        // Unreachable: every route of API_ROUTES has a case.
-        throw new Error(`route ${method} ${match.resource} has no implementation`);
-    }
+    return answerInsight(key, request, options.insights);
   };
 
   return async (event) => {
@@ -366,6 +278,139 @@ export function createApiHandler(
       return proxyResult(errorAnswer(error, requestId, event, logger), requestId);
     }
   };
+}
+
+/** A routed request: the event, the resource it matched and its query parameters. */
+interface RouteRequest {
+  readonly event: ApiGatewayProxyEvent;
+  readonly match: RouteMatch;
+  readonly query: Readonly<Record<string, string | undefined>>;
+}
+
+/** How long `POST /plans` waits: the handler's default and the most a request may ask for. */
+interface PlanWaits {
+  readonly waitMs: number | undefined;
+  readonly maxWaitSeconds: number;
+}
+
+/** The event's method and resource; 404 when no resource matches, 405 when it has no such method. */
+function resolveRoute(event: ApiGatewayProxyEvent): { method: string; match: RouteMatch } {
+  const method = event.httpMethod.toUpperCase();
+  const match = matchRoute(event.path);
+  if (!match) {
+    throw new ApiRequestError(
+      `no route ${method} ${event.path}; the API answers ${API_ROUTES.map((r) => `${r.method} ${r.resource}`).join(', ')}`,
+      'not_found',
+      404,
+      { routes: API_ROUTES.map((r) => `${r.method} ${r.resource}`) },
+    );
+  }
+  if (!match.methods.includes(method)) {
+    const allow = match.methods.join(', ');
+    throw new ApiRequestError(
+      `${match.resource} answers ${allow}, not ${method}`,
+      'method_not_allowed',
+      405,
+      { allow: match.methods },
+      { Allow: allow },
+    );
+  }
+  return { method, match };
+}
+
+/** The answer of a route the query service serves (`key` is `METHOD /resource`). */
+async function answerQuery(
+  key: string,
+  { event, match, query }: RouteRequest,
+  service: QueryService,
+  waits: PlanWaits,
+): Promise<Answer> {
+  switch (key) {
+    case 'POST /plans': {
+      const plan = readBody(
+        event,
+        '{"steps": [{"id": "s1", "type": "AthenaQuery", "sql": "SELECT …"}]}',
+      );
+      const waitMs = waitOf(query.wait_seconds, waits.maxWaitSeconds) ?? waits.waitMs;
+      const status = await service.submitPlan(
+        plan,
+        callerOf(event),
+        waitMs === undefined ? {} : { waitMs },
+      );
+      return planAnswer(status, stagePrefix(event));
+    }
+    case 'GET /plans/{id}': {
+      const id = match.pathParameters.id ?? '';
+      const page = query.page;
+      const step = query.step;
+      return {
+        status: 200,
+        body: await service.getPlan(id, {
+          ...(page ? { page } : {}),
+          ...(step ? { step } : {}),
+        }),
+      };
+    }
+    case 'POST /estimate':
+      return {
+        status: 200,
+        body: await service.estimate(readBody(event, '{"sql": "SELECT …"}')),
+      };
+    case 'GET /catalog':
+      return { status: 200, body: await service.catalog() };
+    case 'GET /costs':
+      return { status: 200, body: await service.costs(monthOf(query.month)) };
+    case 'GET /openapi.json':
+      return { status: 200, body: openApiDocument(stagePrefix(event) || '/') };
+    default:
+      // Unreachable: every route of API_ROUTES has a case here or in answerInsight.
+      throw new Error(`route ${key} has no implementation`);
+  }
+}
+
+/** `?month=YYYY-MM` as the cost report's options; 400 when malformed. */
+function monthOf(month: string | undefined): { month?: string } {
+  if (month !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(month)) {
+    throw new ApiRequestError(
+      `month must be YYYY-MM, e.g. 2025-02; got '${month}'`,
+      'bad_request',
+      400,
+      { path: 'month' },
+    );
+  }
+  return month ? { month } : {};
+}
+
+/** The answer of a console route, from the deployment's insights (`key` is `METHOD /resource`). */
+async function answerInsight(
+  key: string,
+  { match, query }: RouteRequest,
+  insights: Insights,
+): Promise<Answer> {
+  switch (key) {
+    case 'GET /coverage':
+      return {
+        status: 200,
+        body: await insights.coverage({ days: countOf(query.days, 'days', 120, 731) }),
+      };
+    case 'GET /runs':
+      return {
+        status: 200,
+        body: await insights.runs({ limit: countOf(query.limit, 'limit', 100, 10_000) }),
+      };
+    case 'GET /costs/daily':
+      return {
+        status: 200,
+        body: await insights.dailyCosts({ days: countOf(query.days, 'days', 30, 731) }),
+      };
+    case 'GET /tables':
+      return { status: 200, body: { tables: await insights.tables() } };
+    case 'GET /tables/{name}':
+      return { status: 200, body: await insights.table(match.pathParameters.name ?? '') };
+    default:
+      // Unreachable: every route of INSIGHT_ROUTES has a case.
+      throw new Error(`route ${key} has no implementation`);
+  }
 }
 
 /**

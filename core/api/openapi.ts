@@ -130,159 +130,202 @@ export function openApiDocument(serverUrl = '/'): JsonObject {
 }
 
 function buildDocument(): JsonObject {
+  return {
+    openapi: '3.1.0',
+    info: documentInfo(),
+    security: [{ sigv4: [] }],
+    paths: {
+      ...planPaths(),
+      ...estimatePaths(),
+      ...ledgerPaths(),
+      ...insightPaths(),
+      ...documentPaths(),
+    },
+    components: documentComponents(),
+  };
+}
+
+function documentInfo(): JsonObject {
+  return {
+    title: 'Thermocline query API',
+    version: API_VERSION,
+    description:
+      'Query plans across the hot database and the Parquet lake under hard scan limits, scan ' +
+      'estimates, the catalog and the cost ledger. On AWS every request is SigV4-signed ' +
+      '(service execute-api); locally the server on 127.0.0.1 needs no signature.',
+    license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+  };
+}
+
+/** `/plans` and `/plans/{id}`: running plans and reading their results. */
+function planPaths(): JsonObject {
+  return {
+    '/plans': {
+      post: {
+        operationId: 'submitPlan',
+        summary: 'Validate, estimate and run a plan',
+        parameters: [
+          {
+            name: 'wait_seconds',
+            in: 'query',
+            required: false,
+            description: 'How long to wait for the plan before answering 202 (0–25).',
+            schema: { type: 'number', minimum: 0, maximum: 25 },
+          },
+        ],
+        requestBody: { required: true, ...json('PlanRequest') },
+        responses: {
+          '200': { description: 'The plan ended within the wait.', ...json('PlanStatus') },
+          '202': {
+            description: 'The plan still runs; poll `location`.',
+            headers: { Location: { schema: { type: 'string' } } },
+            ...json('PlanAccepted'),
+          },
+          ...BODY_ERRORS,
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    '/plans/{id}': {
+      get: {
+        operationId: 'getPlan',
+        summary: "A plan's status, step statistics and a page of its result",
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          {
+            name: 'page',
+            in: 'query',
+            required: false,
+            description: "A result page token (a page's `nextPage`).",
+            schema: { type: 'string' },
+          },
+          {
+            name: 'step',
+            in: 'query',
+            required: false,
+            description: "A step whose rows to page through (default the plan's output).",
+            schema: { type: 'string' },
+          },
+        ],
+        responses: {
+          '200': { description: "The plan's state.", ...json('PlanStatus') },
+          '404': error('No such plan.'),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+  };
+}
+
+/** `/estimate`: what a plan or a lake statement would scan. */
+function estimatePaths(): JsonObject {
+  return {
+    '/estimate': {
+      post: {
+        operationId: 'estimate',
+        summary: 'Scan estimate of a lake statement or a plan, without running it',
+        requestBody: { required: true, ...json('EstimateRequest') },
+        responses: {
+          '200': { description: 'The estimate.', ...json('EstimateResponse') },
+          ...BODY_ERRORS,
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+  };
+}
+
+/** `/catalog` and `/costs`: what there is to query and what querying cost. */
+function ledgerPaths(): JsonObject {
+  return {
+    '/catalog': {
+      get: {
+        operationId: 'catalog',
+        summary: 'Lake tables, hot reference tables and S3 sources',
+        responses: {
+          '200': { description: 'The catalog summary.', ...json('CatalogSummary') },
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+    '/costs': {
+      get: {
+        operationId: 'costs',
+        summary: 'Cost ledger totals of a month',
+        parameters: [
+          {
+            name: 'month',
+            in: 'query',
+            required: false,
+            description: 'YYYY-MM (default the current month, UTC).',
+            schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' },
+          },
+        ],
+        responses: {
+          '200': { description: 'The totals.', ...json('CostReport') },
+          '400': error('A malformed month.'),
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+  };
+}
+
+/** The console's routes, answered from the deployment's insights ({@link insightRoute}). */
+function insightPaths(): JsonObject {
+  return {
+    '/coverage': insightRoute(
+      'coverage',
+      'Tables × days: exported, hot only, purged, failed, late; lag per table',
+      [countParameter('days', 'Days back from today (default 120, at most 731).')],
+    ),
+    '/runs': insightRoute('runs', 'ETL, sync and retention runs, newest first', [
+      countParameter('limit', 'How many runs (default 100, at most 10000).'),
+    ]),
+    '/costs/daily': insightRoute('dailyCosts', 'The cost ledger by day and caller, cache hits', [
+      countParameter('days', 'Days back from today (default 30, at most 731).'),
+    ]),
+    '/tables': insightRoute('tables', 'The catalog: tables, partitions, sizes', []),
+    '/tables/{name}': insightRoute(
+      'table',
+      'A table: columns with PostgreSQL and lake types, partitions with sizes',
+      [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
+    ),
+  };
+}
+
+/** `/openapi.json`: this document. */
+function documentPaths(): JsonObject {
+  return {
+    '/openapi.json': {
+      get: {
+        operationId: 'openapi',
+        summary: 'This document',
+        responses: {
+          '200': {
+            description: 'The OpenAPI 3.1 document.',
+            content: { 'application/json': { schema: { type: 'object' } } },
+          },
+          ...COMMON_ERRORS,
+        },
+      },
+    },
+  };
+}
+
+/** The component schemas (from {@link COMPONENTS}) and the SigV4 security scheme. */
+function documentComponents(): JsonObject {
   const schemas = Object.fromEntries(
     Object.entries(COMPONENTS).map(([name, schema]) => [name, jsonSchemaOf(schema)]),
   );
-  const sigv4 = [{ sigv4: [] }];
   return {
-    openapi: '3.1.0',
-    info: {
-      title: 'Thermocline query API',
-      version: API_VERSION,
-      description:
-        'Query plans across the hot database and the Parquet lake under hard scan limits, scan ' +
-        'estimates, the catalog and the cost ledger. On AWS every request is SigV4-signed ' +
-        '(service execute-api); locally the server on 127.0.0.1 needs no signature.',
-      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
-    },
-    security: sigv4,
-    paths: {
-      '/plans': {
-        post: {
-          operationId: 'submitPlan',
-          summary: 'Validate, estimate and run a plan',
-          parameters: [
-            {
-              name: 'wait_seconds',
-              in: 'query',
-              required: false,
-              description: 'How long to wait for the plan before answering 202 (0–25).',
-              schema: { type: 'number', minimum: 0, maximum: 25 },
-            },
-          ],
-          requestBody: { required: true, ...json('PlanRequest') },
-          responses: {
-            '200': { description: 'The plan ended within the wait.', ...json('PlanStatus') },
-            '202': {
-              description: 'The plan still runs; poll `location`.',
-              headers: { Location: { schema: { type: 'string' } } },
-              ...json('PlanAccepted'),
-            },
-            ...BODY_ERRORS,
-            ...COMMON_ERRORS,
-          },
-        },
-      },
-      '/plans/{id}': {
-        get: {
-          operationId: 'getPlan',
-          summary: "A plan's status, step statistics and a page of its result",
-          parameters: [
-            { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
-            {
-              name: 'page',
-              in: 'query',
-              required: false,
-              description: "A result page token (a page's `nextPage`).",
-              schema: { type: 'string' },
-            },
-            {
-              name: 'step',
-              in: 'query',
-              required: false,
-              description: "A step whose rows to page through (default the plan's output).",
-              schema: { type: 'string' },
-            },
-          ],
-          responses: {
-            '200': { description: "The plan's state.", ...json('PlanStatus') },
-            '404': error('No such plan.'),
-            ...COMMON_ERRORS,
-          },
-        },
-      },
-      '/estimate': {
-        post: {
-          operationId: 'estimate',
-          summary: 'Scan estimate of a lake statement or a plan, without running it',
-          requestBody: { required: true, ...json('EstimateRequest') },
-          responses: {
-            '200': { description: 'The estimate.', ...json('EstimateResponse') },
-            ...BODY_ERRORS,
-            ...COMMON_ERRORS,
-          },
-        },
-      },
-      '/catalog': {
-        get: {
-          operationId: 'catalog',
-          summary: 'Lake tables, hot reference tables and S3 sources',
-          responses: {
-            '200': { description: 'The catalog summary.', ...json('CatalogSummary') },
-            ...COMMON_ERRORS,
-          },
-        },
-      },
-      '/costs': {
-        get: {
-          operationId: 'costs',
-          summary: 'Cost ledger totals of a month',
-          parameters: [
-            {
-              name: 'month',
-              in: 'query',
-              required: false,
-              description: 'YYYY-MM (default the current month, UTC).',
-              schema: { type: 'string', pattern: '^\\d{4}-(0[1-9]|1[0-2])$' },
-            },
-          ],
-          responses: {
-            '200': { description: 'The totals.', ...json('CostReport') },
-            '400': error('A malformed month.'),
-            ...COMMON_ERRORS,
-          },
-        },
-      },
-      '/coverage': insightRoute(
-        'coverage',
-        'Tables × days: exported, hot only, purged, failed, late; lag per table',
-        [countParameter('days', 'Days back from today (default 120, at most 731).')],
-      ),
-      '/runs': insightRoute('runs', 'ETL, sync and retention runs, newest first', [
-        countParameter('limit', 'How many runs (default 100, at most 10000).'),
-      ]),
-      '/costs/daily': insightRoute('dailyCosts', 'The cost ledger by day and caller, cache hits', [
-        countParameter('days', 'Days back from today (default 30, at most 731).'),
-      ]),
-      '/tables': insightRoute('tables', 'The catalog: tables, partitions, sizes', []),
-      '/tables/{name}': insightRoute(
-        'table',
-        'A table: columns with PostgreSQL and lake types, partitions with sizes',
-        [{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }],
-      ),
-      '/openapi.json': {
-        get: {
-          operationId: 'openapi',
-          summary: 'This document',
-          responses: {
-            '200': {
-              description: 'The OpenAPI 3.1 document.',
-              content: { 'application/json': { schema: { type: 'object' } } },
-            },
-            ...COMMON_ERRORS,
-          },
-        },
-      },
-    },
-    components: {
-      schemas,
-      securitySchemes: {
-        sigv4: {
-          type: 'apiKey',
-          name: 'Authorization',
-          in: 'header',
-          description: 'AWS Signature Version 4 (service execute-api); AWS_IAM authorization.',
-        },
+    schemas,
+    securitySchemes: {
+      sigv4: {
+        type: 'apiKey',
+        name: 'Authorization',
+        in: 'header',
+        description: 'AWS Signature Version 4 (service execute-api); AWS_IAM authorization.',
       },
     },
   };

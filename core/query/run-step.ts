@@ -4,7 +4,7 @@
  * cache, guarded and estimated again with the bound parameters), its output stored, its
  * statistics and ledger record written.
  */
-import { cacheKey, readCache, writeCache } from '#core/query/cache';
+import { cacheKey, readCache, writeCache, type CacheKeyInput } from '#core/query/cache';
 import { PlanValidationError } from '#core/query/errors';
 import { checkScanLimit, estimateScan } from '#core/query/estimate';
 import { guardSql } from '#core/query/guard';
@@ -26,6 +26,7 @@ import {
   withStep,
   writePlanState,
   writeStepOutput,
+  type PlanState,
   type StoredStepStats,
 } from '#core/query/plan-store';
 import { routeTableRange } from '#core/query/range-route';
@@ -48,6 +49,11 @@ interface Executed {
   readonly ledger: Omit<LedgerEntry, 'at' | 'planId' | 'stepId' | 'caller'>;
 }
 
+/** What {@link execute} returns: {@link Executed}, its statistics saying whether it truncated. */
+type ExecutedStep = Executed & {
+  readonly stats: Partial<StoredStepStats> & { truncated?: boolean };
+};
+
 /**
  * RunStep: runs one step of a running plan and stores its output (at most its `limit` rows) and
  * statistics; records the query in the ledger.
@@ -61,14 +67,7 @@ export async function runStep(
   stepId: string,
 ): Promise<StoredStepStats> {
   const state = await loadPlanState(deps.results, planId);
-  const index = state.plan.steps.findIndex((s) => s.id === stepId);
-  const step = state.plan.steps[index];
-  if (!step) {
-    throw new PlanValidationError(
-      `plan ${planId} has no step '${stepId}'; its steps: ${state.order.join(', ')}`,
-      'steps',
-    );
-  }
+  const { step, index } = stepOf(state, planId, stepId);
   const current = state.steps.find((s) => s.id === stepId);
   if (state.status !== 'running' && current) return current;
   // Steps run one at a time in `order`; one whose predecessors did not all succeed (a Map item
@@ -85,58 +84,116 @@ export async function runStep(
     withStep(state, stepId, (s) => ({ ...s, status: 'running', startedAt: started.toISOString() })),
   );
   try {
-    const outputs = new Map<string, StepOutput>();
-    for (const ref of new Set(stepDependencies(step))) {
-      const output = await readStepOutput(deps.results, planId, ref);
-      if (output) outputs.set(ref, output);
-    }
-    const params = resolveBinds(step, outputs);
-    const executed = await execute(deps, step, `steps[${index}]`, params);
-    const rows = executed.rows.slice(0, step.limit);
-    await writeStepOutput(deps.results, planId, {
-      step: step.id,
-      columns: executed.columns,
-      rows,
-      totalRows: executed.rows.length,
-      truncated: executed.rows.length > step.limit || executed.stats.truncated === true,
-    });
-    const durationMs = Math.round(performance.now() - t0);
-    const at = deps.clock.now().toISOString();
-    await recordQuery(
-      deps.results,
-      { at, planId, stepId, caller: state.caller, ...executed.ledger },
-      deps.metrics,
-    );
-    const { truncated: _truncated, ...stats } = executed.stats;
-    const done: StoredStepStats = {
-      ...(current ?? { id: step.id, type: step.type }),
-      ...stats,
-      id: step.id,
-      type: step.type,
-      status: 'succeeded',
-      rows: rows.length,
-      totalRows: stats.totalRows ?? executed.rows.length,
-      durationMs,
-      startedAt: started.toISOString(),
-    };
-    await updatePlanState(deps.results, planId, (s) => withStep(s, stepId, () => done));
-    return done;
+    const executed = await executeBound(deps, planId, step, index);
+    return await storeSucceeded(deps, planId, state, step, executed, { started, t0 });
   } catch (error) {
-    const failure = transient(error);
-    if (failure.name !== 'TransientError') {
-      const described = describeError(failure, deps.redact);
-      await updatePlanState(deps.results, planId, (s) => ({
-        ...withStep(s, stepId, (st) => ({
-          ...st,
-          status: 'failed',
-          error: described,
-          durationMs: Math.round(performance.now() - t0),
-        })),
-        error: s.error ?? { ...described, message: `step '${stepId}': ${described.message}` },
-      })).catch(() => undefined);
-    }
-    throw failure;
+    throw await recordFailed(deps, planId, stepId, error, t0);
   }
+}
+
+/** The step `stepId` of the plan and its index; a {@link PlanValidationError} when it has none. */
+function stepOf(
+  state: PlanState,
+  planId: string,
+  stepId: string,
+): { step: PlanStep; index: number } {
+  const index = state.plan.steps.findIndex((s) => s.id === stepId);
+  const step = state.plan.steps[index];
+  if (!step) {
+    throw new PlanValidationError(
+      `plan ${planId} has no step '${stepId}'; its steps: ${state.order.join(', ')}`,
+      'steps',
+    );
+  }
+  return { step, index };
+}
+
+/** Runs the step on its engine with its binds resolved from the stored outputs it depends on. */
+async function executeBound(
+  deps: QueryServiceDeps,
+  planId: string,
+  step: PlanStep,
+  index: number,
+): Promise<ExecutedStep> {
+  const outputs = new Map<string, StepOutput>();
+  for (const ref of new Set(stepDependencies(step))) {
+    const output = await readStepOutput(deps.results, planId, ref);
+    if (output) outputs.set(ref, output);
+  }
+  const params = resolveBinds(step, outputs);
+  return execute(deps, step, `steps[${index}]`, params);
+}
+
+/**
+ * Stores what the step produced — its output (at most `limit` rows), its ledger record and its
+ * statistics in the plan state — and returns the statistics.
+ */
+async function storeSucceeded(
+  deps: QueryServiceDeps,
+  planId: string,
+  state: PlanState,
+  step: PlanStep,
+  executed: ExecutedStep,
+  timing: { readonly started: Date; readonly t0: number },
+): Promise<StoredStepStats> {
+  const stepId = step.id;
+  const rows = executed.rows.slice(0, step.limit);
+  await writeStepOutput(deps.results, planId, {
+    step: step.id,
+    columns: executed.columns,
+    rows,
+    totalRows: executed.rows.length,
+    truncated: executed.rows.length > step.limit || executed.stats.truncated === true,
+  });
+  const durationMs = Math.round(performance.now() - timing.t0);
+  const at = deps.clock.now().toISOString();
+  await recordQuery(
+    deps.results,
+    { at, planId, stepId, caller: state.caller, ...executed.ledger },
+    deps.metrics,
+  );
+  const { truncated: _truncated, ...stats } = executed.stats;
+  const current = state.steps.find((s) => s.id === stepId);
+  const done: StoredStepStats = {
+    ...(current ?? { id: step.id, type: step.type }),
+    ...stats,
+    id: step.id,
+    type: step.type,
+    status: 'succeeded',
+    rows: rows.length,
+    totalRows: stats.totalRows ?? executed.rows.length,
+    durationMs,
+    startedAt: timing.started.toISOString(),
+  };
+  await updatePlanState(deps.results, planId, (s) => withStep(s, stepId, () => done));
+  return done;
+}
+
+/**
+ * The error to rethrow: a `TransientError` for the Retry as it is; any other is first recorded
+ * on the step and, when it is the first, on the plan (best effort).
+ */
+async function recordFailed(
+  deps: QueryServiceDeps,
+  planId: string,
+  stepId: string,
+  error: unknown,
+  t0: number,
+): Promise<Error> {
+  const failure = transient(error);
+  if (failure.name !== 'TransientError') {
+    const described = describeError(failure, deps.redact);
+    await updatePlanState(deps.results, planId, (s) => ({
+      ...withStep(s, stepId, (st) => ({
+        ...st,
+        status: 'failed',
+        error: described,
+        durationMs: Math.round(performance.now() - t0),
+      })),
+      error: s.error ?? { ...described, message: `step '${stepId}': ${described.message}` },
+    })).catch(() => undefined);
+  }
+  return failure;
 }
 
 /** Runs one step on its engine. */
@@ -145,7 +202,7 @@ async function execute(
   step: PlanStep,
   path: string,
   params: QueryParam[],
-): Promise<Executed & { readonly stats: Partial<StoredStepStats> & { truncated?: boolean } }> {
+): Promise<ExecutedStep> {
   switch (step.type) {
     case 'AthenaQuery':
       return executeLake(deps, step, path, params);
@@ -177,30 +234,14 @@ async function executeLake(
   checkScanLimit(estimate, limitBytes, path);
   const engine = deps.lakeEngine.name;
   const expireSeconds = deps.config.query.cache_expire_seconds;
-  const key =
-    expireSeconds > 0
-      ? cacheKey({
-          sql: step.sql,
-          params,
-          engine,
-          database: deps.lakeDatabase ?? deps.catalog.description,
-          scans: estimate.scans,
-        })
-      : undefined;
+  const key = expireSeconds > 0 ? lakeCacheKey(deps, step, params, estimate.scans) : undefined;
   const hit = key === undefined ? undefined : await readCache(deps.results, key, deps.clock.now());
   const common = {
     engine,
     estimatedBytes: estimate.bytes,
     warnings: analysis.warnings,
   };
-  if (hit) {
-    return {
-      columns: hit.columns,
-      rows: hit.rows,
-      stats: { ...common, bytesScanned: 0, costUsd: 0, cacheHit: true, reused: false },
-      ledger: { engine, bytesScanned: 0, costUsd: 0, engineMs: 0, cacheHit: true, reused: false },
-    };
-  }
+  if (hit) return fromCache(hit, common);
   const result = await deps.lakeEngine.run({
     sql: step.sql,
     params,
@@ -232,6 +273,40 @@ async function executeLake(
       reused: result.reused,
       ...(result.queryId === undefined ? {} : { queryId: result.queryId }),
     },
+  };
+}
+
+/** The result cache's key of a lake step: its SQL and parameters over what it scans. */
+function lakeCacheKey(
+  deps: QueryServiceDeps,
+  step: AthenaQueryStep,
+  params: QueryParam[],
+  scans: CacheKeyInput['scans'],
+): string {
+  return cacheKey({
+    sql: step.sql,
+    params,
+    engine: deps.lakeEngine.name,
+    database: deps.lakeDatabase ?? deps.catalog.description,
+    scans,
+  });
+}
+
+/** A lake step answered from the result cache: nothing scanned, nothing paid. */
+function fromCache(
+  hit: Pick<Executed, 'columns' | 'rows'>,
+  common: {
+    readonly engine: string;
+    readonly estimatedBytes: number;
+    readonly warnings: readonly string[];
+  },
+): Executed {
+  const { engine } = common;
+  return {
+    columns: hit.columns,
+    rows: hit.rows,
+    stats: { ...common, bytesScanned: 0, costUsd: 0, cacheHit: true, reused: false },
+    ledger: { engine, bytesScanned: 0, costUsd: 0, engineMs: 0, cacheHit: true, reused: false },
   };
 }
 
@@ -311,7 +386,7 @@ async function executeRange(
   deps: QueryServiceDeps,
   step: TableRangeStep,
   path: string,
-): Promise<Executed & { readonly stats: Partial<StoredStepStats> & { truncated?: boolean } }> {
+): Promise<ExecutedStep> {
   const routed = await routeTableRange(deps, step, path);
   const limitBytes = scanCutoffBytes(deps);
   checkScanLimit(routed.estimate, limitBytes, path);

@@ -69,11 +69,40 @@ export const readParquetObject: ParquetObjectReader = async (
   const started = performance.now();
   const info = await store.head(key);
   if (!info) throw new ObjectNotFoundError(store.locate(key));
+  const { file, fetched } = countingBuffer(store, key, info.bytes);
+  const metadata = await readMetadata(file, store, key);
+  const top = parquetSchema(metadata).children;
+  const selected = selectedColumns(top, options.columns, store, key);
+  const limit = options.limit;
+  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
+    throw new QueryFailedError(ENGINE, `limit ${limit} is not an integer >= 0`, 400);
+  }
+  const rows = await readRows(file, metadata, top, selected, limit);
+  const byName = new Map(top.map((c) => [c.element.name, c]));
+  const columns: QueryColumn[] = selected.map((name) => ({
+    name,
+    type: typeName(byName.get(name)),
+  }));
+  return {
+    columns,
+    rows,
+    bytesScanned: fetched(),
+    engineMs: Math.round(performance.now() - started),
+    reused: false,
+  };
+};
+
+/** An AsyncBuffer over `store.getRange` of an object of `byteLength` bytes, counting what it fetched. */
+function countingBuffer(
+  store: ObjectStore,
+  key: string,
+  byteLength: number,
+): { file: AsyncBuffer; fetched: () => number } {
   let fetched = 0;
   const file: AsyncBuffer = {
-    byteLength: info.bytes,
+    byteLength,
     slice: async (start: number, end?: number) => {
-      const stop = Math.min(end ?? info.bytes, info.bytes);
+      const stop = Math.min(end ?? byteLength, byteLength);
       const bytes = await store.getRange(key, start, Math.max(0, stop - start));
       fetched += bytes.byteLength;
       return bytes.buffer.slice(
@@ -82,10 +111,17 @@ export const readParquetObject: ParquetObjectReader = async (
       ) as ArrayBuffer;
     },
   };
+  return { file, fetched: () => fetched };
+}
 
-  let metadata: FileMetaData;
+/** The file's footer; a QueryFailedError (400) when it is not a readable Parquet file. */
+async function readMetadata(
+  file: AsyncBuffer,
+  store: ObjectStore,
+  key: string,
+): Promise<FileMetaData> {
   try {
-    metadata = await parquetMetadataAsync(file, {
+    return await parquetMetadataAsync(file, {
       initialFetchSize: FOOTER_FETCH_BYTES,
       parsers: PARSERS,
     });
@@ -96,9 +132,17 @@ export const readParquetObject: ParquetObjectReader = async (
       400,
     );
   }
-  const top = parquetSchema(metadata).children;
+}
+
+/** The columns to read: the requested ones (each one the file has, else 400), or all of them. */
+function selectedColumns(
+  top: readonly SchemaTree[],
+  requested: ParquetReadOptions['columns'],
+  store: ObjectStore,
+  key: string,
+): string[] {
   const names = top.map((c) => c.element.name);
-  const selected = options.columns ? [...options.columns] : names;
+  const selected = requested ? [...requested] : names;
   const unknown = selected.filter((c) => !names.includes(c));
   if (unknown.length > 0) {
     throw new QueryFailedError(
@@ -109,11 +153,17 @@ export const readParquetObject: ParquetObjectReader = async (
       "name only those columns in the step's columns",
     );
   }
-  const limit = options.limit;
-  if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 0)) {
-    throw new QueryFailedError(ENGINE, `limit ${limit} is not an integer >= 0`, 400);
-  }
+  return selected;
+}
 
+/** The first `limit` rows (all without one) of the selected columns, their values JSON-safe. */
+async function readRows(
+  file: AsyncBuffer,
+  metadata: FileMetaData,
+  top: readonly SchemaTree[],
+  selected: string[],
+  limit: number | undefined,
+): Promise<QueryRow[]> {
   const decimals = decimalScales(metadata);
   // A REAL (float4) with its shortest digits, as the engines render it (`0.1`, not 0.100000001…).
   const reals = new Set(
@@ -136,12 +186,7 @@ export const readParquetObject: ParquetObjectReader = async (
           // Only annotated byte arrays are text: bytea (plain BYTE_ARRAY) stays binary (base64).
           utf8: false,
         });
-  const byName = new Map(top.map((c) => [c.element.name, c]));
-  const columns: QueryColumn[] = selected.map((name) => ({
-    name,
-    type: typeName(byName.get(name)),
-  }));
-  const rows = objects.map((object) => {
+  return objects.map((object) => {
     const row: QueryRow = {};
     for (const name of selected) {
       const scale = decimals.get(name);
@@ -155,14 +200,7 @@ export const readParquetObject: ParquetObjectReader = async (
     }
     return row;
   });
-  return {
-    columns,
-    rows,
-    bytesScanned: fetched,
-    engineMs: Math.round(performance.now() - started),
-    reused: false,
-  };
-};
+}
 
 /** Top-level decimal columns and their scales. */
 function decimalScales(metadata: FileMetaData): Map<string, number> {
