@@ -75,13 +75,16 @@ async function embeddedDatabase(home: string, schema: string | undefined): Promi
   let current = connectEmbedded(await openEmbeddedPostgres(home), schema);
   let reopening: Promise<SqlDatabase> | undefined;
   let closed = false;
+  // Pools on other processes' servers that are gone: closed with this database (calls begun on
+  // one may still be failing, and a pool cannot be used after it is ended).
+  const retired: SqlDatabase[] = [];
   const reopen = (failed: SqlDatabase): Promise<SqlDatabase> => {
     if (current !== failed) return Promise.resolve(current);
     reopening ??= (async () => {
       try {
-        // Not awaited: the old pool's clients end as their calls fail on the dropped server.
-        void failed.close().catch(() => undefined);
-        current = connectEmbedded(await openEmbeddedPostgres(home), schema);
+        const next = connectEmbedded(await openEmbeddedPostgres(home), schema);
+        retired.push(failed);
+        current = next;
         return current;
       } finally {
         reopening = undefined;
@@ -98,8 +101,10 @@ async function embeddedDatabase(home: string, schema: string | undefined): Promi
     try {
       return await use(db);
     } catch (error) {
+      // Only a server of another process can go away under this one.
+      const shared = db.target.embeddedRole === 'shared';
       const refused = (error as NodeJS.ErrnoException).code === 'ECONNREFUSED';
-      if (closed || !refused || !untouched()) throw error;
+      if (closed || !shared || !refused || !untouched()) throw error;
       return await use(await reopen(db));
     }
   };
@@ -121,6 +126,7 @@ async function embeddedDatabase(home: string, schema: string | undefined): Promi
     close: async () => {
       closed = true;
       await reopening?.catch(() => undefined);
+      await Promise.all(retired.map((db) => db.close().catch(() => undefined)));
       await current.close();
     },
   };
