@@ -1,7 +1,8 @@
 /**
  * Four projects: `unit` (no network, no server), `integration` (real Postgres on
  * 127.0.0.1:5432 when it answers, the embedded PGlite otherwise), `reliability` (faults, races,
- * hostile input against the PostgreSQL server: docs/reliability.md) and `browser` (the console in
+ * hostile input against the PostgreSQL server and, where it differs, the embedded PGlite:
+ * docs/reliability.md) and `browser` (the console in
  * headless Chromium against `thermocline up`; needs /usr/bin/chromium or CHROMIUM_PATH).
  * `npm test` runs all four.
  */

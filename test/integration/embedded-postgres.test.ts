@@ -138,6 +138,38 @@ describe('embedded PostgreSQL lifecycle', () => {
     }
   });
 
+  it('lets a sharing opener take over when the serving one stops while it still works', async () => {
+    // Prepare: the first opener serves the data directory, the second connects to it.
+    const owner = await openDatabase({ env: {}, home });
+    await owner.query("CREATE TABLE kept AS SELECT 'still here'::text AS note");
+    const sharing = await openDatabase({ env: {}, home });
+    try {
+      expect(sharing.target.embeddedRole).toBe('shared');
+      expect(await sharing.query('SELECT note FROM kept')).toEqual([{ note: 'still here' }]);
+
+      // Act: the serving one ends (as an `etl run` that is done does) …
+      await owner.close();
+      // … and the other goes on: a query and a transaction.
+      const rows = await sharing.query('SELECT note FROM kept');
+      const inserted = await sharing.transaction(async (session) => {
+        await session.query("INSERT INTO kept VALUES ('after')");
+        return await session.query<{ n: number }>('SELECT count(*)::int AS n FROM kept');
+      });
+
+      // Assess: it opened the data directory itself and serves it now.
+      expect(rows).toEqual([{ note: 'still here' }]);
+      expect(inserted).toEqual([{ n: 2 }]);
+      expect(sharing.target.embeddedRole).toBe('owner');
+      const lock = JSON.parse(await readFile(join(home, 'postgres.json'), 'utf8')) as {
+        pid: number;
+      };
+      expect(lock.pid).toBe(process.pid);
+    } finally {
+      await sharing.close();
+    }
+    await expect(readFile(join(home, 'postgres.json'))).rejects.toThrow(/ENOENT/);
+  }, 60_000);
+
   it('removes its lock when it stops', async () => {
     const db = await openDatabase({ env: {}, home });
     await db.close();

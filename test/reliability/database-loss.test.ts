@@ -8,8 +8,25 @@ import { quoteIdent } from '#core/sql/ident';
 import type { SqlDatabase } from '#ports/sql';
 import { thermocline } from '#test/support/cli';
 import { findServer } from '#test/support/database';
+import {
+  figures,
+  openWorkbench,
+  publishedDay,
+  since,
+  type RunningCli,
+  type Workbench,
+} from '#test/support/workbench';
 
 const DAY = '2025-02-14';
+/** One table whose day takes seconds to read (a view with pg_sleep per row). */
+const SLOW_CONFIG = {
+  use_sample_defaults: false,
+  tables: [
+    { name: 'slow_readings', primary_key: ['id'], timestamp_column: 'at', partition_layout: 'ymd' },
+  ],
+  mappings: [],
+  s3_sources: [],
+};
 
 // Faults of the database under `etl run`, on the PostgreSQL server (the embedded one lives inside
 // the CLI process, so it cannot be dropped from outside): unreachable at start, or its
@@ -39,22 +56,7 @@ describe('etl run when PostgreSQL is unreachable or drops its connections mid-ru
     await admin.query(
       `CREATE VIEW ${quoteIdent(schema)}.slow_readings AS SELECT * FROM ${quoteIdent(schema)}.readings WHERE pg_sleep(0.02) IS NOT NULL`,
     );
-    await writeFile(
-      join(work, 'thermocline.config.json'),
-      JSON.stringify({
-        use_sample_defaults: false,
-        tables: [
-          {
-            name: 'slow_readings',
-            primary_key: ['id'],
-            timestamp_column: 'at',
-            partition_layout: 'ymd',
-          },
-        ],
-        mappings: [],
-        s3_sources: [],
-      }),
-    );
+    await writeFile(join(work, 'thermocline.config.json'), JSON.stringify(SLOW_CONFIG));
   });
 
   afterAll(async () => {
@@ -142,4 +144,81 @@ describe('etl run when PostgreSQL is unreachable or drops its connections mid-ru
     expect(await catalog.listPartitions('slow_readings')).toEqual([]);
     process.stdout.write(`reliability database-loss mid-run: exit=3 run_ms=${ms}\n`);
   }, 120_000);
+});
+
+/**
+ * The PGlite counterpart of a lost server: the embedded database lives inside the process that
+ * opened it, so it is lost when that process dies. Here a `serve` opened it and an `etl run`
+ * shares it; the `serve` is killed with SIGKILL once the export holds its table-day's lease (its
+ * COPY of the slow view follows). The `etl run` must take the data directory over (the lock names
+ * a dead process), retry the table-day and publish it once.
+ */
+describe('etl run when the process serving PGlite is killed mid-run (pglite)', () => {
+  let bench: Workbench | undefined;
+  let holder: RunningCli | undefined;
+
+  beforeAll(async () => {
+    bench = await openWorkbench('database-loss', { engine: 'pglite', config: SLOW_CONFIG });
+    await bench?.db.transaction(async (session) => {
+      await session.query(
+        'CREATE TABLE readings (id int8 PRIMARY KEY, at timestamptz NOT NULL, value float8)',
+      );
+      await session.query(
+        `INSERT INTO readings SELECT g, TIMESTAMPTZ '${DAY} 00:00:00+00' + g * interval '1 minute', g FROM generate_series(1, 300) g`,
+      );
+      await session.query(
+        'CREATE VIEW slow_readings AS SELECT * FROM readings WHERE pg_sleep(0.02) IS NOT NULL',
+      );
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    if (holder && holder.child.exitCode === null && holder.child.signalCode === null) {
+      holder.child.kill('SIGKILL');
+      await holder.done;
+    }
+    await bench?.cleanup();
+  });
+
+  it('takes the database over, retries the table-day and publishes it once', async () => {
+    const b = bench as Workbench;
+    holder = b.start(['serve', '--port', '0']);
+    await holder.waitFor(/Press Ctrl-C/, 90_000);
+    const lock = JSON.parse(await readFile(join(b.home, 'postgres.json'), 'utf8')) as {
+      pid: number;
+    };
+    expect(lock.pid).toBe(holder.child.pid);
+
+    // Act: the export shares the serve's PGlite; the serve dies once the lease is taken.
+    const started = performance.now();
+    const run = b.start(['etl', 'run', '--date', DAY, '--json'], { timeoutMs: 120_000 });
+    let leased = false;
+    for (let i = 0; i < 600 && !leased && run.child.exitCode === null; i++) {
+      const rows = await b.db
+        .query<{ n: string }>(
+          "SELECT count(*) AS n FROM thermocline_leases WHERE table_name = 'slow_readings'",
+        )
+        .catch(() => [{ n: '0' }]); // the lease table is created by the first export
+      leased = Number(rows[0]?.n) > 0;
+      if (!leased) await new Promise((done) => setTimeout(done, 100));
+    }
+    holder.child.kill('SIGKILL');
+    await holder.done;
+    const ended = await run.done;
+    const ms = since(started);
+
+    // Assess
+    expect(leased).toBe(true);
+    expect({ code: ended.code, stderr: ended.stderr }).toEqual({ code: 0, stderr: '' });
+    const { summary } = JSON.parse(ended.stdout) as EtlExecution;
+    expect(summary.failed).toEqual([]);
+    const day = await publishedDay(b, 'slow_readings', DAY, 'id');
+    expect({ rows: day.rows, keys: day.keys, folders: day.folders.length }).toEqual({
+      rows: 300,
+      keys: 300,
+      folders: 1,
+    });
+    expect(await b.db.query('SELECT count(*)::int AS n FROM readings')).toEqual([{ n: 300 }]);
+    figures('database-loss pglite', { owner_killed: 'serve', exit: ended.code, run_ms: ms });
+  }, 240_000);
 });

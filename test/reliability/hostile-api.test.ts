@@ -5,6 +5,7 @@ import {
   figures,
   openWorkbench,
   since,
+  type Engine,
   type RunningCli,
   type Workbench,
 } from '#test/support/workbench';
@@ -289,16 +290,18 @@ async function snapshot(
 /**
  * Hostile input against the query API of `thermocline serve`: every request gets a 4xx JSON
  * error without a stack trace, the server stays up and answers, and neither the hot data, the
- * lake nor the files outside THERMOCLINE_HOME change.
+ * lake nor the files outside THERMOCLINE_HOME change. On PGlite the `serve` owns the embedded
+ * database, which runs as its superuser with its files under the home: the hot SQL meets a
+ * different engine.
  */
-describe('the query API under hostile input', () => {
+describe.each<Engine>(['server', 'pglite'])('the query API under hostile input (%s)', (engine) => {
   let bench: Workbench | undefined;
   let server: RunningCli | undefined;
   let url = '';
   let outside = '';
 
   beforeAll(async () => {
-    bench = await openWorkbench('hostile', { sample: {} });
+    bench = await openWorkbench('hostile', { engine, sample: {} });
     if (!bench) return;
     const exported = await bench.run(['etl', 'run', '--date', DAY, '--table', 'events']);
     expect(exported.code).toBe(0);
@@ -337,6 +340,9 @@ describe('the query API under hostile input', () => {
         [b.schema],
       );
     const hotBefore = await hot();
+    expect(hotBefore).toEqual(
+      expect.arrayContaining([expect.objectContaining({ table_name: 'members' })]),
+    );
     const outsideBefore = await snapshot(b.work, (p) => p.startsWith('.thermocline'));
     const lakeBefore = await snapshot(join(b.home, 'lake'), (p) => p.startsWith('_query'));
     const requests = hostileRequests(outside);
@@ -374,7 +380,7 @@ describe('the query API under hostile input', () => {
     const statuses: Record<number, number> = {};
     for (const a of answers) statuses[a.status] = (statuses[a.status] ?? 0) + 1;
     const times = answers.map((a) => a.ms).sort((x, y) => x - y);
-    figures('hostile-api', {
+    figures(`hostile-api ${engine}`, {
       requests: answers.length,
       statuses,
       p50_ms: times[Math.floor(times.length / 2)],

@@ -1,7 +1,7 @@
 /**
  * The reliability suite's workbench: one temporary working folder per test file, with its own
- * THERMOCLINE_HOME and schema on the PostgreSQL server,
- * and the CLI run as a child process the way a user runs it — to completion, or started and then
+ * THERMOCLINE_HOME and either its own schema on the PostgreSQL server or the embedded PGlite under
+ * that home (what `npm start` uses on a machine without a server), and the CLI run as a child process the way a user runs it — to completion, or started and then
  * signalled, killed at a named point (`test/support/kill-point.cjs`) or left running.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -22,8 +22,17 @@ import { duckString } from '#test/support/lake';
 const CLI = resolve(__dirname, '../../bin/thermocline-cli.cjs');
 const KILL_POINT = resolve(__dirname, 'kill-point.cjs');
 
+/**
+ * The hot database a workbench runs on: `server`, the PostgreSQL server (DATABASE_URL, else
+ * 127.0.0.1:5432); `pglite`, the embedded PGlite under THERMOCLINE_HOME, opened and served by the
+ * CLI processes themselves (no DATABASE_URL, no PG* in their environment).
+ */
+export type Engine = 'server' | 'pglite';
+
 /** Options of {@link openWorkbench}. */
 export interface WorkbenchOptions {
+  /** @default 'server' */
+  readonly engine?: Engine;
   /** `thermocline.config.json` to write into the working folder. @default none: the sample's */
   readonly config?: unknown;
   /**
@@ -58,10 +67,16 @@ export interface RunningCli {
 export interface Workbench {
   readonly work: string;
   readonly home: string;
+  readonly engine: Engine;
+  /** The workbench's schema on the server; `public` on PGlite. */
   readonly schema: string;
   /** The variables every run gets: database, schema, home. */
   readonly env: NodeJS.ProcessEnv;
-  /** A connection to the server with `search_path` at the workbench's schema. */
+  /**
+   * The hot database: a connection to the server with `search_path` at the workbench's schema;
+   * on PGlite, each call opens the embedded database and closes it again, so that the CLI
+   * processes, not this one, own PGlite between calls (as on a user's machine).
+   */
   readonly db: SqlDatabase;
   /** The local lake (catalog and object store) under the home. */
   readonly lake: ReturnType<typeof openLocalLake>;
@@ -72,35 +87,40 @@ export interface Workbench {
 }
 
 /**
- * Opens a workbench on the PostgreSQL server, or returns undefined when none answers (the
- * reliability suite needs one; CI sets THERMOCLINE_REQUIRE_SERVER=1 so it cannot pass without).
+ * Opens a workbench on the PostgreSQL server — or returns undefined when none answers (the
+ * reliability suite needs one; CI sets THERMOCLINE_REQUIRE_SERVER=1 so it cannot pass without) —
+ * or, with `engine: 'pglite'`, on the embedded PGlite under its home.
  * @example
- * const bench = await openWorkbench('crash', { seed: ['--days', '3', '--end', '2025-02-15'] });
+ * const bench = await openWorkbench('crash', { engine: 'pglite', sample: {} });
  */
 export async function openWorkbench(
   name: string,
   options: WorkbenchOptions = {},
 ): Promise<Workbench | undefined> {
-  const server = await findServer();
-  if (!server) {
+  const engine = options.engine ?? 'server';
+  const server = engine === 'server' ? await findServer() : undefined;
+  if (engine === 'server' && !server) {
     if (process.env.THERMOCLINE_REQUIRE_SERVER === '1') {
       throw new Error('the reliability suite needs the PostgreSQL server and none answers');
     }
     return undefined;
   }
-  const work = await mkdtemp(join(tmpdir(), `thermocline-reliability-${name}-`));
+  const work = await mkdtemp(join(tmpdir(), `thermocline-reliability-${name}-${engine}-`));
   const home = join(work, '.thermocline');
-  const schema = `reliability_${name.replaceAll('-', '_')}_${process.pid}`;
-  const env: NodeJS.ProcessEnv = {
-    ...server.env,
-    THERMOCLINE_SCHEMA: schema,
-    THERMOCLINE_HOME: home,
-  };
-  const admin = await openDatabase({ env: server.env, home: work });
-  await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
-  await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
-  await admin.close();
-  const db = await openDatabase({ env: server.env, home: work, schema });
+  const schema = server ? `reliability_${name.replaceAll('-', '_')}_${process.pid}` : 'public';
+  const env: NodeJS.ProcessEnv = server
+    ? { ...server.env, THERMOCLINE_SCHEMA: schema, THERMOCLINE_HOME: home }
+    : { THERMOCLINE_HOME: home };
+  let db: SqlDatabase;
+  if (server) {
+    const admin = await openDatabase({ env: server.env, home: work });
+    await admin.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`);
+    await admin.query(`CREATE SCHEMA ${quoteIdent(schema)}`);
+    await admin.close();
+    db = await openDatabase({ env: server.env, home: work, schema });
+  } else {
+    db = openedPerCall(home);
+  }
   if (options.config !== undefined) {
     await writeFile(join(work, 'thermocline.config.json'), JSON.stringify(options.config));
   }
@@ -156,6 +176,7 @@ export async function openWorkbench(
   const bench: Workbench = {
     work,
     home,
+    engine,
     schema,
     env,
     db,
@@ -163,21 +184,52 @@ export async function openWorkbench(
     start,
     run: (args, runOptions) => start(args, runOptions).done,
     cleanup: async () => {
-      await db.query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`).catch(() => undefined);
+      if (server) {
+        await db
+          .query(`DROP SCHEMA IF EXISTS ${quoteIdent(schema)} CASCADE`)
+          .catch(() => undefined);
+      }
       await db.close();
       await rm(work, { recursive: true, force: true });
     },
   };
   if (options.sample) {
-    await loadSample(db, {
-      seed: 42,
-      days: 3,
-      scale: 0.05,
-      endDate: '2025-02-15',
-      ...options.sample,
-    });
+    const sample = { seed: 42, days: 3, scale: 0.05, endDate: '2025-02-15', ...options.sample };
+    if (server) await loadSample(db, sample);
+    else {
+      // One opening of PGlite for the whole load.
+      const embedded = await openDatabase({ env: {}, home });
+      await loadSample(embedded, sample).finally(() => embedded.close());
+    }
   }
   return bench;
+}
+
+/**
+ * The embedded database under `home`, opened for each call and closed after it: this process
+ * holds PGlite only while it asks something (it joins a CLI process that serves it, or opens it
+ * itself when none does).
+ */
+function openedPerCall(home: string): SqlDatabase {
+  const use = async <T>(work: (db: SqlDatabase) => Promise<T>): Promise<T> => {
+    const db = await openDatabase({ env: {}, home });
+    try {
+      return await work(db);
+    } finally {
+      await db.close();
+    }
+  };
+  return {
+    target: { kind: 'embedded', url: '', description: `embedded PostgreSQL (PGlite) in ${home}` },
+    schema: 'public',
+    query: (sql, params) => use((db) => db.query(sql, params)),
+    copyFrom: (sql, chunks) => use((db) => db.copyFrom(sql, chunks)),
+    copyTo: () => {
+      throw new Error('copyTo needs a session: run it inside db.transaction(…)');
+    },
+    transaction: (work) => use((db) => db.transaction(work)),
+    close: async () => undefined,
+  };
 }
 
 /** Milliseconds since `started`, for the figures the scenarios print. */
