@@ -5,6 +5,7 @@ import { benchBundles } from './bundles';
 import { benchConsole } from './console';
 import { benchEtl, benchEtlPhase } from './etl';
 import { benchSeed } from './seed';
+import { benchStart } from './start';
 import { benchSync } from './sync';
 
 const benches: Record<string, (args: string[]) => Promise<Record<string, unknown>>> = {
@@ -14,6 +15,7 @@ const benches: Record<string, (args: string[]) => Promise<Record<string, unknown
   console: benchConsole,
   etl: benchEtl,
   'etl-phase': benchEtlPhase,
+  start: benchStart,
   sync: benchSync,
 };
 
