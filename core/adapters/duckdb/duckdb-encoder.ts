@@ -94,6 +94,7 @@ export async function createDuckDbEncoder(
     preserve_insertion_order: 'false',
   });
   const maxLine = options.maxLineBytes ?? 16 * 2 ** 20;
+  const fifos = new FifoPool();
   /** Runs `work` on a connection of its own (statements of one connection would queue). */
   const withConnection = async <T>(work: (connection: DuckDBConnection) => Promise<T>) => {
     const connection = await instance.connect();
@@ -105,30 +106,75 @@ export async function createDuckDbEncoder(
   };
   return {
     encodeCsv: (source, columns, encodeOptions) =>
-      withConnection((c) => encodeCsv(c, source, columns, encodeOptions, maxLine)),
+      withConnection((c) => encodeCsv(c, fifos, source, columns, encodeOptions, maxLine)),
     checksum: (files, rowCanonical, checksumOptions) =>
       withConnection((c) => checksum(c, files, rowCanonical, checksumOptions ?? {})),
     // The reference-table sync's merges, on their own connections of the same instance.
     rewrite: (request) => rewriteParquet(instance, request),
     close: async () => {
       instance.closeSync();
+      await fifos.close();
     },
   };
 }
 
+/**
+ * Named pipes made ahead of use, {@link FIFO_BATCH} per `mkfifo` run, in a scratch folder of the
+ * encoder's own (removed by {@link FifoPool.close}, or with a killed process's scratch). Starting
+ * a child process costs tens of milliseconds of the event loop's time, which one `mkfifo` per
+ * encode paid for every table-day; each pipe is still used by one encode only, then removed.
+ */
+class FifoPool {
+  private folder: Promise<string> | undefined;
+  private free: string[] = [];
+  private refill: Promise<void> | undefined;
+  private made = 0;
+
+  /** A fresh named pipe, for one encode: remove it when done. */
+  async take(): Promise<string> {
+    for (;;) {
+      const fifo = this.free.pop();
+      if (fifo) return fifo;
+      this.refill ??= this.make().finally(() => (this.refill = undefined));
+      await this.refill;
+    }
+  }
+
+  async close(): Promise<void> {
+    const folder = await this.folder?.catch(() => undefined);
+    this.free = [];
+    if (folder) await rm(folder, { recursive: true, force: true });
+  }
+
+  private async make(): Promise<void> {
+    this.folder ??= mkdtemp(join(tmpdir(), `${SCRATCH}${process.pid}-`));
+    const folder = await this.folder;
+    const names = Array.from({ length: FIFO_BATCH }, (_, i) =>
+      join(folder, `rows-${this.made + i}.csv`),
+    );
+    this.made += FIFO_BATCH;
+    await run('mkfifo', names);
+    this.free.push(...names.reverse());
+  }
+}
+
+/** Named pipes one `mkfifo` makes. */
+const FIFO_BATCH = 64;
+
 async function encodeCsv(
   connection: DuckDBConnection,
+  fifos: FifoPool,
   source: NodeJS.ReadableStream,
   columns: readonly EncodeColumn[],
   options: EncodeOptions,
   maxLine: number,
 ): Promise<EncodedBatch> {
   const work = await mkdtemp(join(tmpdir(), `${SCRATCH}${process.pid}-`));
-  const fifo = join(work, 'rows.csv');
   const outputDir = join(work, 'out');
   const dispose = (): Promise<void> => rm(work, { recursive: true, force: true });
+  let fifo: string | undefined;
   try {
-    await run('mkfifo', [fifo]);
+    fifo = await fifos.take();
     const csvColumns = columns.map((c, i) => `${sqlString(`c${i}`)}: 'VARCHAR'`).join(', ');
     const select = columns
       .map((c, i) => `${c.load(quoteIdent(`c${i}`))} AS ${quoteIdent(c.name)}`)
@@ -171,12 +217,13 @@ async function encodeCsv(
     if (fed.status === 'rejected' && !isBrokenPipe(fed.reason)) throw fed.reason;
     if (encoded.status === 'rejected') throw encoded.reason;
     if (fed.status === 'rejected') throw fed.reason;
-    await rm(fifo, { force: true });
     const files = await listOutput(connection, outputDir, options.partitionBy);
     return { files: files.filter((f) => f.rows > 0), dispose };
   } catch (error) {
     await dispose();
     throw error;
+  } finally {
+    if (fifo) await rm(fifo, { force: true });
   }
 }
 
