@@ -236,13 +236,16 @@ function isBrokenPipe(error: unknown): boolean {
 
 /**
  * The writing end of the pipe as a socket on the event loop. A non-blocking open fails (ENXIO)
- * until DuckDB has opened the reading end, so it is retried every few milliseconds on a timer
+ * until DuckDB has opened the reading end, so it is retried every millisecond or so on a timer
  * (a blocking open would hold a thread-pool thread); it stops when DuckDB's statement ended
  * before opening it (an error in the statement), so the writer never waits for a reader that
  * will not come.
  */
 async function openPipeWriter(fifo: string, readerGone: () => boolean): Promise<Socket> {
-  for (let pause = 1; ; pause = Math.min(pause * 2, 20)) {
+  // Every millisecond at first (DuckDB opens the pipe within a few: a doubling pause made a small
+  // table-day wait twice that), then every 20 ms.
+  for (let attempt = 0; ; attempt += 1) {
+    const pause = attempt < 50 ? 1 : 20;
     try {
       const fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
       return new Socket({ fd, readable: false, writable: true });
@@ -267,14 +270,8 @@ async function listOutput(
   const paths = await parquetFiles(outputDir);
   if (paths.length === 0) return [];
   const list = `[${paths.map(sqlString).join(', ')}]`;
-  const rows = (
-    await connection.runAndReadAll(
-      `SELECT file_name, sum(num_rows)::BIGINT AS rows FROM parquet_file_metadata(${list}) GROUP BY 1`,
-    )
-  ).getRowObjects() as { file_name: string; rows: bigint }[];
-  const rowsOf = new Map(rows.map((r) => [r.file_name, Number(r.rows)]));
+  const { rowsOf, columnBytes } = await footers(connection, list);
   const values = partitionBy ? await partitionValues(connection, list, partitionBy) : undefined;
-  const columnBytes = await columnChunkBytes(connection, list);
   const files: EncodedFile[] = [];
   for (const path of paths) {
     files.push({
@@ -289,27 +286,38 @@ async function listOutput(
 }
 
 /**
- * Per file, the compressed bytes of each top-level column's chunks over its row groups, from the
- * footers (`total_compressed_size`); a nested column's leaves (`tags, list, element`) add up to it.
+ * From the files' footers, in one statement: rows per file (over its row groups), and per file the
+ * compressed bytes of each top-level column's chunks over its row groups (`total_compressed_size`;
+ * a nested column's leaves, `tags, list, element`, add up to it).
  */
-async function columnChunkBytes(
+async function footers(
   connection: DuckDBConnection,
   list: string,
-): Promise<Map<string, Record<string, number>>> {
+): Promise<{ rowsOf: Map<string, number>; columnBytes: Map<string, Record<string, number>> }> {
   const rows = (
     await connection.runAndReadAll(
-      `SELECT file_name, split_part(path_in_schema, ', ', 1) AS name,
-              sum(total_compressed_size)::BIGINT AS bytes
-         FROM parquet_metadata(${list}) GROUP BY 1, 2`,
+      `WITH chunks AS MATERIALIZED (
+         SELECT file_name, row_group_id, row_group_num_rows,
+                split_part(path_in_schema, ', ', 1) AS name, total_compressed_size
+           FROM parquet_metadata(${list}))
+       SELECT file_name, NULL AS name, sum(row_group_num_rows)::BIGINT AS n
+         FROM (SELECT DISTINCT file_name, row_group_id, row_group_num_rows FROM chunks) GROUP BY 1
+       UNION ALL
+       SELECT file_name, name, sum(total_compressed_size)::BIGINT FROM chunks GROUP BY 1, 2`,
     )
-  ).getRowObjects() as { file_name: string; name: string; bytes: bigint }[];
-  const byFile = new Map<string, Record<string, number>>();
+  ).getRowObjects() as { file_name: string; name: string | null; n: bigint }[];
+  const rowsOf = new Map<string, number>();
+  const columnBytes = new Map<string, Record<string, number>>();
   for (const row of rows) {
-    const columns = byFile.get(row.file_name) ?? {};
-    columns[row.name] = Number(row.bytes);
-    byFile.set(row.file_name, columns);
+    if (row.name === null) {
+      rowsOf.set(row.file_name, Number(row.n));
+      continue;
+    }
+    const columns = columnBytes.get(row.file_name) ?? {};
+    columns[row.name] = Number(row.n);
+    columnBytes.set(row.file_name, columns);
   }
-  return byFile;
+  return { rowsOf, columnBytes };
 }
 
 /** The decoded Hive partition value of each file, as DuckDB itself reads its directories. */
