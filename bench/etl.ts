@@ -15,7 +15,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
@@ -282,7 +282,14 @@ export async function benchEtl(args: string[]): Promise<Record<string, unknown>>
   const cleanup = await open(env);
   await cleanup.query(`DROP SCHEMA IF EXISTS ${quoteIdent(SCHEMA)} CASCADE`);
   await cleanup.close();
-  return { bench: 'etl', database: db.target.kind, rows, ...etlFigures(rows, tableBytes, phases) };
+  return {
+    bench: 'etl',
+    database: db.target.kind,
+    rows,
+    ...etlFigures(rows, tableBytes, phases),
+    // The machine may be shared: its 1-minute load average at the end of the run.
+    load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
+  };
 }
 
 interface EtlPhases {

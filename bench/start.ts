@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -169,6 +169,8 @@ export async function benchStart(args: string[]): Promise<Record<string, unknown
       target_s: TARGET_S,
       ratio_to_target: round(seconds / TARGET_S),
       targets: { start_le_30s: seconds <= TARGET_S },
+      // The machine may be shared: its 1-minute load average at the end of the run.
+      load_avg_1m: Number(loadavg()[0]?.toFixed(2)),
     };
   } finally {
     if (!values.keep) await rm(home, { recursive: true, force: true });
