@@ -669,3 +669,37 @@ describe('FileCatalog kept between reads', () => {
     expect(JSON.parse(await readFile(path, 'utf8')).tables.agent_tasks.schemaHash).toBe('h2');
   });
 });
+
+describe('FileCatalog file text', () => {
+  test('is JSON.stringify(catalog, null, 2) after changes to several tables, each change in it', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.ensureTable(table('events'));
+
+    // Act: changes that alternate between the tables, in place and whole
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '14'])]);
+    await catalog.putPartitions('events', [partition(['Login', '2025-02-14'], 'e1')]);
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'], 'r2')]);
+    await catalog.deletePartitions('events', [['Login', '2025-02-14']]);
+    await catalog.putPartitions('events', [partition(['Logout', '2025-02-15'], 'e2')]);
+    await catalog.ensureTable(table('agent_tasks', 'h2'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '16'], 'r3')]);
+    const text = await readFile(path, 'utf8');
+
+    // Assess
+    const parsed = JSON.parse(text) as {
+      tables: Record<string, { schemaHash: string; partitions: Record<string, { runId: string }> }>;
+    };
+    expect(text).toBe(`${JSON.stringify(parsed, null, 2)}\n`);
+    expect(parsed.tables.agent_tasks?.schemaHash).toBe('h2');
+    expect(Object.values(parsed.tables.agent_tasks?.partitions ?? {}).map((p) => p.runId)).toEqual([
+      'r1',
+      'r2',
+      'r3',
+    ]);
+    expect(Object.values(parsed.tables.events?.partitions ?? {}).map((p) => p.runId)).toEqual([
+      'e2',
+    ]);
+  });
+});
