@@ -1,9 +1,9 @@
 import { execFile } from 'node:child_process';
 import { constants, openSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -130,7 +130,7 @@ class FifoPool {
   private refill: Promise<void> | undefined;
   private made = 0;
 
-  /** A fresh named pipe, for one encode: remove it when done. */
+  /** A fresh named pipe, `…/<n>/rows.csv`, for one encode: {@link FifoPool.remove} it when done. */
   async take(): Promise<string> {
     for (;;) {
       const fifo = this.free.pop();
@@ -138,6 +138,12 @@ class FifoPool {
       this.refill ??= this.make().finally(() => (this.refill = undefined));
       await this.refill;
     }
+  }
+
+  /** Removes a pipe {@link FifoPool.take} gave, and its folder. */
+  async remove(fifo: string): Promise<void> {
+    await rm(fifo, { force: true });
+    await rm(dirname(fifo), { recursive: true, force: true });
   }
 
   async close(): Promise<void> {
@@ -149,10 +155,10 @@ class FifoPool {
   private async make(): Promise<void> {
     this.folder ??= mkdtemp(join(tmpdir(), `${SCRATCH}${process.pid}-`));
     const folder = await this.folder;
-    const names = Array.from({ length: FIFO_BATCH }, (_, i) =>
-      join(folder, `rows-${this.made + i}.csv`),
-    );
+    const folders = Array.from({ length: FIFO_BATCH }, (_, i) => join(folder, `${this.made + i}`));
     this.made += FIFO_BATCH;
+    await Promise.all(folders.map((f) => mkdir(f)));
+    const names = folders.map((f) => join(f, 'rows.csv'));
     await run('mkfifo', names);
     this.free.push(...names.reverse());
   }
@@ -221,13 +227,13 @@ async function encodeCsv(
     if (fed.status === 'rejected' && !isBrokenPipe(fed.reason)) throw fed.reason;
     if (encoded.status === 'rejected') throw encoded.reason;
     if (fed.status === 'rejected') throw fed.reason;
+    await fifos.remove(fifo);
     const files = await listOutput(connection, outputDir, options.partitionBy);
     return { files: files.filter((f) => f.rows > 0), dispose };
   } catch (error) {
+    if (fifo) await fifos.remove(fifo);
     await dispose();
     throw error;
-  } finally {
-    if (fifo) await rm(fifo, { force: true });
   }
 }
 
