@@ -52,9 +52,14 @@ export function pgRowCanonical(plans: readonly ColumnPlan[]): string {
   return rowCanonical(plans.map((p) => p.pgCanonical));
 }
 
-/** Encoder (DuckDB) expression of a row's canonical text. */
+/**
+ * Encoder (DuckDB) expression of a row's canonical text: the same text as {@link rowCanonical}'s,
+ * built by one `concat()` of its parts (none is NULL) — DuckDB then copies each row's text once,
+ * where a chain of `||` copied it again at every step (a third of the files' checksum time).
+ */
 export function duckRowCanonical(plans: readonly ColumnPlan[]): string {
-  return rowCanonical(plans.map((p) => p.duckdbCanonical));
+  const parts = plans.map((p) => `coalesce(${p.duckdbCanonical}, '\\N')`);
+  return `concat(${parts.join(`, ${SEPARATOR}, `)})`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileCatalog } from '#adapters/local/file-catalog';
@@ -596,5 +596,110 @@ describe.each([
     await expect(listed).rejects.toThrow(`catalog ${path} is damaged`);
     await expect(changed).rejects.toThrow(/thermocline backfill --from D --to D/);
     expect(await readFile(path, 'utf8')).toBe(text);
+  });
+});
+
+describe('FileCatalog kept between reads', () => {
+  test('a catalog rewritten in place (same file, same size) is read again', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'], 'r1')]);
+    expect((await catalog.listPartitions('agent_tasks'))[0]?.runId).toBe('r1');
+    const text = await readFile(path, 'utf8');
+
+    // Act: an editor writes the same bytes but another run id into the same file
+    await writeFile(path, text.replaceAll('r1', 'r2'));
+
+    // Assess
+    expect((await catalog.listPartitions('agent_tasks'))[0]?.runId).toBe('r2');
+  });
+
+  test("a change by another catalog object (another process's) is read", async () => {
+    // Prepare
+    const mine = new FileCatalog(path);
+    const theirs = new FileCatalog(path);
+    await mine.ensureTable(table('agent_tasks'));
+    expect(await mine.listPartitions('agent_tasks')).toEqual([]);
+
+    // Act
+    await theirs.putPartitions('agent_tasks', [partition(['2025', '02', '15'])]);
+
+    // Assess
+    expect(await mine.listPartitions('agent_tasks')).toHaveLength(1);
+  });
+
+  test('objects handed out or put in are copies: changing them changes neither the catalog nor the file', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    const ensured = table('agent_tasks');
+    const put = partition(['2025', '02', '15']);
+    await catalog.ensureTable(ensured);
+    await catalog.putPartitions('agent_tasks', [put]);
+    const before = await readFile(path, 'utf8');
+
+    // Act
+    (put as { rows: number }).rows = 999;
+    (ensured.columns as unknown[]).splice(0);
+    const listed = await catalog.listPartitions('agent_tasks');
+    (listed[0] as { rows: number }).rows = 998;
+    const got = await catalog.getTable('agent_tasks');
+    (got?.columns as unknown[] | undefined)?.splice(0);
+
+    // Assess
+    expect((await catalog.listPartitions('agent_tasks'))[0]?.rows).toBe(10);
+    expect((await catalog.getTable('agent_tasks'))?.columns).toHaveLength(2);
+    expect(await readFile(path, 'utf8')).toBe(before);
+  });
+
+  test('ensuring the same table again leaves the file as it is; a changed table is written', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks', 'h1'));
+    await utimes(path, new Date(0), new Date(0));
+
+    // Act
+    await catalog.ensureTable(table('agent_tasks', 'h1'));
+    const unchanged = (await stat(path)).mtimeMs;
+    await catalog.ensureTable(table('agent_tasks', 'h2'));
+
+    // Assess
+    expect(unchanged).toBe(0);
+    expect((await catalog.getTable('agent_tasks'))?.schemaHash).toBe('h2');
+    expect(JSON.parse(await readFile(path, 'utf8')).tables.agent_tasks.schemaHash).toBe('h2');
+  });
+});
+
+describe('FileCatalog file text', () => {
+  test('is JSON.stringify(catalog, null, 2) after changes to several tables, each change in it', async () => {
+    // Prepare
+    const catalog = new FileCatalog(path);
+    await catalog.ensureTable(table('agent_tasks'));
+    await catalog.ensureTable(table('events'));
+
+    // Act: changes that alternate between the tables, in place and whole
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '14'])]);
+    await catalog.putPartitions('events', [partition(['Login', '2025-02-14'], 'e1')]);
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '15'], 'r2')]);
+    await catalog.deletePartitions('events', [['Login', '2025-02-14']]);
+    await catalog.putPartitions('events', [partition(['Logout', '2025-02-15'], 'e2')]);
+    await catalog.ensureTable(table('agent_tasks', 'h2'));
+    await catalog.putPartitions('agent_tasks', [partition(['2025', '02', '16'], 'r3')]);
+    const text = await readFile(path, 'utf8');
+
+    // Assess
+    const parsed = JSON.parse(text) as {
+      tables: Record<string, { schemaHash: string; partitions: Record<string, { runId: string }> }>;
+    };
+    expect(text).toBe(`${JSON.stringify(parsed, null, 2)}\n`);
+    expect(parsed.tables.agent_tasks?.schemaHash).toBe('h2');
+    expect(Object.values(parsed.tables.agent_tasks?.partitions ?? {}).map((p) => p.runId)).toEqual([
+      'r1',
+      'r2',
+      'r3',
+    ]);
+    expect(Object.values(parsed.tables.events?.partitions ?? {}).map((p) => p.runId)).toEqual([
+      'e2',
+    ]);
   });
 });

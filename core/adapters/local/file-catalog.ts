@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import {
+  link,
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isProcessAlive, ownerPid } from '#adapters/local/local-process';
 import type { Catalog, CatalogPartition, CatalogTable } from '#ports/catalog';
@@ -24,7 +35,9 @@ export interface FileCatalogOptions {
  * their current version, rows and bytes. Every change is a read-modify-write under a lock file,
  * written to a temporary file and renamed, so readers see the old or the new catalog, never half.
  * A lock or temporary file left by a killed process (its pid no longer runs) is removed by the
- * next change.
+ * next change. The parsed file is kept between calls while the file on disk is the same one
+ * (inode, size, modification and change times): a read of an unchanged catalog costs a `stat`,
+ * not a parse of the whole file; callers get copies, never the kept objects.
  * @example
  * const catalog = new FileCatalog('.thermocline/catalog.json');
  * await catalog.listPartitions('agent_tasks');
@@ -35,6 +48,8 @@ export class FileCatalog implements Catalog {
   private readonly lockWaitMs: number;
   /** Whether an update of this object already removed dead processes' temporary files. */
   private swept = false;
+  /** The file as last read or written, and the identity of the file on disk it was. */
+  private kept: { readonly identity: string; readonly file: CatalogFile } | undefined;
 
   constructor(path: string, options: FileCatalogOptions = {}) {
     this.path = resolve(path);
@@ -51,29 +66,37 @@ export class FileCatalog implements Catalog {
     await this.update((file) => {
       const existing = file.tables[table.name];
       const partitions = existing?.partitions ?? {};
+      // The same entry again (each export of a table ensures it): the file stays as it is.
+      if (existing && sameJson({ ...existing, partitions: {} }, { ...table, partitions: {} })) {
+        return false;
+      }
       if (existing && JSON.stringify(existing.columns) !== JSON.stringify(table.columns)) {
         for (const [key, partition] of Object.entries(partitions)) {
           if (!partition.columns) partitions[key] = { ...partition, columns: existing.columns };
         }
       }
-      file.tables[table.name] = { ...table, partitions };
+      file.tables[table.name] = { ...asWritten(table), partitions };
+      return true;
     });
   }
 
   async getTable(name: string): Promise<CatalogTable | undefined> {
     const table = (await this.read()).tables[name];
-    return table ? withoutPartitions(table) : undefined;
+    return table ? structuredClone(withoutPartitions(table)) : undefined;
   }
 
   async listTables(): Promise<CatalogTable[]> {
-    return Object.values((await this.read()).tables).map(withoutPartitions);
+    return structuredClone(Object.values((await this.read()).tables).map(withoutPartitions));
   }
 
   async putPartitions(table: string, partitions: readonly CatalogPartition[]): Promise<void> {
     await this.update((file) => {
       const entry = file.tables[table];
       if (!entry) throw new Error(`catalog ${this.path} has no table '${table}': ensure it first`);
-      for (const partition of partitions) entry.partitions[keyOf(partition.values)] = partition;
+      for (const partition of partitions) {
+        entry.partitions[keyOf(partition.values)] = asWritten(partition);
+      }
+      return true;
     });
   }
 
@@ -81,6 +104,7 @@ export class FileCatalog implements Catalog {
     await this.update((file) => {
       const entry = file.tables[table];
       for (const v of values) if (entry) delete entry.partitions[keyOf(v)];
+      return true;
     });
   }
 
@@ -88,18 +112,32 @@ export class FileCatalog implements Catalog {
     table: string,
     values: readonly string[],
   ): Promise<CatalogPartition | undefined> {
-    return (await this.read()).tables[table]?.partitions[keyOf(values)];
+    const partition = (await this.read()).tables[table]?.partitions[keyOf(values)];
+    return partition ? structuredClone(partition) : undefined;
   }
 
   async listPartitions(table: string): Promise<CatalogPartition[]> {
     const entry = (await this.read()).tables[table];
-    return entry ? Object.values(entry.partitions).sort(byValues) : [];
+    return entry ? structuredClone(Object.values(entry.partitions)).sort(byValues) : [];
   }
 
+  /**
+   * The catalog file, parsed — the kept one while the file on disk is the one it was read from or
+   * written as. Never mutated by the caller but {@link update} (under the lock).
+   */
   private async read(): Promise<CatalogFile> {
     let text: string;
+    let identity: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      // The identity and the text of one open file: a writer renames a new file in its place.
+      const handle = await open(this.path, 'r');
+      try {
+        identity = identityOf(await handle.stat({ bigint: true }));
+        if (this.kept?.identity === identity) return this.kept.file;
+        text = await handle.readFile('utf8');
+      } finally {
+        await handle.close();
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { format: 1, tables: {} };
       throw error;
@@ -113,6 +151,7 @@ export class FileCatalog implements Catalog {
     if (parsed?.format !== 1 || typeof parsed.tables !== 'object' || parsed.tables === null) {
       throw this.damaged(`unknown catalog format (expected {"format": 1, "tables": {…}})`);
     }
+    this.kept = { identity, file: parsed as CatalogFile };
     return parsed as CatalogFile;
   }
 
@@ -128,7 +167,11 @@ export class FileCatalog implements Catalog {
     );
   }
 
-  private async update(change: (file: CatalogFile) => void): Promise<void> {
+  /**
+   * Read-modify-write under the lock; `change` returns false when it changed nothing (the file is
+   * then left as it is). It changes the kept file in place: forgotten unless the write succeeds.
+   */
+  private async update(change: (file: CatalogFile) => boolean): Promise<void> {
     await mkdir(dirname(this.path), { recursive: true });
     const token = await this.lock();
     try {
@@ -137,10 +180,16 @@ export class FileCatalog implements Catalog {
         this.swept = true;
       }
       const file = await this.read();
-      change(file);
+      const kept = this.kept;
+      this.kept = undefined;
+      if (!change(file)) {
+        this.kept = kept;
+        return;
+      }
       const temporary = this.temporaryName();
       await writeFile(temporary, `${JSON.stringify(file, null, 2)}\n`);
       await rename(temporary, this.path);
+      this.kept = { identity: identityOf(await stat(this.path, { bigint: true })), file };
     } finally {
       await this.unlock(token);
     }
@@ -305,6 +354,20 @@ function byValues(a: CatalogPartition, b: CatalogPartition): number {
     if (x !== y) return x < y ? -1 : 1;
   }
   return a.values.length - b.values.length;
+}
+
+/** A file on disk as the catalog tells its versions apart (a rewrite in place changes the times). */
+function identityOf(info: BigIntStats): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
+}
+
+/** A value as a read of the written file gives it back (and no longer the caller's object). */
+function asWritten<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function withoutPartitions(entry: CatalogTable & { partitions?: unknown }): CatalogTable {
