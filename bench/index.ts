@@ -4,6 +4,7 @@ import { benchApi } from './api';
 import { benchBundles } from './bundles';
 import { benchConsole } from './console';
 import { benchEtl, benchEtlPhase } from './etl';
+import { benchEtlChunks, benchEtlChunkTask } from './etl-chunks';
 import { benchSeed } from './seed';
 import { benchSync } from './sync';
 
@@ -12,7 +13,9 @@ const benches: Record<string, (args: string[]) => Promise<Record<string, unknown
   seed: benchSeed,
   bundles: benchBundles,
   console: benchConsole,
-  etl: benchEtl,
+  // `--chunks N`: the day in one task against the same day in N chunks (bench/etl-chunks.ts).
+  etl: (args) => (args.includes('--chunks') ? benchEtlChunks(args) : benchEtl(args)),
+  'etl-chunk-task': benchEtlChunkTask,
   'etl-phase': benchEtlPhase,
   sync: benchSync,
 };
