@@ -11,7 +11,13 @@ const benches: Record<string, () => Bench> = {
   seed: () => (require('./seed') as typeof import('./seed')).benchSeed,
   bundles: () => (require('./bundles') as typeof import('./bundles')).benchBundles,
   console: () => (require('./console') as typeof import('./console')).benchConsole,
-  etl: () => (require('./etl') as typeof import('./etl')).benchEtl,
+  // `--chunks N`: the day in one task against the same day in N chunks (bench/etl-chunks.ts).
+  etl: () => (args) =>
+    args.includes('--chunks')
+      ? (require('./etl-chunks') as typeof import('./etl-chunks')).benchEtlChunks(args)
+      : (require('./etl') as typeof import('./etl')).benchEtl(args),
+  'etl-chunk-task': () =>
+    (require('./etl-chunks') as typeof import('./etl-chunks')).benchEtlChunkTask,
   'etl-phase': () => (require('./etl') as typeof import('./etl')).benchEtlPhase,
   start: () => (require('./start') as typeof import('./start')).benchStart,
   sync: () => (require('./sync') as typeof import('./sync')).benchSync,

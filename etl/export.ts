@@ -49,7 +49,13 @@ import {
   dayOfPartition,
   versionPrefix,
 } from '#etl/layout';
-import { copyCsv, duckRowCanonical, sourceChecksumSql, sourceSelect } from '#etl/sql';
+import {
+  copyCsv,
+  duckRowCanonical,
+  sourceChecksumSql,
+  sourceSelect,
+  type DayRange,
+} from '#etl/sql';
 import { acquireLease, type Lease } from '#etl/lease';
 import { refuseIfPurged } from '#etl/retention/log';
 import {
@@ -384,10 +390,10 @@ export async function exportTableDay(
   }
 }
 
-const UNNAMED_PROCESS = anonymousProcess('an unnamed process');
+export const UNNAMED_PROCESS = anonymousProcess('an unnamed process');
 
 /** Steps 2–6 of {@link exportTableDay}, while its run holds the table-day's lease. */
-async function exportLeased(
+export async function exportLeased(
   deps: ExportDeps,
   table: TableConfig,
   day: string,
@@ -452,7 +458,7 @@ async function exportLeased(
 }
 
 /** Seconds since the previous call (or since it was made), for the export's step timings. */
-function stopwatch(): () => number {
+export function stopwatch(): () => number {
   let mark = performance.now();
   return () => {
     const now = performance.now();
@@ -463,11 +469,11 @@ function stopwatch(): () => number {
 }
 
 /**
- * Steps 2–3: extract and encode in one snapshot; then, still in it, the source checksum
+ * Steps 2–3 (of the day, or of one `range` of it): extract and encode in one snapshot; then, still in it, the source checksum
  * (PostgreSQL's CPU) and the files' checksum (DuckDB's) at the same time. Refuses a day
  * retention has purged. The encoded files are disposed of when a checksum fails.
  */
-async function extractAndEncode(
+export async function extractAndEncode(
   deps: ExportDeps,
   table: TableConfig,
   day: string,
@@ -475,6 +481,7 @@ async function extractAndEncode(
   select: string,
   options: ExportOptions,
   lap: () => number,
+  range?: DayRange,
 ): Promise<{
   batch: EncodedBatch;
   source: Map<string | null, RowChecksum>;
@@ -513,7 +520,9 @@ async function extractAndEncode(
     const encodeSeconds = lap();
     try {
       const [sourceRows, fileSums] = await Promise.all([
-        session.query<SourceRow>(sourceChecksumSql(deps.db.schema, table, plans, day, groupBy)),
+        session.query<SourceRow>(
+          sourceChecksumSql(deps.db.schema, table, plans, day, groupBy, range),
+        ),
         deps.encoder.checksum(
           encoded.files.map((f) => f.path),
           duckRowCanonical(plans),
@@ -552,7 +561,7 @@ async function uploadPartitions(
  * still holds the table-day (a run that stalled past its lease's expiry may have been taken
  * over) — then the day's manifest is written.
  */
-async function commitDay(
+export async function commitDay(
   run: Run,
   lease: Lease,
   uploads: readonly Upload[],
@@ -594,7 +603,7 @@ async function commitDay(
  * Step 6: cleans older versions (keeping the one just replaced for queries in flight); the
  * partitions the day no longer has go whole.
  */
-async function cleanOldVersions(
+export async function cleanOldVersions(
   deps: ExportDeps,
   table: TableConfig,
   partitions: readonly CatalogPartition[],
@@ -612,7 +621,7 @@ async function cleanOldVersions(
 }
 
 /** What one publish works with. */
-interface Run {
+export interface Run {
   readonly deps: ExportDeps;
   readonly table: TableConfig;
   readonly day: string;
@@ -625,7 +634,7 @@ interface Run {
 }
 
 /** One partition uploaded: its catalog entry-to-be and its line in the day manifest. */
-interface Upload {
+export interface Upload {
   readonly partition: CatalogPartition;
   readonly manifest: DayManifest['partitions'][number];
 }
@@ -637,22 +646,52 @@ async function uploadPartition(
   files: readonly EncodedFile[],
   checksum: RowChecksum | undefined,
 ): Promise<Upload> {
-  const { deps, table, day, runId } = run;
-  const values = partitionValues(table, day, key);
-  const location = versionPrefix(partitionPrefix(table, values), runId);
+  const values = partitionValues(run.table, run.day, key);
+  const location = versionPrefix(partitionPrefix(run.table, values), run.runId);
+  const uploaded = await uploadFiles(run, location, files);
+  const sum = `${checksum?.rows ?? 0}:${checksum?.sum ?? '0'}`;
+  return writePartitionManifest(run, values, uploaded, sum, sumColumnBytes(files));
+}
+
+/**
+ * Uploads a partition's files into its version folder `location` as `part-00000.parquet`, … (with
+ * a `chunk`, `part-c0002-00000.parquet`, …: the chunks of a day share the folder). Returns them as
+ * the partition's manifest lists them.
+ */
+export async function uploadFiles(
+  run: Run,
+  location: string,
+  files: readonly EncodedFile[],
+  chunk?: number,
+): Promise<PublishedFile[]> {
   const uploaded: PublishedFile[] = [];
   for (const [index, file] of files.entries()) {
-    const objectKey = `${location}${partFileName(index)}`;
-    const stored = await deps.store.putFile(objectKey, file.path);
+    const objectKey = `${location}${partFileName(index, chunk)}`;
+    const stored = await run.deps.store.putFile(objectKey, file.path);
     // The hash of the bytes uploaded — the file the validation above read: retention checks
     // the lake's files against it before it deletes hot rows.
     uploaded.push({ key: objectKey, bytes: stored.bytes, rows: file.rows, sha256: stored.sha256 });
-    await deps.afterFileUpload?.(objectKey);
+    await run.deps.afterFileUpload?.(objectKey);
   }
-  const sum = `${checksum?.rows ?? 0}:${checksum?.sum ?? '0'}`;
+  return uploaded;
+}
+
+/**
+ * Writes a partition's `_manifest.json` into its version folder (of `uploaded`'s files, with the
+ * validated checksum `rows:sum`): the partition's catalog entry-to-be and its line in the day
+ * manifest.
+ */
+export async function writePartitionManifest(
+  run: Run,
+  values: string[],
+  uploaded: readonly PublishedFile[],
+  checksum: string,
+  columnBytes: Record<string, number> | undefined,
+): Promise<Upload> {
+  const { deps, table, day, runId } = run;
+  const location = versionPrefix(partitionPrefix(table, values), runId);
   const rows = uploaded.reduce((n, f) => n + f.rows, 0);
   const bytes = uploaded.reduce((n, f) => n + f.bytes, 0);
-  const columnBytes = sumColumnBytes(files);
   const manifest: PartitionManifest = {
     format: 1,
     table: table.name,
@@ -660,7 +699,7 @@ async function uploadPartition(
     partition: Object.fromEntries(partitionKeys(table).map((k, i) => [k, values[i]])),
     run_id: runId,
     rows,
-    checksum: sum,
+    checksum,
     files: uploaded,
     bytes,
     schema_hash: run.catalogTable.schemaHash,
@@ -695,7 +734,7 @@ async function uploadPartition(
       location,
       rows,
       bytes,
-      checksum: sum,
+      checksum,
       ...(columnBytes ? { column_bytes: columnBytes } : {}),
     },
   };
@@ -705,7 +744,9 @@ async function uploadPartition(
  * Compressed bytes per column summed over a partition's files (the scan estimate's input);
  * undefined when the encoder did not report them for every file.
  */
-function sumColumnBytes(files: readonly EncodedFile[]): Record<string, number> | undefined {
+export function sumColumnBytes(
+  files: readonly Pick<EncodedFile, 'columnBytes'>[],
+): Record<string, number> | undefined {
   if (files.length === 0 || files.some((f) => f.columnBytes === undefined)) return undefined;
   const total: Record<string, number> = {};
   for (const file of files) {
@@ -792,7 +833,7 @@ export async function cleanVersions(
   return deleted;
 }
 
-function validate(
+export function validate(
   table: string,
   day: string,
   source: Map<string | null, RowChecksum>,
@@ -815,7 +856,7 @@ function validate(
 }
 
 /** Files by partition value (one group, keyed undefined, for layout ymd). */
-function groupFiles(
+export function groupFiles(
   table: TableConfig,
   files: readonly EncodedFile[],
 ): Map<string | null | undefined, EncodedFile[]> {
@@ -827,7 +868,7 @@ function groupFiles(
   return groups;
 }
 
-function sumChecksums(parts: readonly RowChecksum[]): string {
+export function sumChecksums(parts: readonly RowChecksum[]): string {
   const rows = parts.reduce((n, p) => n + p.rows, 0);
   const sum = parts.reduce((n, p) => n + BigInt(p.sum), 0n);
   return `${rows}:${sum}`;

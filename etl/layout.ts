@@ -61,7 +61,11 @@ export function dayManifestKey(table: string, day: string): string {
   return `${table}/_manifests/${day}.json`;
 }
 
-/** Data file names: part-00000.parquet, part-00001.parquet, … */
-export function partFileName(index: number): string {
-  return `part-${String(index).padStart(5, '0')}.parquet`;
+/**
+ * Data file names: part-00000.parquet, part-00001.parquet, …; those of a chunk of a chunked
+ * export carry its number: part-c0002-00000.parquet, …
+ */
+export function partFileName(index: number, chunk?: number): string {
+  const prefix = chunk === undefined ? '' : `c${String(chunk).padStart(4, '0')}-`;
+  return `part-${prefix}${String(index).padStart(5, '0')}.parquet`;
 }

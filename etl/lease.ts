@@ -25,6 +25,14 @@ export const LEASE_SECONDS = 60;
 /** How often a holder renews its lease (a quarter of its life: three renewals may fail). */
 export const LEASE_RENEW_MS = 15_000;
 
+/**
+ * Seconds a lease handed off between the tasks of a chunked export lasts (`etl/chunks.ts`): longer
+ * than the gaps between them — a Lambda's cold start, the state machine's retry waits (30 s, then
+ * 60 s) — while each task renews it with this life as it works. A chunked run that was killed
+ * blocks its table-day this long after its last renewal.
+ */
+export const HANDED_OFF_LEASE_SECONDS = 300;
+
 /** What holds a table-day. */
 export type LeasePurpose = 'export' | 'purge';
 
@@ -95,6 +103,11 @@ export interface Lease {
   confirm(): Promise<void>;
   /** Stops renewing and deletes the lease (when still held). Never throws. */
   release(): Promise<void>;
+  /**
+   * Stops renewing but keeps the lease for {@link HANDED_OFF_LEASE_SECONDS}, for the next task of
+   * the same run to {@link joinLease} it; throws {@link LeaseLostError} when it is no longer held.
+   */
+  handOff(): Promise<void>;
 }
 
 /** What taking a lease needs. */
@@ -239,18 +252,41 @@ export async function leaseHolder(
     : undefined;
 }
 
-/** A taken lease: renewed on a timer until released. */
-function heldLease(db: SqlDatabase, request: LeaseRequest): Lease {
+/** What joining a lease names: the table-day and the run that holds it. */
+export type JoinRequest = Pick<LeaseRequest, 'table' | 'day' | 'runId' | 'purpose' | 'renewMs'>;
+
+/**
+ * Takes up the lease an earlier task of the same run handed off ({@link Lease.handOff}): renews it
+ * (with the handed-off life) until released or handed off again. Throws {@link LeaseLostError}
+ * when the run no longer holds the table-day — another run took it over after it expired.
+ * @example
+ * const lease = await joinLease(db, { table: 'events', day: '2025-02-15', runId, purpose: 'export' });
+ * try { …; } finally { await lease.handOff(); }
+ */
+export async function joinLease(db: SqlDatabase, request: JoinRequest): Promise<Lease> {
+  const lease = heldLease(db, request, HANDED_OFF_LEASE_SECONDS);
+  try {
+    await lease.confirm();
+  } catch (error) {
+    await lease.handOff().catch(() => undefined);
+    throw error;
+  }
+  return lease;
+}
+
+/** A taken lease: renewed on a timer (with a life of `seconds`) until released or handed off. */
+function heldLease(db: SqlDatabase, request: JoinRequest, seconds = LEASE_SECONDS): Lease {
   const { table: tableName, day, runId, purpose } = request;
-  const renew = async (): Promise<boolean> => {
+  const extend = async (life: number): Promise<boolean> => {
     const rows = await db.query(
       `UPDATE ${table(db)} SET expires_at = now() + make_interval(secs => $4)
         WHERE table_name = $1 AND day = $2::date AND run_id = $3
     RETURNING run_id`,
-      [tableName, day, runId, LEASE_SECONDS],
+      [tableName, day, runId, life],
     );
     return rows.length > 0;
   };
+  const renew = (): Promise<boolean> => extend(seconds);
   // One renewal at a time; a failed one (the database briefly away) is tried again next tick,
   // and confirm() decides in the end.
   let renewing: Promise<unknown> = Promise.resolve();
@@ -277,6 +313,15 @@ function heldLease(db: SqlDatabase, request: LeaseRequest): Lease {
           [tableName, day, runId],
         )
         .catch(() => undefined);
+    },
+    handOff: async () => {
+      if (released) return;
+      released = true;
+      clearInterval(timer);
+      await renewing;
+      if (!(await extend(HANDED_OFF_LEASE_SECONDS))) {
+        throw new LeaseLostError(tableName, day, runId, purpose);
+      }
     },
   };
 }

@@ -9,10 +9,34 @@ export function dayBounds(day: string): { start: string; end: string } {
   return { start: `${day} 00:00:00+00`, end: `${addDays(day, 1)} 00:00:00+00` };
 }
 
-function dayFilter(table: TableConfig, day: string): string {
+/**
+ * A part of a table-day by its timestamp column: `[from, to)`, each bound a value of the column as
+ * PostgreSQL prints it (e.g. `'2025-02-15 06:00:00.25+00'`), or null for the day's own bound.
+ * A chunked export (`etl/chunks.ts`) exports a day as such ranges.
+ */
+export interface DayRange {
+  readonly from: string | null;
+  readonly to: string | null;
+}
+
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The WHERE condition of a table-day (or of a range of it).
+ * @example
+ * dayCondition(agentTasks, '2025-02-15');
+ * // "created_at" >= TIMESTAMPTZ '2025-02-15 00:00:00+00' AND "created_at" < TIMESTAMPTZ '2025-02-16 00:00:00+00'
+ */
+export function dayCondition(table: TableConfig, day: string, range?: DayRange): string {
   const { start, end } = dayBounds(day);
   const ts = quoteIdent(table.timestamp_column);
-  return `${ts} >= TIMESTAMPTZ '${start}' AND ${ts} < TIMESTAMPTZ '${end}'`;
+  const filter = `${ts} >= TIMESTAMPTZ '${start}' AND ${ts} < TIMESTAMPTZ '${end}'`;
+  // A bound is compared as a literal of the column's own type, so it is the exact value printed.
+  const from = range?.from != null ? ` AND ${ts} >= ${literal(range.from)}` : '';
+  const to = range?.to != null ? ` AND ${ts} < ${literal(range.to)}` : '';
+  return filter + from + to;
 }
 
 /**
@@ -26,13 +50,14 @@ export function sourceSelect(
   table: TableConfig,
   plans: readonly ColumnPlan[],
   day: string,
+  range?: DayRange,
 ): string {
   const columns = plans
     .map((p) =>
       p.pgExtract === quoteIdent(p.name) ? p.pgExtract : `${p.pgExtract} AS ${quoteIdent(p.name)}`,
     )
     .join(', ');
-  return `SELECT ${columns} FROM ${qualify(schema, table.name)} WHERE ${dayFilter(table, day)}`;
+  return `SELECT ${columns} FROM ${qualify(schema, table.name)} WHERE ${dayCondition(table, day, range)}`;
 }
 
 /** COPY of a SELECT as PostgreSQL CSV. */
@@ -72,9 +97,10 @@ export function sourceChecksumSql(
   plans: readonly ColumnPlan[],
   day: string,
   groupBy?: string,
+  range?: DayRange,
 ): string {
   const key = groupBy ? `${quoteIdent(groupBy)}::text` : 'NULL::text';
   return `SELECT ${key} AS k, count(*)::bigint AS n,
        coalesce(sum(('x' || substr(md5(${pgRowCanonical(plans)}), 1, 15))::bit(60)::bigint), 0)::text AS s
-  FROM ${qualify(schema, table.name)} WHERE ${dayFilter(table, day)} GROUP BY 1`;
+  FROM ${qualify(schema, table.name)} WHERE ${dayCondition(table, day, range)} GROUP BY 1`;
 }

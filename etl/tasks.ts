@@ -5,7 +5,7 @@
  * at once and reported.
  */
 import { tableConfig } from '#core/config/resolve';
-import type { EnvironmentName, ThermoclineConfig } from '#core/config/schema';
+import type { EnvironmentName, TableConfig, ThermoclineConfig } from '#core/config/schema';
 import { DatabaseUnavailableError, UsageError } from '#core/errors';
 import { isTransientFailure } from '#core/transient';
 import {
@@ -16,7 +16,17 @@ import {
   type FindChangedDaysOutput,
   type RecheckWindow,
 } from '#etl/changed-days';
-import { exportTableDay, type ExportDeps, type TableDayResult } from '#etl/export';
+import {
+  abandonChunks,
+  exportChunk,
+  exportOrSplit,
+  publishChunks,
+  type ChunkedRun,
+  type ChunkInput,
+  type ChunkResult,
+  type PublishChunksInput,
+} from '#etl/chunks';
+import type { ExportDeps, TableDayResult } from '#etl/export';
 import { exportFailureMetrics, exportMetrics, partitionLagDays } from '#etl/metrics';
 import { daysBetween } from '#core/days';
 import { lastClosedDay } from '#etl/run';
@@ -36,6 +46,10 @@ export interface PlanInput {
 export interface TableDayItem {
   readonly table: string;
   readonly day: string;
+  /**
+   * Chunks of a split day exported at once (the Map passes the plan's `concurrency`). @default 1
+   */
+  readonly concurrency?: number;
 }
 
 /** Output of PlanRun. */
@@ -111,35 +125,94 @@ export function planRun(
 }
 
 /**
- * ExportTableDay: one table-day through the export engine; transient failures are renamed
- * `TransientError` for the Retry. With `metrics` (EMF on AWS) it reports rows, duration and the
- * table's partition lag, and a final (non-transient) failure as `EtlFailures`; without (the local
- * CLI) it reads nothing more than the export does.
+ * ExportTableDay: one table-day through the export engine — or, for a day larger than its
+ * table's `max_rows_per_task`, its split into chunks (`etl/chunks.ts`) for the Map that follows;
+ * transient failures are renamed `TransientError` for the Retry. With `metrics` (EMF on AWS) it
+ * reports rows, duration and the table's partition lag, and a final (non-transient) failure as
+ * `EtlFailures`; without (the local CLI) it reads nothing more than the export does.
  */
 export function exportTask(
   deps: ExportDeps,
   config: ThermoclineConfig,
   metrics?: MetricsSink,
-): (item: TableDayItem) => Promise<TableDayResult> {
+): (item: TableDayItem) => Promise<TableDayResult | ChunkedRun> {
   return async (item) => {
-    let result: TableDayResult;
-    try {
-      result = await exportTableDay(deps, tableConfig(config, item.table), item.day);
-    } catch (error) {
-      const failure = classify(error);
-      // A transient failure is retried by the state machine; only a final one is counted.
-      if (failure.name !== 'TransientError') metrics?.publish(exportFailureMetrics(item.table));
-      throw failure;
-    }
-    if (metrics) {
-      // The day is published: a catalog listing that fails now costs the lag value, not a retry.
-      const table = tableConfig(config, item.table);
-      const partitions = await deps.catalog.listPartitions(table.name).catch(() => undefined);
-      const lag = partitions && partitionLagDays(table, partitions, deps.clock.now());
-      metrics.publish(exportMetrics(result, lag));
-    }
+    const table = tableConfig(config, item.table);
+    const out = await failing(table.name, metrics, () =>
+      exportOrSplit(deps, table, item.day, { concurrency: item.concurrency ?? 1 }),
+    );
+    if (!('chunks' in out)) await publishExportMetrics(deps, table, out, metrics);
+    return out;
+  };
+}
+
+/** ExportChunk: one chunk of a split table-day (the Map's task); failures as {@link exportTask}'s. */
+export function chunkTask(
+  deps: ExportDeps,
+  config: ThermoclineConfig,
+  metrics?: MetricsSink,
+): (input: ChunkInput) => Promise<ChunkResult> {
+  return (input) => {
+    const table = tableConfig(config, input.table);
+    return failing(table.name, metrics, () => exportChunk(deps, table, input));
+  };
+}
+
+/** PublishChunks: a split table-day's chunks published as one version, with its metrics. */
+export function publishChunksTask(
+  deps: ExportDeps,
+  config: ThermoclineConfig,
+  metrics?: MetricsSink,
+): (input: PublishChunksInput) => Promise<TableDayResult> {
+  return async (input) => {
+    const table = tableConfig(config, input.table);
+    const result = await failing(table.name, metrics, () => publishChunks(deps, table, input));
+    await publishExportMetrics(deps, table, result, metrics);
     return result;
   };
+}
+
+/** AbandonChunks: after a chunk failed for good, deletes the run's files and frees the day. */
+export function abandonChunksTask(
+  deps: ExportDeps,
+  config: ThermoclineConfig,
+): (input: PublishChunksInput) => Promise<{ readonly deleted: number }> {
+  return async (input) => {
+    try {
+      return await abandonChunks(deps, tableConfig(config, input.table), input);
+    } catch (error) {
+      throw classify(error);
+    }
+  };
+}
+
+/** Runs an export step; a final (non-transient) failure is counted in `EtlFailures`. */
+async function failing<T>(
+  table: string,
+  metrics: MetricsSink | undefined,
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    const failure = classify(error);
+    // A transient failure is retried by the state machine; only a final one is counted.
+    if (failure.name !== 'TransientError') metrics?.publish(exportFailureMetrics(table));
+    throw failure;
+  }
+}
+
+async function publishExportMetrics(
+  deps: ExportDeps,
+  table: TableConfig,
+  result: TableDayResult,
+  metrics: MetricsSink | undefined,
+): Promise<void> {
+  if (!metrics) return;
+  // The day is published: a catalog listing that fails now costs the lag value, not a retry.
+  const partitions = await deps.catalog.listPartitions(table.name).catch(() => undefined);
+  const lag = partitions && partitionLagDays(table, partitions, deps.clock.now());
+  metrics.publish(exportMetrics(result, lag));
 }
 
 /**

@@ -124,6 +124,13 @@ export const TableSchema = z
       .describe(
         "When PostgreSQL's columns differ from the lake table's: 'fail' (default), 'append_new_columns' (add columns, widen types) or 'sync_all_columns' (also drop the lake columns PostgreSQL no longer has).",
       ),
+    max_rows_per_task: z
+      .int()
+      .min(1)
+      .optional()
+      .describe(
+        'A day with more rows is exported in chunks of about this many rows, run in parallel and published as one (default: automatic, about 4 GiB of the table per task by its average row size).',
+      ),
     uuid_as: z
       .enum(UUID_FORMS)
       .optional()

@@ -146,8 +146,16 @@ function runOutcome(summary: RunSummary): Pick<RunOutcome, 'rows' | 'bytes' | 'd
   };
 }
 
-/** The Task states that export a table-day: the nightly Map's, and the changed-days Map's. */
-const EXPORT_STATES: ReadonlySet<string> = new Set(['ExportTableDay', 'ReexportTableDay']);
+/**
+ * The states that end a table-day's export with its result, in the nightly Map and the
+ * changed-days Map: a day exported in one task, or the publish of a day split into chunks.
+ */
+const EXPORT_STATES: ReadonlySet<string> = new Set([
+  'TableDayExported',
+  'PublishChunks',
+  'TableDayReexported',
+  'PublishReexportChunks',
+]);
 /** The states that record a caught table-day failure, in those two Maps. */
 const FAILURE_STATES: ReadonlySet<string> = new Set(['RecordFailure', 'RecordReexportFailure']);
 
@@ -155,7 +163,7 @@ const FAILURE_STATES: ReadonlySet<string> = new Set(['RecordFailure', 'RecordRee
 function summarize(events: readonly StateEvent[], seconds: number): RunSummary {
   const exits = events.filter((e) => e.event === 'StateExited');
   // A caught Task also exits (with the error merged into its input): only a success carries the
-  // `failed: false` its ResultSelector adds.
+  // `failed: false` its ResultSelector (or Pass) adds.
   const published = exits
     .filter(
       (e) =>

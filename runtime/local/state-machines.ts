@@ -34,7 +34,15 @@ import {
 import type { SyncPlanInput } from '#etl/sync/plan';
 import type { SyncDeps } from '#etl/sync/run';
 import { planSyncTask, syncTask } from '#etl/sync/tasks';
-import { exportTask, findChangedDaysTask, planRun, type PlanInput } from '#etl/tasks';
+import {
+  abandonChunksTask,
+  chunkTask,
+  exportTask,
+  findChangedDaysTask,
+  planRun,
+  publishChunksTask,
+  type PlanInput,
+} from '#etl/tasks';
 import type { Alerts } from '#ports/alerts';
 import type { Clock } from '#ports/clock';
 
@@ -88,19 +96,31 @@ export function localAlerts(home: string): Alerts {
 
 /**
  * The ETL machine's tasks (`etl.asl.json`): PlanRun, ExportTableDay, FindChangedDays,
- * ReexportTableDay — the functions of `etl/tasks.ts` the Lambdas wrap — and NotifyFailure.
+ * ReexportTableDay, the chunk tasks of a split day in both Maps (ExportChunk, PublishChunks,
+ * AbandonChunks; ReexportChunk, …) — the functions of `etl/tasks.ts` the Lambdas wrap — and
+ * NotifyFailure.
  */
 export function etlTasks(
   runtime: { readonly config: ThermoclineConfig; readonly clock: Clock },
   deps: ExportDeps,
   alerts: Alerts,
 ): Record<string, LocalTaskHandler> {
+  const { config } = runtime;
+  const exportDay = exportTask(deps, config) as LocalTaskHandler;
+  const chunk = chunkTask(deps, config) as LocalTaskHandler;
+  const publish = publishChunksTask(deps, config) as LocalTaskHandler;
+  const abandon = abandonChunksTask(deps, config) as LocalTaskHandler;
   return {
-    PlanRun: async (planInput: PlanInput) =>
-      planRun(runtime.config, runtime.clock.now(), planInput),
-    ExportTableDay: exportTask(deps, runtime.config),
-    FindChangedDays: findChangedDaysTask(deps, runtime.config),
-    ReexportTableDay: exportTask(deps, runtime.config),
+    PlanRun: async (planInput: PlanInput) => planRun(config, runtime.clock.now(), planInput),
+    ExportTableDay: exportDay,
+    ExportChunk: chunk,
+    PublishChunks: publish,
+    AbandonChunks: abandon,
+    FindChangedDays: findChangedDaysTask(deps, config),
+    ReexportTableDay: exportDay,
+    ReexportChunk: chunk,
+    PublishReexportChunks: publish,
+    AbandonReexportChunks: abandon,
     NotifyFailure: alertTask(alerts),
   };
 }

@@ -64,12 +64,14 @@ describe('thermocline etl run / backfill', () => {
     expect(summary.published.map((r) => [r.table, r.day])).toEqual([['events', '2025-02-14']]);
     expect(summary.published[0]?.partitions).toBeGreaterThan(1);
     // It ran the state machine definition: PlanRun, the Map, the changed-days check (nothing to
-    // compare for a given day), the failure check.
+    // compare for a given day), the failure check; the day fits one task, so it is not split.
     expect(states.filter((s) => s.event === 'StateEntered').map((s) => s.state)).toEqual([
       'PlanRun',
       'AnyWork',
       'ExportTableDays',
       'ExportTableDay',
+      'InChunks',
+      'TableDayExported',
       'CheckExportFailures',
       'AnyExportFailed',
       'NoExportFailures',

@@ -46,7 +46,7 @@ function players(overrides: Record<string, unknown> = {}): object {
 
 const TABLE_KEYS =
   'name, primary_key, timestamp_column, partition_layout, partition_column, export_lag_days, ' +
-  'hot_window_days, hot_retention_days, recheck_days, on_schema_change, uuid_as, numeric_as';
+  'hot_window_days, hot_retention_days, recheck_days, on_schema_change, max_rows_per_task, uuid_as, numeric_as';
 
 describe('defaultConfig', () => {
   it('has the six time-series tables of the sample, in order', () => {

@@ -208,7 +208,7 @@ describe('etl-export handler', () => {
 
     await expect(
       handler({ action: 'purge', recheck: [], exported: [] } as never, context() as never),
-    ).rejects.toThrow('unknown action "purge"; expected findChangedDays');
+    ).rejects.toThrow('unknown action "purge"; expected one of findChangedDays, exportChunk');
   });
 });
 
