@@ -2,6 +2,8 @@ import { hostname } from 'node:os';
 import { qualify } from '#core/sql/ident';
 import {
   acquireLease,
+  HANDED_OFF_LEASE_SECONDS,
+  joinLease,
   LEASE_SECONDS,
   LEASE_TABLE,
   LeaseHeldError,
@@ -120,5 +122,26 @@ describe('table-day leases', () => {
 
     expect((await leaseHolder(db, asked.table, DAY))?.runId).toBe('second');
     await second.release();
+  });
+
+  it('hands a lease on to the next task of the same run: held meanwhile, joined by its run id only', async () => {
+    const asked = request();
+    const lease = await acquireLease(db, asked);
+
+    await lease.handOff();
+
+    // Kept for the next task, with the handed-off life, and refused to another run.
+    expect((await leaseHolder(db, asked.table, DAY))?.runId).toBe(asked.runId);
+    expect(await secondsLeft(asked.table)).toBeGreaterThan(HANDED_OFF_LEASE_SECONDS - 10);
+    await expect(acquireLease(db, { ...asked, runId: 'other-run' })).rejects.toBeInstanceOf(
+      LeaseHeldError,
+    );
+    await expect(joinLease(db, { ...asked, runId: 'other-run' })).rejects.toBeInstanceOf(
+      LeaseLostError,
+    );
+    const joined = await joinLease(db, asked);
+    await joined.confirm();
+    await joined.release();
+    expect(await leaseHolder(db, asked.table, DAY)).toBeUndefined();
   });
 });

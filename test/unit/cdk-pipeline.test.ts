@@ -297,6 +297,40 @@ describe('ETL state machine', () => {
     for (const state of Object.keys(ETL_DEFINITION.States)) expect(definition).toContain(state);
   });
 
+  test('it deploys the chunked export of a large day: the Maps nest a chunk Map whose tasks call the export function', () => {
+    const definition = machineProperties(synth('dev').template)['DefinitionString'] as string;
+    const deployed = JSON.parse(definition) as {
+      States: Record<string, { Iterator?: { States: Record<string, Record<string, unknown>> } }>;
+    };
+    for (const [map, chunks, chunk, publish, abandon] of [
+      ['ExportTableDays', 'ExportChunks', 'ExportChunk', 'PublishChunks', 'AbandonChunks'],
+      [
+        'ReexportChangedDays',
+        'ReexportChunks',
+        'ReexportChunk',
+        'PublishReexportChunks',
+        'AbandonReexportChunks',
+      ],
+    ] as const) {
+      const states = deployed.States[map]?.Iterator?.States ?? {};
+      const chunkMap = states[chunks] as {
+        Type: string;
+        Parameters: Record<string, unknown>;
+        Iterator: { States: Record<string, { Resource: string; Retry: unknown[] }> };
+      };
+      expect(chunkMap.Type).toBe('Map');
+      expect(chunkMap.Parameters['action']).toBe('exportChunk');
+      expect(chunkMap.Iterator.States[chunk]?.Resource).toBe('${ExportFunctionArn}');
+      expect(chunkMap.Iterator.States[chunk]?.Retry.length).toBeGreaterThan(0);
+      expect((states[publish]?.['Parameters'] as Record<string, unknown>)['action']).toBe(
+        'publishChunks',
+      );
+      expect((states[abandon]?.['Parameters'] as Record<string, unknown>)['action']).toBe(
+        'abandonChunks',
+      );
+    }
+  });
+
   test('the placeholders point at the two functions and the alert topic', () => {
     const { pipeline, template } = synth('dev');
     const substitutions = machineProperties(template)['DefinitionSubstitutions'] as Record<

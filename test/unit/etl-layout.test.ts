@@ -280,6 +280,11 @@ describe('object keys', () => {
     // Assess
     expect(file).toBe(name);
   });
+
+  test("names a chunk's files after the chunk, so the chunks of a day share a version folder", () => {
+    expect(partFileName(0, 2)).toBe('part-c0002-00000.parquet');
+    expect(partFileName(13, 0)).toBe('part-c0000-00013.parquet');
+  });
 });
 
 describe('dayOfPartition', () => {
@@ -454,6 +459,30 @@ describe('sourceSelect', () => {
       `SELECT "id", "code"::text AS "code" FROM "public"."agent_tasks" WHERE ` +
         `"created_at" >= TIMESTAMPTZ '2025-01-31 00:00:00+00' AND ` +
         `"created_at" < TIMESTAMPTZ '2025-02-01 00:00:00+00'`,
+    );
+  });
+
+  test('narrows the day to a chunk range [from, to), each bound a literal of the column type', () => {
+    // Act
+    const middle = sourceSelect('public', agentTasks, plans, '2025-01-31', {
+      from: '2025-01-31 06:00:00.5+00',
+      to: "2025-01-31 12:00:00+00'; DROP TABLE x; --",
+    });
+    const first = sourceSelect('public', agentTasks, plans, '2025-01-31', {
+      from: null,
+      to: '2025-01-31 06:00:00.5+00',
+    });
+
+    // Assess
+    expect(middle).toBe(
+      `SELECT "id", "code"::text AS "code" FROM "public"."agent_tasks" WHERE ` +
+        `"created_at" >= TIMESTAMPTZ '2025-01-31 00:00:00+00' AND ` +
+        `"created_at" < TIMESTAMPTZ '2025-02-01 00:00:00+00' AND ` +
+        `"created_at" >= '2025-01-31 06:00:00.5+00' AND ` +
+        `"created_at" < '2025-01-31 12:00:00+00''; DROP TABLE x; --'`,
+    );
+    expect(first).toMatch(
+      / < TIMESTAMPTZ '2025-02-01 00:00:00\+00' AND "created_at" < '2025-01-31 06:00:00\.5\+00'$/,
     );
   });
 
