@@ -1,6 +1,6 @@
 /**
  * Where a table-day lives in the lake. Layout `ymd`: `table/year=YYYY/month=MM/day=DD/`; layout
- * `event_type/dt`: `table/<col>=X/dt=YYYY-MM-DD/` (seeds/aws-integration.md). Each publish puts its
+ * `event_type/dt`: `table/<col>=X/dt=YYYY-MM-DD/`. Each publish puts its
  * files in a new version folder `v=<run id>/` inside the partition; the catalog names the current
  * one. Folders starting with `_` (manifests) are invisible to Athena and Hive.
  */

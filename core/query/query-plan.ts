@@ -1,5 +1,5 @@
 /**
- * The query plan format (seeds/aws-integration.md "Query Plan Integration"): ordered steps with
+ * The query plan format (docs/query-api.md): ordered steps with
  * ids, each one SQL on the lake (`AthenaQuery`), SQL on the hot database (`AuroraQuery`), one
  * Parquet object (`S3ParquetRead`) or a table over a range of days across both tiers
  * (`TableRange`). A step may bind `$1…$n` to a field of an earlier step: the parameter carries that
