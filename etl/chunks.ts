@@ -438,8 +438,9 @@ export async function publishChunks(
 }
 
 /**
- * After a chunk failed for good: deletes what the run wrote (its chunk manifests and the version
- * folders they name) and frees the table-day. The previous version stays current. A run that no
+ * After a chunk (or the publish) failed for good: deletes what the run wrote (its chunk manifests
+ * and the version folders they name — never one the catalog names, as after a publish that failed
+ * once committed) and frees the table-day. The previous version stays current. A run that no
  * longer holds the table-day deletes nothing (the run that took over owns the folders' fate).
  */
 export async function abandonChunks(
@@ -456,9 +457,10 @@ export async function abandonChunks(
       );
       if (text === undefined) continue;
       for (const partition of (JSON.parse(text) as ChunkManifest).partitions) {
-        deleted += await deps.store.deletePrefix(
-          versionPrefix(partitionPrefix(table, partition.values), input.runId),
-        );
+        const version = versionPrefix(partitionPrefix(table, partition.values), input.runId);
+        // A publish that failed after its commit (while cleaning) left this run current: keep it.
+        const current = await deps.catalog.getPartition(table.name, partition.values);
+        if (current?.location !== version) deleted += await deps.store.deletePrefix(version);
       }
     }
     deleted += await deps.store.deletePrefix(chunkFolder(table.name, input.day, input.runId));

@@ -277,6 +277,42 @@ describe('a table-day exported in chunks', () => {
       expect(await leaseHolder(db, chunky.name, DAY)).toBeUndefined();
     }, 120_000);
 
+    it('keeps the day a publish committed before it failed, when the run is abandoned', async () => {
+      // The publish commits, then fails deleting the chunk manifests (once): the abandon that
+      // follows finds them, and must not delete the version folders the catalog now names.
+      let failedOnce = false;
+      const store = Object.create(deps.store) as ExportDeps['store'];
+      store.deletePrefix = async (prefix: string) => {
+        if (prefix.includes('/_chunks/') && !failedOnce) {
+          failedOnce = true;
+          throw new Error('the lake refused the delete');
+        }
+        return deps.store.deletePrefix(prefix);
+      };
+      const tasks = etlTasks(
+        { config: config(chunky), clock: systemClock },
+        { ...deps, store },
+        noAlerts,
+      );
+      const execution = await runMachine(
+        'etl',
+        { ...tasks, NotifyFailure: (async () => ({})) as LocalTaskHandler },
+        { date: DAY, table: chunky.name, concurrency: 2 },
+        { retryPauseMs: 10 },
+      );
+
+      expect(failedOnce).toBe(true);
+      const entered = execution.events
+        .filter((e) => e.event === 'StateEntered')
+        .map((e) => e.state);
+      expect(entered).toContain('AbandonChunks');
+      const runId = (await manifest(chunky.name)).run_id;
+      const partitions = await deps.catalog.listPartitions(chunky.name);
+      expect(partitions.every((p) => p.location.endsWith(`v=${runId}/`))).toBe(true);
+      expect(await published(chunky.name)).toHaveLength(1200);
+      expect(await leaseHolder(db, chunky.name, DAY)).toBeUndefined();
+    }, 120_000);
+
     it('refuses a chunk whose run no longer holds the table-day', async () => {
       const tasks = etlTasks({ config: config(chunky), clock: systemClock }, deps, noAlerts);
       const chunk = tasks.ExportChunk as (input: ChunkInput) => Promise<unknown>;
