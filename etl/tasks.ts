@@ -28,7 +28,7 @@ import {
 } from '#etl/chunks';
 import type { ExportDeps, TableDayResult } from '#etl/export';
 import { exportFailureMetrics, exportMetrics, partitionLagDays } from '#etl/metrics';
-import { daysBetween } from '#core/days';
+import { daysBetween, isCalendarDay } from '#core/days';
 import { lastClosedDay } from '#etl/run';
 import type { MetricsSink } from '#ports/metrics';
 
@@ -64,11 +64,9 @@ export interface PlanOutput {
   readonly recheck: RecheckWindow[];
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
 function checkDay(name: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+  if (!isCalendarDay(value)) {
     throw new UsageError(`${name} must be a day YYYY-MM-DD; got '${value}'`);
   }
   return value;

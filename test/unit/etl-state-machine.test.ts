@@ -335,6 +335,7 @@ describe('PlanRun', () => {
 
   it.each([
     [{ date: '15/02/2025' }, "date must be a day YYYY-MM-DD; got '15/02/2025'"],
+    [{ date: '2025-02-30' }, "date must be a day YYYY-MM-DD; got '2025-02-30'"],
     [{ from: '2025-02-01' }, 'give both from and to'],
     [{ from: '2025-02-03', to: '2025-02-01' }, 'from 2025-02-03 is after to 2025-02-01'],
     [{ table: 'agent_taks' }, /agent_taks/],
