@@ -31,16 +31,14 @@ import {
   catalogTableOf,
   cleanOldVersions,
   commitDay,
-  EXPORT_LEASE_WAIT_MS,
   EXPORT_SETTINGS,
   exportLeased,
   extractAndEncode,
   groupFiles,
-  newRunId,
   planTable,
   stopwatch,
+  startExport,
   sumColumnBytes,
-  UNNAMED_PROCESS,
   uploadFiles,
   validate,
   writePartitionManifest,
@@ -52,8 +50,7 @@ import {
   type Upload,
 } from '#etl/export';
 import { partitionPrefix, partitionValues, versionPrefix } from '#etl/layout';
-import { acquireLease, joinLease, type Lease } from '#etl/lease';
-import { evolveTable } from '#etl/schema-change';
+import { joinLease, type Lease } from '#etl/lease';
 import { dayCondition, sourceSelect, type DayRange } from '#etl/sql';
 import type { ColumnPlan } from '#etl/types';
 import type { RowChecksum } from '#ports/parquet-encoder';
@@ -173,34 +170,14 @@ export async function exportOrSplit(
   day: string,
   options: SplitOptions = {},
 ): Promise<TableDayResult | ChunkedRun> {
-  const started = performance.now();
   const startedAt = deps.clock.now().toISOString();
-  const plans = await planTable(deps.db, table);
-  const evolution = evolveTable(
-    table,
-    await deps.catalog.getTable(table.name),
-    catalogTableOf(table, plans),
-  );
-  const runId = newRunId(deps.clock);
-  const lease = await acquireLease(deps.db, {
-    table: table.name,
-    day,
-    runId,
-    purpose: 'export',
-    process: deps.processInfo ?? UNNAMED_PROCESS,
-    waitMs: options.leaseWaitMs ?? EXPORT_LEASE_WAIT_MS,
-  });
+  const held = await startExport(deps, table, day, options);
+  const { plans, runId, lease } = held;
   let handedOff = false;
   try {
     const chunks = await planChunks(deps.db, table, day, await maxRowsPerTask(deps.db, table));
     if (chunks.length === 1) {
-      return await exportLeased(deps, table, day, options, {
-        started,
-        plans,
-        runId,
-        lease,
-        evolution,
-      });
+      return await exportLeased(deps, table, day, options, held);
     }
     await lease.handOff();
     handedOff = true;

@@ -360,9 +360,35 @@ export async function exportTableDay(
   day: string,
   options: ExportOptions = {},
 ): Promise<TableDayResult> {
+  const held = await startExport(deps, table, day, options);
+  try {
+    return await exportLeased(deps, table, day, options, held);
+  } finally {
+    await held.lease.release();
+  }
+}
+
+/** What a run holds once started: its columns, id and the table-day's lease. */
+export interface HeldExport {
+  readonly started: number;
+  readonly plans: ColumnPlan[];
+  readonly runId: string;
+  readonly lease: Lease;
+  readonly evolution: SchemaEvolution;
+}
+
+/**
+ * Step 1 and the lease: plans the columns (a schema change the table's on_schema_change refuses
+ * fails here, before anything is written), names the run and takes the table-day's lease.
+ */
+export async function startExport(
+  deps: ExportDeps,
+  table: TableConfig,
+  day: string,
+  options: ExportOptions,
+): Promise<HeldExport> {
   const started = performance.now();
   const plans = await planTable(deps.db, table);
-  // A schema change the table's on_schema_change refuses fails here, before anything is written.
   const evolution = evolveTable(
     table,
     await deps.catalog.getTable(table.name),
@@ -377,20 +403,10 @@ export async function exportTableDay(
     process: deps.processInfo ?? UNNAMED_PROCESS,
     waitMs: options.leaseWaitMs ?? EXPORT_LEASE_WAIT_MS,
   });
-  try {
-    return await exportLeased(deps, table, day, options, {
-      started,
-      plans,
-      runId,
-      lease,
-      evolution,
-    });
-  } finally {
-    await lease.release();
-  }
+  return { started, plans, runId, lease, evolution };
 }
 
-export const UNNAMED_PROCESS = anonymousProcess('an unnamed process');
+const UNNAMED_PROCESS = anonymousProcess('an unnamed process');
 
 /** Steps 2–6 of {@link exportTableDay}, while its run holds the table-day's lease. */
 export async function exportLeased(
@@ -398,13 +414,7 @@ export async function exportLeased(
   table: TableConfig,
   day: string,
   options: ExportOptions,
-  held: {
-    readonly started: number;
-    readonly plans: ColumnPlan[];
-    readonly runId: string;
-    readonly lease: Lease;
-    readonly evolution: SchemaEvolution;
-  },
+  held: HeldExport,
 ): Promise<TableDayResult> {
   const { started, plans, runId } = held;
   const catalogTable = catalogTableOf(table, plans);
