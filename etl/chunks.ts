@@ -50,6 +50,7 @@ import {
   type Upload,
 } from '#etl/export';
 import { partitionPrefix, partitionValues, versionPrefix } from '#etl/layout';
+import { describeChange, evolveTable } from '#etl/schema-change';
 import { joinLease, type Lease } from '#etl/lease';
 import { dayCondition, sourceSelect, type DayRange } from '#etl/sql';
 import type { ColumnPlan } from '#etl/types';
@@ -378,6 +379,11 @@ export async function publishChunks(
     const plans = await sameColumns(deps, table, input);
     const run = runOf(deps, table, input.day, input.runId, plans);
     const manifests = await readChunkManifests(deps, input);
+    // What the commit changes in the lake table's columns (the split checked the policy allows it).
+    const lakeTable = await deps.catalog.getTable(table.name);
+    const schemaChanges = evolveTable(table, lakeTable, run.catalogTable).changes.map(
+      describeChange,
+    );
     const uploads = await writePartitions(run, manifests);
     const checksums = new Map(
       uploads.map((u, i): [string, RowChecksum] => [String(i), checksumOf(u.manifest.checksum)]),
@@ -401,7 +407,7 @@ export async function publishChunks(
       bytes: manifest.bytes,
       partitions: partitions.length,
       checksum: manifest.checksum,
-      schemaChanges: [],
+      schemaChanges,
       seconds: (Date.now() - Date.parse(input.startedAt)) / 1000,
       steps: {
         encode: manifests.reduce((n, m) => n + m.steps.encode, 0),

@@ -200,6 +200,24 @@ describe('a table-day exported in chunks', () => {
     120_000,
   );
 
+  it('reports the schema change its publish commits, as one task does', async () => {
+    await db.query(
+      `ALTER TABLE ${qualify(db.schema, orders.name)} ADD COLUMN discount numeric(10,2)`,
+    );
+
+    const result = await exportDay(
+      deps,
+      { ...orders, max_rows_per_task: 450, on_schema_change: 'append_new_columns' },
+      DAY,
+      { concurrency: 2 },
+    );
+
+    expect(result.schemaChanges).toEqual([expect.stringContaining("added column 'discount'")]);
+    expect((await deps.catalog.getTable(orders.name))?.columns.map((c) => c.name)).toContain(
+      'discount',
+    );
+  }, 120_000);
+
   describe('on the ETL state machine (the definition CDK deploys, run locally)', () => {
     const chunky: TableConfig = { ...events, max_rows_per_task: 300 };
 
