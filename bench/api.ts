@@ -250,21 +250,16 @@ async function loadServer(
   return figures;
 }
 
+/** A plan of one AthenaQuery step, as `POST /plans` takes it. */
+function planRequest(sql: string): [string, string, unknown] {
+  return ['POST', '/plans', { steps: [{ id: 's1', type: 'AthenaQuery', sql }] }];
+}
+
 /** A small plan: one day, one event type; `i` in the SQL so the result cache does not answer. */
 function smallPlan({ days, day }: ApiBenchOptions, i: number): [string, string, unknown] {
-  return [
-    'POST',
-    '/plans',
-    {
-      steps: [
-        {
-          id: 's1',
-          type: 'AthenaQuery',
-          sql: `SELECT membercode, count(*) + ${i} AS n FROM events WHERE event_type = 'GameOpened' AND dt = '${day(1 + (i % (days - 1)))}' GROUP BY 1 ORDER BY 2 DESC LIMIT 10`,
-        },
-      ],
-    },
-  ];
+  return planRequest(
+    `SELECT membercode, count(*) + ${i} AS n FROM events WHERE event_type = 'GameOpened' AND dt = '${day(1 + (i % (days - 1)))}' GROUP BY 1 ORDER BY 2 DESC LIMIT 10`,
+  );
 }
 
 /** An estimate of every exported day of one event type. */
@@ -280,17 +275,7 @@ function estimateRequest({ days, day }: ApiBenchOptions, i: number): [string, st
 
 /** A heavy plan: every exported day and event type, grouped by member. */
 function heavyPlan({ days, day }: ApiBenchOptions, i: number): [string, string, unknown] {
-  return [
-    'POST',
-    '/plans',
-    {
-      steps: [
-        {
-          id: 's1',
-          type: 'AthenaQuery',
-          sql: `SELECT membercode, event_type, count(*) + ${i} AS n, min(occurred_at), max(occurred_at) FROM events WHERE event_type IN ('GameOpened', 'Login', 'Deposit', 'Logout', 'GameClosed') AND dt BETWEEN '${day(days - 1)}' AND '${day(1)}' GROUP BY 1, 2 ORDER BY 3 DESC`,
-        },
-      ],
-    },
-  ];
+  return planRequest(
+    `SELECT membercode, event_type, count(*) + ${i} AS n, min(occurred_at), max(occurred_at) FROM events WHERE event_type IN ('GameOpened', 'Login', 'Deposit', 'Logout', 'GameClosed') AND dt BETWEEN '${day(days - 1)}' AND '${day(1)}' GROUP BY 1, 2 ORDER BY 3 DESC`,
+  );
 }

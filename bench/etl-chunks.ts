@@ -14,8 +14,6 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createDuckDbEncoder } from '#adapters/duckdb/duckdb-encoder';
 import { openLocalLake } from '#adapters/local/local-lake';
-import { openDatabase } from '#adapters/open-database';
-import { findServer } from '#adapters/scratch-database';
 import type { TableConfig } from '#core/config/schema';
 import { quoteIdent } from '#core/sql/ident';
 import {
@@ -28,22 +26,7 @@ import {
 import { exportTableDay, type ExportDeps } from '#etl/export';
 import { systemClock } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
-import { build } from './etl';
-
-const DAY = '2025-02-15';
-const SCHEMA = 'thermocline_bench';
-const TABLE_NAME = 'bench_tasks';
-
-const TABLE: TableConfig = {
-  name: TABLE_NAME,
-  primary_key: ['id'],
-  timestamp_column: 'created_at',
-  partition_layout: 'ymd',
-  partition_column: null,
-  export_lag_days: 1,
-  hot_window_days: 30,
-  hot_retention_days: 90,
-};
+import { benchEnv, build, DAY, open, SCHEMA, TABLE } from './etl';
 
 /** What one task's process reports. */
 interface Task {
@@ -52,14 +35,13 @@ interface Task {
   readonly out: Record<string, unknown>;
 }
 
-async function open(): Promise<SqlDatabase> {
-  const env = (await findServer())?.env ?? {};
-  return openDatabase({ env, home: join(tmpdir(), 'thermocline-bench-home'), schema: SCHEMA });
+async function openBench(): Promise<SqlDatabase> {
+  return open(await benchEnv());
 }
 
 /** Runs `work` with the export's dependencies over the lake in `home`; closes them after. */
 async function withDeps<T>(home: string, work: (deps: ExportDeps) => Promise<T>): Promise<T> {
-  const db = await open();
+  const db = await openBench();
   const encoder = await createDuckDbEncoder();
   try {
     return await work({ db, encoder, clock: systemClock, ...openLocalLake(home) });
@@ -148,10 +130,10 @@ export async function benchEtlChunks(args: string[]): Promise<Record<string, unk
   const rows = Number(values.rows);
   const parts = Number(values.chunks);
   const concurrency = Number(values.concurrency ?? parts);
-  const db = await open();
+  const db = await openBench();
   try {
     process.stderr.write(`bench etl --chunks: ${db.target.description}; building ${rows} rows…\n`);
-    await build(db, TABLE_NAME, rows);
+    await build(db, TABLE.name, rows);
   } finally {
     await db.close();
   }
@@ -164,7 +146,7 @@ export async function benchEtlChunks(args: string[]): Promise<Record<string, unk
     return figures(rows, parts, concurrency, single, chunked);
   } finally {
     for (const home of homes) await rm(home, { recursive: true, force: true });
-    const cleanup = await open();
+    const cleanup = await openBench();
     await cleanup.query(`DROP SCHEMA IF EXISTS ${quoteIdent(SCHEMA)} CASCADE`);
     await cleanup.close();
   }

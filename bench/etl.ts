@@ -31,10 +31,11 @@ import { systemClock } from '#ports/clock';
 import type { SqlDatabase } from '#ports/sql';
 import { findServer } from '#adapters/scratch-database';
 
-const DAY = '2025-02-15';
-const SCHEMA = 'thermocline_bench';
+/** The day the bench tables' rows are on, their schema, and the table's config. */
+export const DAY = '2025-02-15';
+export const SCHEMA = 'thermocline_bench';
 
-const TABLE: TableConfig = {
+export const TABLE: TableConfig = {
   name: 'bench_tasks',
   primary_key: ['id'],
   timestamp_column: 'created_at',
@@ -55,12 +56,14 @@ interface Phase {
   steps?: Record<string, number>;
 }
 
-async function benchEnv(): Promise<NodeJS.ProcessEnv> {
+/** The PostgreSQL server's variables when there is one (else the embedded database). */
+export async function benchEnv(): Promise<NodeJS.ProcessEnv> {
   const server = await findServer();
   return server?.env ?? {};
 }
 
-async function open(env: NodeJS.ProcessEnv): Promise<SqlDatabase> {
+/** The bench's database in its own schema. */
+export async function open(env: NodeJS.ProcessEnv): Promise<SqlDatabase> {
   return openDatabase({ env, home: join(tmpdir(), 'thermocline-bench-home'), schema: SCHEMA });
 }
 

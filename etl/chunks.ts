@@ -38,6 +38,7 @@ import {
   planTable,
   stopwatch,
   startExport,
+  sumChecksums,
   sumColumnBytes,
   uploadFiles,
   validate,
@@ -54,7 +55,6 @@ import { describeChange, evolveTable } from '#etl/schema-change';
 import { joinLease, type Lease } from '#etl/lease';
 import { dayCondition, sourceSelect, type DayRange } from '#etl/sql';
 import type { ColumnPlan } from '#etl/types';
-import type { RowChecksum } from '#ports/parquet-encoder';
 import type { SqlDatabase } from '#ports/sql';
 
 /**
@@ -176,7 +176,7 @@ export async function exportOrSplit(
   const { plans, runId, lease } = held;
   let handedOff = false;
   try {
-    const chunks = await planChunks(deps.db, table, day, await maxRowsPerTask(deps.db, table));
+    const chunks = await planChunks(deps.db, table, day);
     if (chunks.length === 1) {
       return await exportLeased(deps, table, day, options, held);
     }
@@ -196,44 +196,70 @@ export async function exportOrSplit(
   }
 }
 
+/** What the planner's statistics say of a table (`pg_class`). */
+export interface TableStatistics {
+  /** Whether it was ever analyzed (without statistics the planner's estimates are guesses). */
+  readonly analyzed: boolean;
+  /** Its average row size: pages × block size / rows (analyzed tables only). */
+  readonly rowBytes?: number;
+}
+
 /**
- * The table's rows per task: its `max_rows_per_task`, else {@link AUTO_TASK_BYTES} over its
- * average row size (the planner's statistics: pages × block size / rows).
+ * The table's statistics, in one query of `pg_class`.
+ * @example
+ * await tableStatistics(db, events); // { analyzed: true, rowBytes: 331.4 }
  */
-export async function maxRowsPerTask(db: SqlDatabase, table: TableConfig): Promise<number> {
-  if (table.max_rows_per_task !== undefined) return table.max_rows_per_task;
-  const [row] = await db.query<{ row_bytes: number | string | null }>(
-    `SELECT CASE WHEN reltuples > 0
-                 THEN relpages::float8 * current_setting('block_size')::float8 / reltuples END AS row_bytes
+export async function tableStatistics(
+  db: SqlDatabase,
+  table: TableConfig,
+): Promise<TableStatistics> {
+  const [row] = await db.query<{ tuples: number | string | null; bytes: number | string | null }>(
+    `SELECT reltuples::float8 AS tuples, relpages::float8 * current_setting('block_size')::float8 AS bytes
        FROM pg_class WHERE oid = to_regclass($1)`,
     [qualify(db.schema, table.name)],
   );
-  const rowBytes = Number(row?.row_bytes ?? 0);
+  const tuples = Number(row?.tuples ?? 0);
+  return tuples > 0
+    ? { analyzed: true, rowBytes: Number(row?.bytes ?? 0) / tuples }
+    : { analyzed: false };
+}
+
+/**
+ * The table's rows per task: its `max_rows_per_task`, else {@link AUTO_TASK_BYTES} over its
+ * average row size ({@link FALLBACK_ROWS_PER_TASK} without statistics).
+ */
+export function maxRowsPerTask(table: TableConfig, statistics: TableStatistics): number {
+  if (table.max_rows_per_task !== undefined) return table.max_rows_per_task;
+  const rowBytes = statistics.rowBytes ?? 0;
   return rowBytes > 0
     ? Math.max(1, Math.floor(AUTO_TASK_BYTES / rowBytes))
     : FALLBACK_ROWS_PER_TASK;
 }
 
 /**
- * The day's chunks of about `maxRows` rows: one (the whole day) when the planner's statistics put
- * the day at a quarter of `maxRows` or less (an analyzed table only: without statistics the
- * estimate is a guess) or the exact count is at most `maxRows`; else `ceil(count / maxRows)` ranges
+ * The day's chunks of about {@link maxRowsPerTask} rows: one (the whole day) when the planner's
+ * statistics put the day at a quarter of that or less (an analyzed table only: without statistics
+ * the estimate is a guess) or the exact count is at most that; else `ceil(count / max)` ranges
  * between percentiles of the timestamp column (equal values never straddle two ranges, so a range
  * may hold more rows when many share a timestamp).
  * @example
- * await planChunks(db, events, '2025-02-15', 1_000_000);
+ * await planChunks(db, { ...events, max_rows_per_task: 1_000_000 }, '2025-02-15');
  * // [{ index: 0, from: null, to: '2025-02-15 08:01:12.5+00' }, { index: 1, from: '2025-02-15 08:01:12.5+00', to: null }]
  */
 export async function planChunks(
   db: SqlDatabase,
   table: TableConfig,
   day: string,
-  maxRows: number,
 ): Promise<ChunkBounds[]> {
+  const statistics = await tableStatistics(db, table);
+  const maxRows = maxRowsPerTask(table, statistics);
   const whole = [{ index: 0, from: null, to: null }];
   const where = dayCondition(table, day);
   const from = qualify(db.schema, table.name);
-  if ((await estimateRows(db, from, `SELECT 1 FROM ${from} WHERE ${where}`)) * 4 <= maxRows) {
+  if (
+    statistics.analyzed &&
+    (await estimateRows(db, `SELECT 1 FROM ${from} WHERE ${where}`)) * 4 <= maxRows
+  ) {
     return whole;
   }
   const [counted] = await db.query<{ n: string }>(
@@ -259,16 +285,8 @@ export async function planChunks(
   }));
 }
 
-/**
- * The planner's estimate of a query's rows (EXPLAIN, nothing runs); infinite when the table
- * `relation` was never analyzed.
- */
-async function estimateRows(db: SqlDatabase, relation: string, select: string): Promise<number> {
-  const [stats] = await db.query<{ analyzed: boolean }>(
-    'SELECT reltuples > 0 AS analyzed FROM pg_class WHERE oid = to_regclass($1)',
-    [relation],
-  );
-  if (!stats?.analyzed) return Number.POSITIVE_INFINITY;
+/** The planner's estimate of a query's rows (EXPLAIN, nothing runs). */
+async function estimateRows(db: SqlDatabase, select: string): Promise<number> {
   const [row] = await db.query<Record<string, unknown>>(`EXPLAIN (FORMAT JSON) ${select}`);
   const value = row ? Object.values(row)[0] : undefined;
   const plan: unknown = typeof value === 'string' ? JSON.parse(value) : value;
@@ -324,7 +342,6 @@ export async function exportChunk(
           ...(columnBytes ? { column_bytes: columnBytes } : {}),
         });
       }
-      const total = sumAll([...lake.values()]);
       const manifest: ChunkManifest = {
         format: 1,
         table: table.name,
@@ -333,8 +350,8 @@ export async function exportChunk(
         chunk: chunk.index,
         from: chunk.from,
         to: chunk.to,
-        rows: total.rows,
-        checksum: `${total.rows}:${total.sum}`,
+        rows: partitions.reduce((n, p) => n + p.rows, 0),
+        checksum: sumChecksums([...lake.values()]),
         steps: { encode: encodeSeconds, checksums: checksumSeconds },
         partitions,
       };
@@ -385,14 +402,12 @@ export async function publishChunks(
       describeChange,
     );
     const uploads = await writePartitions(run, manifests);
-    const checksums = new Map(
-      uploads.map((u, i): [string, RowChecksum] => [String(i), checksumOf(u.manifest.checksum)]),
-    );
+    // The day's checksum is the sum of the chunks' (the row hashes add up).
     const { partitions, before, vanished, manifest } = await commitDay(
       run,
       lease,
       uploads,
-      checksums,
+      manifests.flatMap((m) => m.partitions),
     );
     await cleanOldVersions(deps, table, partitions, before, vanished);
     await deps.store.deletePrefix(chunkFolder(table.name, input.day));
@@ -435,11 +450,8 @@ export async function abandonChunks(
   try {
     let deleted = 0;
     for (let chunk = 0; chunk < input.chunks; chunk++) {
-      const text = await deps.store.getText(
-        chunkManifestKey(table.name, input.day, input.runId, chunk),
-      );
-      if (text === undefined) continue;
-      for (const partition of (JSON.parse(text) as ChunkManifest).partitions) {
+      const written = await readChunkManifest(deps, input, chunk);
+      for (const partition of written?.partitions ?? []) {
         const version = versionPrefix(partitionPrefix(table, partition.values), input.runId);
         // A publish that failed after its commit (while cleaning) left this run current: keep it.
         const current = await deps.catalog.getPartition(table.name, partition.values);
@@ -453,12 +465,6 @@ export async function abandonChunks(
   }
 }
 
-/** Options of {@link exportDay}. */
-export interface ExportDayOptions extends SplitOptions {
-  /** Called when a chunk is done (chunked days only). */
-  readonly onChunk?: (result: ChunkResult, of: number) => void;
-}
-
 /**
  * A table-day in this process the way the state machine runs it: in one task, or split and its
  * chunks run `concurrency` at a time, then published (or abandoned when one fails).
@@ -469,15 +475,14 @@ export async function exportDay(
   deps: ExportDeps,
   table: TableConfig,
   day: string,
-  options: ExportDayOptions = {},
+  options: SplitOptions = {},
 ): Promise<TableDayResult> {
   const out = await exportOrSplit(deps, table, day, options);
   if (!('chunks' in out)) return out;
   const queue = [...out.chunks];
   const worker = async (): Promise<void> => {
     for (let chunk = queue.shift(); chunk; chunk = queue.shift()) {
-      const result = await exportChunk(deps, table, { ...out, chunk }, options);
-      options.onChunk?.(result, out.chunks.length);
+      await exportChunk(deps, table, { ...out, chunk }, options);
     }
   };
   const publish = { ...out, chunks: out.chunks.length };
@@ -528,6 +533,18 @@ function runOf(
   };
 }
 
+/** A chunk's manifest, or undefined when the chunk has not written it. */
+async function readChunkManifest(
+  deps: ExportDeps,
+  input: Pick<PublishChunksInput, 'table' | 'day' | 'runId'>,
+  chunk: number,
+): Promise<ChunkManifest | undefined> {
+  const text = await deps.store.getText(
+    chunkManifestKey(input.table, input.day, input.runId, chunk),
+  );
+  return text === undefined ? undefined : (JSON.parse(text) as ChunkManifest);
+}
+
 /** Every chunk's manifest, in order; throws naming the first one missing. */
 async function readChunkManifests(
   deps: ExportDeps,
@@ -535,15 +552,15 @@ async function readChunkManifests(
 ): Promise<ChunkManifest[]> {
   const manifests: ChunkManifest[] = [];
   for (let chunk = 0; chunk < input.chunks; chunk++) {
-    const key = chunkManifestKey(input.table, input.day, input.runId, chunk);
-    const text = await deps.store.getText(key);
-    if (text === undefined) {
+    const manifest = await readChunkManifest(deps, input, chunk);
+    if (!manifest) {
+      const key = chunkManifestKey(input.table, input.day, input.runId, chunk);
       throw new Error(
         `chunk ${chunk} of ${input.chunks} of run ${input.runId} (${input.table} ${input.day}) ` +
           `has no manifest at ${key}; nothing was published — run the day again`,
       );
     }
-    manifests.push(JSON.parse(text) as ChunkManifest);
+    manifests.push(manifest);
   }
   return manifests;
 }
@@ -565,12 +582,10 @@ async function writePartitions(run: Run, manifests: readonly ChunkManifest[]): P
     const values = parts[0]?.values ?? [];
     const files = parts.flatMap((p) => p.files);
     await deleteStrays(run, versionPrefix(partitionPrefix(run.table, values), run.runId), files);
-    const total = sumAll(parts.map((p) => ({ rows: p.rows, sum: p.sum })));
-    const columnBytes = parts.every((p) => p.column_bytes)
-      ? sumColumnBytes(parts.map((p) => ({ columnBytes: { ...p.column_bytes } })))
-      : undefined;
+    // Undefined unless every chunk recorded its column bytes.
+    const columnBytes = sumColumnBytes(parts.map((p) => ({ columnBytes: p.column_bytes })));
     uploads.push(
-      await writePartitionManifest(run, values, files, `${total.rows}:${total.sum}`, columnBytes),
+      await writePartitionManifest(run, values, files, sumChecksums(parts), columnBytes),
     );
   }
   return uploads;
@@ -593,16 +608,4 @@ async function deleteStrays(
 /** Hands the lease on to the run's next task; a lease already lost is the next task's to report. */
 async function handOn(lease: Lease): Promise<void> {
   await lease.handOff().catch(() => undefined);
-}
-
-function sumAll(parts: readonly RowChecksum[]): RowChecksum {
-  return {
-    rows: parts.reduce((n, p) => n + p.rows, 0),
-    sum: parts.reduce((n, p) => n + BigInt(p.sum), 0n).toString(),
-  };
-}
-
-function checksumOf(text: string): RowChecksum {
-  const [rows, sum] = text.split(':');
-  return { rows: Number(rows), sum: sum ?? '0' };
 }

@@ -442,12 +442,9 @@ export async function exportLeased(
       select,
     };
     const uploads = await uploadPartitions(run, batch.files, lake);
-    const { partitions, before, vanished, manifest } = await commitDay(
-      run,
-      held.lease,
-      uploads,
-      lake,
-    );
+    const { partitions, before, vanished, manifest } = await commitDay(run, held.lease, uploads, [
+      ...lake.values(),
+    ]);
     await cleanOldVersions(deps, table, partitions, before, vanished);
     return {
       table: table.name,
@@ -575,7 +572,8 @@ export async function commitDay(
   run: Run,
   lease: Lease,
   uploads: readonly Upload[],
-  lake: ReadonlyMap<string | null, RowChecksum>,
+  /** The validated checksums whose sum is the day's (per partition, or per chunk's partition). */
+  checksums: readonly RowChecksum[],
 ): Promise<{
   partitions: CatalogPartition[];
   before: CatalogPartition[];
@@ -593,7 +591,7 @@ export async function commitDay(
     layout: table.partition_layout,
     run_id: run.runId,
     rows: partitions.reduce((n, p) => n + p.rows, 0),
-    checksum: sumChecksums([...lake.values()]),
+    checksum: sumChecksums(checksums),
     bytes: partitions.reduce((n, p) => n + p.bytes, 0),
     files: partitions.reduce((n, p) => n + p.files, 0),
     schema_hash: run.catalogTable.schemaHash,

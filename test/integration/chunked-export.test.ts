@@ -12,6 +12,7 @@ import {
   exportDay,
   maxRowsPerTask,
   planChunks,
+  tableStatistics,
   FALLBACK_ROWS_PER_TASK,
   type ChunkInput,
 } from '#etl/chunks';
@@ -131,7 +132,7 @@ describe('a table-day exported in chunks', () => {
   });
 
   it('splits a day into ranges of about max_rows_per_task rows by the timestamp percentiles, covering the day once', async () => {
-    const chunks = await planChunks(db, events, DAY, 300);
+    const chunks = await planChunks(db, { ...events, max_rows_per_task: 300 }, DAY);
 
     expect(chunks).toHaveLength(4);
     expect(chunks[0]?.from).toBeNull();
@@ -153,13 +154,17 @@ describe('a table-day exported in chunks', () => {
   });
 
   it('keeps a day within max_rows_per_task whole, and takes the automatic maximum from the table size', async () => {
-    expect(await planChunks(db, events, DAY, 1200)).toEqual([{ index: 0, from: null, to: null }]);
-    expect(await planChunks(db, events, '2025-03-01', 1)).toEqual([
+    expect(await planChunks(db, { ...events, max_rows_per_task: 1200 }, DAY)).toEqual([
       { index: 0, from: null, to: null },
     ]);
-    expect(await maxRowsPerTask(db, { ...events, max_rows_per_task: 500 })).toBe(500);
+    expect(await planChunks(db, { ...events, max_rows_per_task: 1 }, '2025-03-01')).toEqual([
+      { index: 0, from: null, to: null },
+    ]);
+    expect(
+      maxRowsPerTask({ ...events, max_rows_per_task: 500 }, await tableStatistics(db, events)),
+    ).toBe(500);
     await db.query(`ANALYZE ${qualify(db.schema, events.name)}`);
-    const auto = await maxRowsPerTask(db, events);
+    const auto = maxRowsPerTask(events, await tableStatistics(db, events));
     // 4 GiB over rows of some hundred bytes: millions of rows, never the fallback once analyzed.
     expect(auto).toBeGreaterThan(1_000_000);
     expect(auto).not.toBe(FALLBACK_ROWS_PER_TASK);
